@@ -1,0 +1,90 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "sched",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "schedd", targets: ["schedd"]),
+        .executable(name: "sched-agent", targets: ["sched-agent"]),
+        .executable(name: "schedctl", targets: ["schedctl"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // PURE: the scheduling core. Standard library only: no Foundation, no I/O, no C.
+        .target(name: "SchedCore"),
+        // PURE: wire messages and the line codec (FoundationEssentials for JSON only).
+        .target(name: "SchedProtocol", dependencies: ["SchedCore"]),
+        // NIO: line framing with a length cap, TCP server and client connections.
+        .target(name: "SchedNet", dependencies: [
+            "SchedProtocol",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
+        // Durable state behind one protocol; SQLite (GRDB) is the embedded default.
+        .target(name: "SchedStore", dependencies: [
+            "SchedCore", "SchedProtocol",
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        // C boundary: only HostTopology imports these; only the agent links them.
+        .systemLibrary(name: "CHwloc", pkgConfig: "hwloc", providers: [.apt(["libhwloc-dev"])]),
+        .systemLibrary(name: "CNuma", pkgConfig: "numa", providers: [.apt(["libnuma-dev"])]),
+        .target(name: "HostTopology", dependencies: ["SchedCore", "CHwloc", "CNuma"]),
+        // Daemon logic (no hwloc).
+        .target(name: "SchedulerKit", dependencies: [
+            "SchedCore", "SchedProtocol", "SchedNet", "SchedStore",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        // Agent logic: session, heartbeats, task launching and binding.
+        .target(name: "AgentKit", dependencies: [
+            "SchedCore", "SchedProtocol", "SchedNet", "HostTopology",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        // schedctl's commands, job-spec parsing and output formatting.
+        .target(name: "SchedCtlKit", dependencies: [
+            "SchedCore", "SchedProtocol", "SchedNet",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Yams", package: "Yams"),
+        ]),
+        .executableTarget(name: "schedd", dependencies: [
+            "SchedulerKit",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        .executableTarget(name: "sched-agent", dependencies: [
+            "AgentKit",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        .executableTarget(name: "schedctl", dependencies: ["SchedCtlKit"]),
+
+        .testTarget(name: "SchedCoreTests", dependencies: ["SchedCore"]),
+        .testTarget(name: "SchedProtocolTests", dependencies: ["SchedProtocol", "SchedNet",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+        ]),
+        .testTarget(name: "HostTopologyTests", dependencies: ["HostTopology"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "SchedulerKitTests", dependencies: ["SchedulerKit", "SchedStore"]),
+        .testTarget(name: "SchedCtlKitTests", dependencies: ["SchedCtlKit"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["SchedProtocol", "SchedNet",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ], resources: [.copy("Fixtures")]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,33 @@
+import SchedCore
+import SchedNet
+
+/// Settings of one sched-agent.
+public struct AgentConfig: Sendable {
+    /// schedd's address.
+    public var scheduler: HostPort
+    /// The name this node registers under.
+    public var nodeName: NodeID
+    /// True when the topology was loaded from `--topology-xml` (an emulated node).
+    public var emulated: Bool
+    /// Where per-task stdout/stderr files and working directories go.
+    public var workDir: String
+    /// Longest line accepted from schedd.
+    public var maxLineBytes: Int
+    /// First reconnect delay; doubles up to `maxBackoffMs` with ±20% jitter.
+    public var initialBackoffMs: Int
+    public var maxBackoffMs: Int
+    /// Absolute path of this agent's executable (runs the exec helper that binds and execs a task).
+    public var agentExecutable: String
+
+    public init(scheduler: HostPort, nodeName: NodeID, emulated: Bool, workDir: String, agentExecutable: String,
+                maxLineBytes: Int = 1 << 26, initialBackoffMs: Int = 200, maxBackoffMs: Int = 5_000) {
+        self.scheduler = scheduler
+        self.nodeName = nodeName
+        self.emulated = emulated
+        self.workDir = workDir
+        self.agentExecutable = agentExecutable
+        self.maxLineBytes = maxLineBytes
+        self.initialBackoffMs = initialBackoffMs
+        self.maxBackoffMs = maxBackoffMs
+    }
+}

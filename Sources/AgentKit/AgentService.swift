@@ -1,0 +1,128 @@
+import Foundation
+import HostTopology
+import Logging
+import NIOCore
+import SchedCore
+import SchedNet
+import SchedProtocol
+import ServiceLifecycle
+
+/// The agent's life: connect to schedd, HELLO, REGISTER with the topology and every known task,
+/// then heartbeat and carry out START_TASK / KILL_TASK / ACK_EXIT. When schedd goes away it
+/// reconnects with exponential backoff (with jitter); tasks keep running meanwhile and are
+/// reported again on the next REGISTER, so none is lost or started twice.
+public struct AgentService: Service {
+    let config: AgentConfig
+    let topology: NodeTopology
+    let supervisor: TaskSupervisor
+    let logger: Logger
+
+    public init(config: AgentConfig, topology: NodeTopology, mapping: HostPUMapping?, logger: Logger) {
+        self.config = config
+        self.topology = topology
+        self.logger = logger
+        self.supervisor = TaskSupervisor(config: config, topology: topology, mapping: mapping, logger: logger)
+    }
+
+    public func run() async throws {
+        var backoff = config.initialBackoffMs
+        await withGracefulShutdownHandler {
+            while !Task.isCancelled {
+                do {
+                    let channel = try await LineClient.connect(config.scheduler, maxLineBytes: config.maxLineBytes)
+                    try await session(channel) { backoff = config.initialBackoffMs }
+                    logger.warning("schedd closed the connection", metadata: ["scheduler": "\(config.scheduler)"])
+                } catch is CancellationError {
+                    break
+                } catch {
+                    logger.warning("schedd unreachable", metadata: ["scheduler": "\(config.scheduler)", "error": "\(error)",
+                                                                   "retry.ms": "\(backoff)"])
+                }
+                let jitter = Double.random(in: 0.8...1.2)
+                try? await Task.sleep(for: .milliseconds(Int(Double(backoff) * jitter)))
+                backoff = min(backoff * 2, config.maxBackoffMs)
+            }
+        } onGracefulShutdown: {
+            logger.info("agent stopping")
+        }
+    }
+
+    /// One connection's life. `onRegistered` runs once schedd accepted the registration.
+    func session(_ channel: LineChannel, onRegistered: () -> Void) async throws {
+        try await channel.executeThenClose { inbound, outbound in
+            var lines = inbound.makeAsyncIterator()
+            func next() async throws -> Message? {
+                while let frame = try await lines.next() {
+                    switch frame {
+                    case .tooLong(let n):
+                        logger.warning("line from schedd too long, discarded", metadata: ["bytes": "\(n)"])
+                        try await outbound.write(LineCodec.encode(.error(ErrorReply(.lineTooLong, "line of \(n) bytes discarded"))))
+                    case .line(let text):
+                        do throws(ErrorReply) {
+                            return try LineCodec.decode(Substring(text))
+                        } catch {
+                            logger.warning("bad line from schedd", metadata: ["error": "\(error.message)"])
+                            try await outbound.write(LineCodec.encode(.error(error)))
+                        }
+                    }
+                }
+                return nil
+            }
+            try await outbound.write(LineCodec.encode(.hello(Hello(role: .agent))))
+            guard case .welcome = try await next() else { throw LaunchError("schedd did not answer HELLO with WELCOME") }
+            // Subscribe before taking the report, so an exit in between is sent, not lost.
+            let exits = await supervisor.subscribeExits()
+            let reports = await supervisor.reports()
+            try await outbound.write(LineCodec.encode(.register(Register(node: config.nodeName, topology: topology,
+                                                                         emulated: config.emulated, tasks: reports))))
+            let interval: Int
+            switch try await next() {
+            case .registered(let r): interval = r.heartbeatIntervalMs
+            case .error(let e): throw LaunchError("registration refused: \(e.code.rawValue): \(e.message)")
+            default: throw LaunchError("schedd did not answer REGISTER")
+            }
+            onRegistered()
+            logger.info("registered", metadata: ["node.id": "\(config.nodeName)", "scheduler": "\(config.scheduler)",
+                                                 "tasks.reported": "\(reports.count)"])
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await heartbeats(every: interval, outbound: outbound) }
+                group.addTask {
+                    for await exit in exits { try await outbound.write(LineCodec.encode(.taskExited(exit))) }
+                }
+                while let message = try await next() {
+                    try await handle(message, outbound: outbound)
+                }
+                group.cancelAll()
+            }
+        }
+    }
+
+    func heartbeats(every ms: Int, outbound: NIOAsyncChannelOutboundWriter<String>) async throws {
+        while !Task.isCancelled {
+            let free: [NUMAMemory]? = config.emulated ? nil
+                : NUMAMemoryProbe.freeBytes().sorted { $0.key < $1.key }.map { NUMAMemory(numa: $0.key, bytes: $0.value) }
+            let hb = Heartbeat(node: config.nodeName, running: await supervisor.runningCount, freeMemory: free)
+            try await outbound.write(LineCodec.encode(.heartbeat(hb)))
+            try await Task.sleep(for: .milliseconds(ms))
+        }
+    }
+
+    func handle(_ message: Message, outbound: NIOAsyncChannelOutboundWriter<String>) async throws {
+        switch message {
+        case .startTask(let s):
+            let reply = await supervisor.start(s)
+            try await outbound.write(LineCodec.encode(reply))
+        case .killTask(let k):
+            logger.info("stopping task", metadata: ["job.id": "\(k.ref.job)", "reason": "\(k.reason)"])
+            await supervisor.stop(k.ref, graceSeconds: k.graceSeconds)
+        case .ackExit(let a):
+            await supervisor.acknowledge(a.ref)
+        case .ping:
+            try await outbound.write(LineCodec.encode(.pong))
+        case .error(let e):
+            logger.warning("schedd reported an error", metadata: ["code": "\(e.code.rawValue)", "message": "\(e.message)"])
+        default:
+            try await outbound.write(LineCodec.encode(.error(ErrorReply(.wrongRole, "\(message.verb) is not for an agent"))))
+        }
+    }
+}

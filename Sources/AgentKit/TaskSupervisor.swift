@@ -1,0 +1,170 @@
+import Foundation
+import HostTopology
+import Logging
+import SchedCore
+import SchedProtocol
+
+/// Starts, watches and stops the node's task processes, and remembers every task until schedd
+/// has acknowledged its exit, so a reconnecting agent can report all of them.
+public actor TaskSupervisor {
+    struct Entry {
+        var start: StartTask
+        var binding: HostBinding
+        var pid: Int32?
+        var exit: TaskExit?
+        var stdoutPath: String
+        var stderrPath: String
+        var killTimer: Task<Void, Never>?
+    }
+
+    let config: AgentConfig
+    let topology: NodeTopology
+    let mapping: HostPUMapping?
+    let logger: Logger
+    var entries: [TaskRef: Entry] = [:]
+    /// The current session's feed of exits as they happen (one session at a time).
+    var exitSubscriber: AsyncStream<TaskExited>.Continuation?
+
+    /// - Parameter mapping: how the node's PUs map onto this host's; nil when the node is this host.
+    public init(config: AgentConfig, topology: NodeTopology, mapping: HostPUMapping?, logger: Logger) {
+        self.config = config
+        self.topology = topology
+        self.mapping = mapping
+        self.logger = logger
+    }
+
+    /// A new feed of exits for a new connection; replaces (and ends) the previous one. Exits
+    /// that happen while no connection listens are still reported by `reports()`.
+    public func subscribeExits() -> AsyncStream<TaskExited> {
+        exitSubscriber?.finish()
+        let (stream, continuation) = AsyncStream<TaskExited>.makeStream()
+        exitSubscriber = continuation
+        return stream
+    }
+
+    private func publish(_ e: TaskExited) { exitSubscriber?.yield(e) }
+
+    /// Every known task: running ones and ended ones not yet acknowledged.
+    public func reports() -> [TaskReport] {
+        entries.map { TaskReport(ref: $0.key, pid: $0.value.pid, binding: $0.value.binding, exit: $0.value.exit) }
+            .sorted { $0.ref < $1.ref }
+    }
+
+    public var runningCount: Int { entries.values.filter { $0.exit == nil }.count }
+
+    /// The binding a task gets on this host.
+    func hostBinding(for a: Assignment) -> HostBinding {
+        guard let mapping else { return HostBinding(cpus: a.pus, numaNodes: a.numaNodes) }
+        return HostBinding(cpus: mapping.hostCPUs(for: a.pus), numaNodes: mapping.hostNUMA(for: a.numaNodes))
+    }
+
+    /// Starts a task; a task already known is not started again (its current state is returned).
+    public func start(_ s: StartTask) -> Message {
+        if let e = entries[s.ref] {
+            if let exit = e.exit { return .taskExited(TaskExited(ref: s.ref, exit: exit)) }
+            return .taskStarted(TaskStarted(ref: s.ref, pid: e.pid ?? 0, binding: e.binding, stdoutPath: e.stdoutPath, stderrPath: e.stderrPath))
+        }
+        let binding = hostBinding(for: s.assignment)
+        let dir = "\(config.workDir)/tasks/\(s.ref.job).\(s.ref.task)"
+        var entry = Entry(start: s, binding: binding, stdoutPath: dir + "/stdout", stderrPath: dir + "/stderr")
+        do {
+            let pid = try launch(s, binding: binding, dir: dir, entry: entry)
+            entry.pid = pid
+            entries[s.ref] = entry
+            logger.info("task started", metadata: ["job.id": "\(s.ref.job)", "pid": "\(pid)", "host.cpus": "\(binding.cpus)",
+                                                   "host.numa": "\(binding.numaNodes)", "gpus": "\(s.assignment.gpus)"])
+            return .taskStarted(TaskStarted(ref: s.ref, pid: pid, binding: binding, stdoutPath: entry.stdoutPath, stderrPath: entry.stderrPath))
+        } catch {
+            let exit = TaskExit(error: "could not start: \(error)")
+            entry.exit = exit
+            entries[s.ref] = entry
+            logger.error("task failed to start", metadata: ["job.id": "\(s.ref.job)", "error": "\(error)"])
+            return .taskExited(TaskExited(ref: s.ref, exit: exit))
+        }
+    }
+
+    private func launch(_ s: StartTask, binding: HostBinding, dir: String, entry: Entry) throws -> Int32 {
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        guard fm.createFile(atPath: entry.stdoutPath, contents: nil), fm.createFile(atPath: entry.stderrPath, contents: nil),
+              let out = FileHandle(forWritingAtPath: entry.stdoutPath), let err = FileHandle(forWritingAtPath: entry.stderrPath) else {
+            throw LaunchError("cannot create output files in \(dir)")
+        }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: config.agentExecutable)
+        var args = [ExecHelper.verb, "--cpus", binding.cpus.description, "--mems", binding.numaNodes.description,
+                    "--chdir", s.workdir ?? dir]
+        args += ["--"] + s.command
+        p.arguments = args
+        var env = ProcessInfo.processInfo.environment
+        for (k, v) in TaskEnvironment.variables(for: s, node: config.nodeName, topology: topology, binding: binding) { env[k] = v }
+        p.environment = env
+        p.standardInput = FileHandle.nullDevice
+        p.standardOutput = out
+        p.standardError = err
+        let ref = s.ref
+        p.terminationHandler = { [weak self] proc in
+            let exit = proc.terminationReason == .uncaughtSignal
+                ? TaskExit(signal: proc.terminationStatus) : TaskExit(exitCode: proc.terminationStatus)
+            Task { await self?.ended(ref, exit: exit) }
+        }
+        try p.run()
+        try? out.close()
+        try? err.close()
+        return p.processIdentifier
+    }
+
+    func ended(_ ref: TaskRef, exit: TaskExit) {
+        guard var e = entries[ref], e.exit == nil else { return }
+        e.exit = exit
+        e.killTimer?.cancel()
+        e.killTimer = nil
+        entries[ref] = e
+        logger.info("task ended", metadata: ["job.id": "\(ref.job)", "exit.code": "\(exit.exitCode.map(String.init) ?? "-")",
+                                             "signal": "\(exit.signal.map(String.init) ?? "-")"])
+        publish(TaskExited(ref: ref, exit: exit))
+    }
+
+    /// SIGTERM to the task's process group now, SIGKILL after `grace` seconds if it still runs.
+    /// A task this agent does not run is reported as ended, so schedd can close its books.
+    public func stop(_ ref: TaskRef, graceSeconds: Int) {
+        guard let e = entries[ref] else {
+            publish(TaskExited(ref: ref, exit: TaskExit(error: "not running on this node")))
+            return
+        }
+        guard e.exit == nil, let pid = e.pid else { return }
+        signalGroup(pid, SIGTERM)
+        entries[ref]?.killTimer?.cancel()
+        entries[ref]?.killTimer = Task { [weak self] in
+            try? await Task.sleep(for: .seconds(max(0, graceSeconds)))
+            guard !Task.isCancelled else { return }
+            await self?.forceKill(ref)
+        }
+    }
+
+    func forceKill(_ ref: TaskRef) {
+        guard let e = entries[ref], e.exit == nil, let pid = e.pid else { return }
+        logger.warning("grace period over, sending SIGKILL", metadata: ["job.id": "\(ref.job)", "pid": "\(pid)"])
+        signalGroup(pid, SIGKILL)
+    }
+
+    private func signalGroup(_ pid: Int32, _ sig: Int32) {
+        // The exec helper made the task a session (and group) leader; before it did, signal the pid.
+        if Foundation.kill(-pid, sig) != 0 { _ = Foundation.kill(pid, sig) }
+    }
+
+    /// schedd recorded the exit: forget the task.
+    public func acknowledge(_ ref: TaskRef) {
+        if entries[ref]?.exit != nil { entries[ref] = nil }
+    }
+
+    /// Stops every running task (agent shutdown).
+    public func stopAll(graceSeconds: Int) {
+        for (ref, e) in entries where e.exit == nil { stop(ref, graceSeconds: graceSeconds) }
+    }
+}
+
+struct LaunchError: Error, CustomStringConvertible {
+    let description: String
+    init(_ d: String) { description = d }
+}

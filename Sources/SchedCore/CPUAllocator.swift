@@ -1,0 +1,127 @@
+/// Picks the exact GPUs, NUMA nodes, PUs and memory for one task on one node.
+///
+/// Rules, in order:
+/// 1. GPUs: prefer a NUMA node that has enough free GPUs of the model *and* enough free PUs and
+///    memory of its own (best fit: the one with the fewest free GPUs that still suffices).
+///    Otherwise take free GPUs grouped by NUMA node, largest groups first.
+/// 2. PUs: if one NUMA node can hold the task (PUs and memory), use it, preferring the GPUs'
+///    NUMA nodes, then the node with the fewest free PUs that suffice (best fit).
+///    Within it, prefer one L3 group that holds the whole task (best fit), taking PUs core by core.
+///    Otherwise spread over NUMA nodes, preferred ones first, then those with most free PUs.
+/// 3. Memory comes from the NUMA nodes of the chosen PUs, in the same order, then from others.
+public enum CPUAllocator {
+    public static func pick(_ request: ResourceRequest, on node: NodeState) -> Assignment? {
+        let topo = node.topology
+        let free = node.freePUs
+        // Free PUs and free memory per CPU-bearing NUMA node (by position).
+        let cpuNUMA = topo.numaNodes.indices.filter { !topo.numaNodes[$0].cpus.isEmpty }
+        func freePUs(_ pos: Int) -> CPUSet { topo.numaNodes[pos].cpus.intersection(free) }
+
+        // 1. GPUs.
+        var gpus: [Int] = []
+        var preferredNUMA: [Int] = []   // positions
+        if request.gpus > 0 {
+            let candidates = topo.gpus.filter { !node.usedGPUs.contains($0.index) && request.gpuModelMatches($0.model) }
+            guard candidates.count >= request.gpus else { return nil }
+            // Group by the first local NUMA node (OS index); -1 = unknown locality.
+            var groups: [Int: [Int]] = [:]
+            for g in candidates { groups[g.numaNodes.members.first ?? -1, default: []].append(g.index) }
+            let local = groups.keys.sorted().compactMap { os -> (pos: Int, gpus: [Int])? in
+                guard os >= 0, let pos = topo.numaPosition(ofOS: os), let gs = groups[os], gs.count >= request.gpus,
+                      freePUs(pos).count >= request.cpus, node.freeMemory(numaPosition: pos) >= request.memoryBytes else { return nil }
+                return (pos, gs)
+            }
+            if let best = local.min(by: { $0.gpus.count != $1.gpus.count ? $0.gpus.count < $1.gpus.count : $0.pos < $1.pos }) {
+                gpus = Array(best.gpus.prefix(request.gpus))
+                preferredNUMA = [best.pos]
+            } else {
+                let ordered = groups.sorted { $0.value.count != $1.value.count ? $0.value.count > $1.value.count : $0.key < $1.key }
+                for (os, gs) in ordered where gpus.count < request.gpus {
+                    gpus += gs.prefix(request.gpus - gpus.count)
+                    if os >= 0, let pos = topo.numaPosition(ofOS: os) { preferredNUMA.append(pos) }
+                }
+            }
+        }
+
+        // 2. PUs.
+        var chosenNUMA: [Int] = []
+        let fitsOne = cpuNUMA.filter { freePUs($0).count >= request.cpus && node.freeMemory(numaPosition: $0) >= request.memoryBytes }
+        if let pos = preferredNUMA.first(where: { fitsOne.contains($0) })
+            ?? fitsOne.min(by: { (freePUs($0).count, $0) < (freePUs($1).count, $1) }) {
+            chosenNUMA = [pos]
+        } else {
+            let rest = cpuNUMA.filter { !preferredNUMA.contains($0) }
+                .sorted { (-freePUs($0).count, $0) < (-freePUs($1).count, $1) }
+            var have = 0
+            for pos in preferredNUMA.filter({ cpuNUMA.contains($0) }) + rest where have < request.cpus {
+                let n = freePUs(pos).count
+                if n == 0 { continue }
+                chosenNUMA.append(pos)
+                have += n
+            }
+            guard have >= request.cpus else { return nil }
+        }
+        var pus = CPUSet()
+        var remaining = request.cpus
+        for pos in chosenNUMA where remaining > 0 {
+            let taken = takePUs(remaining, within: freePUs(pos), numaOS: topo.numaNodes[pos].id, topology: topo)
+            pus.formUnion(taken)
+            remaining -= taken.count
+        }
+        guard remaining == 0 else { return nil }
+
+        // 3. Memory.
+        var memory: [NUMAMemory] = []
+        var need = request.memoryBytes
+        let memOrder = chosenNUMA + cpuNUMA.filter { !chosenNUMA.contains($0) }
+        for pos in memOrder where need > 0 {
+            let take = min(need, node.freeMemory(numaPosition: pos))
+            if take > 0 {
+                memory.append(NUMAMemory(numa: topo.numaNodes[pos].id, bytes: take))
+                need -= take
+            }
+        }
+        guard need == 0 else { return nil }
+        var numa = NUMASet(chosenNUMA.map { topo.numaNodes[$0].id })
+        for m in memory { numa.insert(m.numa) }
+        return Assignment(node: node.id, pus: pus, numaNodes: numa, gpus: gpus.sorted(), memory: memory)
+    }
+
+    /// Takes up to `count` PUs from `available` on one NUMA node, keeping them together:
+    /// the L3 group with the fewest free PUs that still holds them all, else L3 groups by most free;
+    /// within a group, core by core in hwloc's order.
+    static func takePUs(_ count: Int, within available: CPUSet, numaOS: Int, topology: NodeTopology) -> CPUSet {
+        let cores = topology.cores.filter { $0.numa == numaOS && !$0.pus.isDisjoint(with: available) }
+        var byL3: [Int: [CoreInfo]] = [:]
+        for c in cores { byL3[c.l3, default: []].append(c) }
+        let groups = byL3.map { (l3: $0.key, cores: $0.value, free: $0.value.reduce(0) { $0 + $1.pus.intersection(available).count }) }
+        let order: [(l3: Int, cores: [CoreInfo], free: Int)]
+        if let one = groups.filter({ $0.free >= count }).min(by: { ($0.free, $0.l3) < ($1.free, $1.l3) }) {
+            order = [one]
+        } else {
+            order = groups.sorted { ($1.free, $0.l3) < ($0.free, $1.l3) }
+        }
+        var out = CPUSet()
+        var left = count
+        for g in order {
+            // Fully free cores first so two tasks share a core only when they must.
+            let sortedCores = g.cores.sorted { a, b in
+                let fa = a.pus.intersection(available).count == a.pus.count, fb = b.pus.intersection(available).count == b.pus.count
+                return fa != fb ? fa : a.id < b.id
+            }
+            for c in sortedCores {
+                for p in c.pus.intersection(available) where left > 0 {
+                    out.insert(p)
+                    left -= 1
+                }
+                if left == 0 { return out }
+            }
+        }
+        // PUs not under any core (should not happen) as a last resort.
+        for p in available where left > 0 && !out.contains(p) {
+            out.insert(p)
+            left -= 1
+        }
+        return out
+    }
+}

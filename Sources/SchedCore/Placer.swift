@@ -1,0 +1,96 @@
+/// The outcome of one placement attempt.
+public enum PlacementDecision: Sendable, Hashable {
+    case placed(Assignment, score: Int, PlacementExplanation)
+    case unplaceable(PlacementExplanation)
+
+    public var explanation: PlacementExplanation {
+        switch self {
+        case .placed(_, _, let e), .unplaceable(let e): e
+        }
+    }
+}
+
+/// The scheduling core: filter → score → select, then pick PUs, NUMA nodes and GPUs on the winner.
+///
+/// Pure and deterministic: the same snapshot and request always give the same decision.
+/// Ties on score go to the node whose id sorts first.
+public struct Placer: Sendable {
+    public var policy: SchedulingPolicy
+
+    public init(policy: SchedulingPolicy = .bestFit) { self.policy = policy }
+
+    /// Places one task of `request` in `snapshot`.
+    /// - Complexity: O(nodes × (GPUs + cores)) for the filters, plus the in-node pick on feasible nodes.
+    public func place(_ request: ResourceRequest, in snapshot: ClusterSnapshot) -> PlacementDecision {
+        var counts = Array(repeating: 0, count: RejectionReason.allCases.count)
+        var bestFree = Array(repeating: Int64(-1), count: RejectionReason.allCases.count)
+        var bestCap = Array(repeating: Int64(-1), count: RejectionReason.allCases.count)
+        var feasible: [(node: Int, score: Int, assignment: Assignment)] = []
+
+        for (i, node) in snapshot.nodes.enumerated() {
+            switch check(request, on: node) {
+            case .success(let a):
+                feasible.append((i, policy.score(request, on: node), a))
+            case .failure(let r):
+                let k = RejectionReason.allCases.firstIndex(of: r)!
+                counts[k] += 1
+                let (free, cap) = Self.numbers(for: r, request: request, node: node)
+                if free > bestFree[k] { bestFree[k] = free }
+                if cap > bestCap[k] { bestCap[k] = cap }
+            }
+        }
+
+        var rejections: [RejectionCount] = []
+        for (k, r) in RejectionReason.allCases.enumerated() where counts[k] > 0 {
+            let req: Int64? = switch r.dimension {
+            case .cpus: Int64(request.cpus)
+            case .memory: request.memoryBytes
+            case .gpus: Int64(request.gpus)
+            case nil: nil
+            }
+            rejections.append(RejectionCount(reason: r, nodes: counts[k], requested: req,
+                                             bestFree: req == nil ? nil : bestFree[k], bestCapacity: req == nil ? nil : bestCap[k]))
+        }
+        // Highest score first; ties broken by snapshot order (node id).
+        feasible.sort { $0.score != $1.score ? $0.score > $1.score : $0.node < $1.node }
+        let top = feasible.prefix(3).map { CandidateScore(node: snapshot.nodes[$0.node].id, score: $0.score) }
+        let explanation = PlacementExplanation(policy: policy.rawValue, nodesEvaluated: snapshot.nodes.count,
+                                               nodesFeasible: feasible.count, rejections: rejections, topCandidates: top)
+        guard let best = feasible.first else { return .unplaceable(explanation) }
+        return .placed(best.assignment, score: best.score, explanation)
+    }
+
+    /// Runs the filters on one node in order, cheapest first; on success returns the in-node pick.
+    public func check(_ request: ResourceRequest, on node: NodeState) -> Result<Assignment, RejectionReason> {
+        if !node.schedulable { return .failure(node.unschedulableReason) }
+        if let arch = request.arch, ResourceRequest.canonicalArch(arch) != ResourceRequest.canonicalArch(node.topology.arch) {
+            return .failure(.wrongArch)
+        }
+        if request.gpus > 0, request.gpuModel != nil,
+           !node.topology.gpus.contains(where: { request.gpuModelMatches($0.model) }) {
+            return .failure(.noGPUModel)
+        }
+        if node.freePUCount < request.cpus { return .failure(.tooFewCPUs) }
+        if node.freeMemoryBytes < request.memoryBytes { return .failure(.tooLittleMemory) }
+        if request.gpus > 0 {
+            let free = node.topology.gpus.reduce(0) { n, g in
+                n + (!node.usedGPUs.contains(g.index) && request.gpuModelMatches(g.model) ? 1 : 0)
+            }
+            if free < request.gpus { return .failure(.tooFewGPUs) }
+        }
+        guard let a = CPUAllocator.pick(request, on: node) else { return .failure(.noTopologyFit) }
+        return .success(a)
+    }
+
+    /// (free, capacity) of the dimension a reason refers to, for the explanation's numbers.
+    static func numbers(for reason: RejectionReason, request: ResourceRequest, node: NodeState) -> (Int64, Int64) {
+        switch reason.dimension {
+        case .cpus: (Int64(node.freePUCount), Int64(node.topology.puCount))
+        case .memory: (node.freeMemoryBytes, node.topology.cpuMemoryBytes)
+        case .gpus:
+            (Int64(node.topology.gpus.filter { !node.usedGPUs.contains($0.index) && request.gpuModelMatches($0.model) }.count),
+             Int64(node.topology.gpus.filter { request.gpuModelMatches($0.model) }.count))
+        case nil: (0, 0)
+        }
+    }
+}

@@ -1,0 +1,67 @@
+import NIOCore
+import SchedCore
+import SchedNet
+import SchedProtocol
+
+/// A schedctl connection to schedd: handshake, then request/reply.
+public struct SchedClient {
+    let channel: LineChannel
+
+    /// Connects and performs the HELLO/WELCOME handshake, then runs `body`.
+    public static func with<T>(_ address: HostPort, _ body: (inout Session) async throws -> T) async throws -> T {
+        let channel: LineChannel
+        do {
+            channel = try await LineClient.connect(address)
+        } catch {
+            throw CLIError("cannot reach schedd at \(address): \(error)\n(start it, or point --scheduler / SCHED_SCHEDULER at it)")
+        }
+        return try await channel.executeThenClose { inbound, outbound in
+            var session = Session(lines: inbound.makeAsyncIterator(), outbound: outbound)
+            try await session.send(.hello(Hello(role: .client)))
+            switch try await session.next() {
+            case .welcome: break
+            case .error(let e): throw CLIError("schedd refused the connection: \(e.message)")
+            default: throw CLIError("unexpected handshake reply from \(address)")
+            }
+            return try await body(&session)
+        }
+    }
+
+    /// An open, handshaken connection.
+    public struct Session {
+        var lines: NIOAsyncChannelInboundStream<InboundLine>.AsyncIterator
+        let outbound: NIOAsyncChannelOutboundWriter<String>
+
+        public func send(_ m: Message) async throws { try await outbound.write(LineCodec.encode(m)) }
+
+        /// The next message; PING keepalives are skipped.
+        public mutating func next() async throws -> Message {
+            while let frame = try await lines.next() {
+                guard case .line(let text) = frame else { throw CLIError("reply from schedd too long") }
+                let m: Message
+                do throws(ErrorReply) { m = try LineCodec.decode(Substring(text)) } catch { throw CLIError("bad reply from schedd: \(error.message)") }
+                if case .ping = m { continue }
+                return m
+            }
+            throw CLIError("schedd closed the connection")
+        }
+
+        /// Sends a request and returns its reply; an `ERR` reply becomes a thrown `CLIError`.
+        public mutating func request(_ m: Message) async throws -> Message {
+            try await send(m)
+            let reply = try await next()
+            if case .error(let e) = reply { throw CLIError(e.message, code: e.code) }
+            return reply
+        }
+    }
+}
+
+/// An error schedctl prints as `schedctl: error: MESSAGE` and exits non-zero on.
+public struct CLIError: Error, CustomStringConvertible {
+    public var description: String
+    public var code: WireErrorCode?
+    public init(_ d: String, code: WireErrorCode? = nil) {
+        description = d
+        self.code = code
+    }
+}

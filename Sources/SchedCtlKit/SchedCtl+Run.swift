@@ -1,0 +1,91 @@
+import ArgumentParser
+import Foundation
+import SchedCore
+import SchedNet
+import SchedProtocol
+
+extension SchedCtl {
+    /// `schedctl run [...] -- CMD ARGS...`
+    struct Run: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run a command as a job. Prints the job id; with --wait, waits and exits with the job's status.")
+        @OptionGroup var connection: ConnectionOptions
+        @Option(help: "PUs (hardware threads).") var cpus: Int = 1
+        @Option(help: "Memory to reserve: 512M, 8G, 8GiB (powers of 1024). Default: none.") var memory: String?
+        @Option(help: "Whole GPUs.") var gpus: Int = 0
+        @Option(help: "GPU model (case-insensitive substring, e.g. V100).") var gpuModel: String?
+        @Option(help: "CPU architecture: x86_64 or aarch64.") var arch: String?
+        @Option(help: "Job name.") var name: String?
+        @Option(name: .customLong("env"), help: "Environment variable KEY=VALUE for the task (repeatable).") var env: [String] = []
+        @Option(help: "Working directory of the task.") var workdir: String?
+        @Option(help: "Seconds between SIGTERM and SIGKILL on cancel.") var killGrace: Int?
+        @Flag(help: "Wait for the job to end; print where it ran and exit with its status.") var wait = false
+        @Argument(parsing: .postTerminator, help: "The command and its arguments, after --.") var command: [String] = []
+
+        func spec() throws -> JobSpec {
+            guard !command.isEmpty else { throw ValidationError("give the command after --, e.g. schedctl run --cpus 2 -- hostname") }
+            var mem: Int64 = 0
+            if let m = memory {
+                guard let b = ByteSize.parse(m) else { throw ValidationError("--memory: expected a size such as 512M or 8GiB, got '\(m)'") }
+                mem = b
+            }
+            var vars: [String: String] = [:]
+            for e in env {
+                guard let eq = e.firstIndex(of: "="), eq != e.startIndex else { throw ValidationError("--env: expected KEY=VALUE, got '\(e)'") }
+                vars[String(e[..<eq])] = String(e[e.index(after: eq)...])
+            }
+            let spec = JobSpec(name: name, command: command,
+                               resources: ResourceRequest(cpus: cpus, memoryBytes: mem, gpus: gpus, gpuModel: gpuModel,
+                                                          arch: arch.map(ResourceRequest.canonicalArch)),
+                               env: vars, workdir: workdir, killGraceSeconds: killGrace)
+            if let p = spec.problems().first { throw ValidationError("\(p.field): \(p.message)") }
+            return spec
+        }
+
+        func run() async throws {
+            try await submitAndMaybeWait(try spec(), address: try connection.address(), wait: wait)
+        }
+    }
+
+    /// `schedctl submit FILE`
+    struct Submit: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Submit a YAML job spec (see docs/job-spec.md).")
+        @OptionGroup var connection: ConnectionOptions
+        @Argument(help: "The job spec file ('-' reads standard input).") var file: String
+        @Flag(help: "Wait for the job to end; print where it ran and exit with its status.") var wait = false
+
+        func run() async throws {
+            let text: String
+            if file == "-" {
+                text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+            } else {
+                guard let data = FileManager.default.contents(atPath: file) else { throw CLIError("cannot read \(file)") }
+                text = String(decoding: data, as: UTF8.self)
+            }
+            let spec: JobSpec
+            do { spec = try JobSpecParser.parse(yaml: text, source: file == "-" ? "<stdin>" : file) } catch { throw CLIError(error.description) }
+            try await submitAndMaybeWait(spec, address: try connection.address(), wait: wait)
+        }
+    }
+}
+
+/// Submits; without `wait` prints the id. With `wait`, prints progress, the placement, and exits
+/// with the job's status (see `exitStatus`).
+func submitAndMaybeWait(_ spec: JobSpec, address: HostPort, wait: Bool) async throws {
+    let final: JobInfo? = try await SchedClient.with(address) { s in
+        guard case .submitted(let sub) = try await s.request(.submit(Submit(spec: spec))) else { throw CLIError("unexpected reply to SUBMIT") }
+        guard wait else {
+            print(sub.job)
+            return nil
+        }
+        print("job \(sub.job) submitted")
+        guard case .jobInfo(let j) = try await s.request(.wait(JobRequest(job: sub.job))) else { throw CLIError("unexpected reply to WAIT") }
+        return j
+    }
+    guard let j = final else { return }
+    print("job \(j.id) \(j.state.rawValue): \(Formatting.exit(j.exit))")
+    print("ran on \(Formatting.placement(j))")
+    if let o = j.stdoutPath { print("stdout: \(o)") }
+    let status = exitStatus(j)
+    if status != 0 { throw ExitCode(status) }
+}

@@ -1,0 +1,12 @@
+import ArgumentParser
+import SchedProtocol
+
+/// `schedctl`: submit and inspect jobs, look at nodes, read the placement log.
+public struct SchedCtl: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "schedctl",
+        abstract: "Talk to schedd: run and submit jobs, list and inspect them, manage nodes, read the placement log.",
+        subcommands: [Run.self, Submit.self, Jobs.self, Job.self, Nodes.self, Cancel.self, Drain.self, Undrain.self,
+                      Explain.self, Log.self])
+    public init() {}
+}

@@ -1,0 +1,86 @@
+import NIOCore
+
+/// One framed inbound line, or the notice that a line over the limit was discarded.
+public enum InboundLine: Sendable, Hashable {
+    case line(String)
+    /// A line longer than the limit arrived; its bytes (this many) were dropped unread.
+    case tooLong(Int)
+}
+
+/// Splits a byte stream at `\n` (a preceding `\r` is dropped) and never buffers more than
+/// `maxLength` bytes of one line: longer lines are discarded up to their newline and reported
+/// once as `.tooLong`, so a peer cannot make the process allocate without bound.
+public struct LineFrameDecoder: ByteToMessageDecoder {
+    public typealias InboundOut = InboundLine
+
+    public let maxLength: Int
+    private var discarding = false
+    private var discardedBytes = 0
+    /// Bytes already searched for a newline (avoids rescanning on drip-fed input).
+    private var scanned = 0
+
+    public init(maxLength: Int) {
+        precondition(maxLength > 0)
+        self.maxLength = maxLength
+    }
+
+    public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        let view = buffer.readableBytesView
+        if let nl = view.dropFirst(scanned).firstIndex(of: UInt8(ascii: "\n")) {
+            let length = nl - view.startIndex
+            scanned = 0
+            if discarding {
+                buffer.moveReaderIndex(forwardBy: length + 1)
+                let total = discardedBytes + length
+                discarding = false
+                discardedBytes = 0
+                context.fireChannelRead(wrapInboundOut(.tooLong(total)))
+                return .continue
+            }
+            if length > maxLength {
+                buffer.moveReaderIndex(forwardBy: length + 1)
+                context.fireChannelRead(wrapInboundOut(.tooLong(length)))
+                return .continue
+            }
+            var bytes = buffer.readSlice(length: length)!
+            buffer.moveReaderIndex(forwardBy: 1)
+            if bytes.readableBytesView.last == UInt8(ascii: "\r") { bytes = bytes.getSlice(at: bytes.readerIndex, length: length - 1)! }
+            context.fireChannelRead(wrapInboundOut(.line(String(buffer: bytes))))
+            return .continue
+        }
+        scanned = view.count
+        if view.count > maxLength || discarding {
+            // No newline yet and already over the limit: drop what we have and keep dropping.
+            discarding = true
+            discardedBytes += view.count
+            buffer.moveReaderIndex(forwardBy: view.count)
+            scanned = 0
+        }
+        return .needMoreData
+    }
+
+    public mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
+        while try decode(context: context, buffer: &buffer) == .continue {}
+        if discarding {
+            context.fireChannelRead(wrapInboundOut(.tooLong(discardedBytes + buffer.readableBytes)))
+            discarding = false
+        } else if buffer.readableBytes > 0 {
+            // A final line without a newline still counts as a line.
+            let rest = buffer.readSlice(length: buffer.readableBytes)!
+            context.fireChannelRead(wrapInboundOut(.line(String(buffer: rest))))
+        }
+        buffer.moveReaderIndex(to: buffer.writerIndex)
+        scanned = 0
+        return .needMoreData
+    }
+}
+
+/// Writes each outbound `String` as one line (appends `\n`).
+public struct LineEncoder: MessageToByteEncoder {
+    public typealias OutboundIn = String
+    public init() {}
+    public func encode(data: String, out: inout ByteBuffer) throws {
+        out.writeString(data)
+        out.writeInteger(UInt8(ascii: "\n"))
+    }
+}

@@ -1,0 +1,88 @@
+import SchedCore
+
+// MARK: schedctl → schedd requests
+
+/// Submit a job; answered by SUBMITTED once the job is durable.
+public struct Submit: Sendable, Codable, Hashable {
+    public var spec: JobSpec
+    public init(spec: JobSpec) { self.spec = spec }
+}
+/// The id of a stored job.
+public struct Submitted: Sendable, Codable, Hashable {
+    public var job: JobID
+    public init(job: JobID) { self.job = job }
+}
+/// List jobs, newest first; `states` filters, `limit` caps (default 1000).
+public struct ListJobs: Sendable, Codable, Hashable {
+    public var states: [JobState]?
+    public var limit: Int?
+    public init(states: [JobState]? = nil, limit: Int? = nil) {
+        self.states = states
+        self.limit = limit
+    }
+}
+public struct JobList: Sendable, Codable, Hashable {
+    public var jobs: [JobInfo]
+    public init(jobs: [JobInfo]) { self.jobs = jobs }
+}
+/// A request naming one job (JOB, CANCEL, EXPLAIN, WAIT).
+public struct JobRequest: Sendable, Codable, Hashable {
+    public var job: JobID
+    public init(job: JobID) { self.job = job }
+}
+/// A request naming one node (DRAIN, UNDRAIN).
+public struct NodeRequest: Sendable, Codable, Hashable {
+    public var node: NodeID
+    public var reason: String?
+    public init(node: NodeID, reason: String? = nil) {
+        self.node = node
+        self.reason = reason
+    }
+}
+/// List nodes; `topology` includes each node's full topology.
+public struct ListNodes: Sendable, Codable, Hashable {
+    public var topology: Bool?
+    public init(topology: Bool? = nil) { self.topology = topology }
+}
+public struct NodeList: Sendable, Codable, Hashable {
+    public var nodes: [NodeInfo]
+    public init(nodes: [NodeInfo]) { self.nodes = nodes }
+}
+/// Why a job waits, or why it went where it went.
+public struct Explanation: Sendable, Codable, Hashable {
+    public var job: JobInfo
+    /// The latest placement-log record of the job, if any.
+    public var latest: PlacementRecord?
+    /// For a pending job: a fresh evaluation against the current fleet.
+    public var current: PlacementRecord?
+    public init(job: JobInfo, latest: PlacementRecord?, current: PlacementRecord?) {
+        self.job = job
+        self.latest = latest
+        self.current = current
+    }
+}
+/// Read the placement log. Records with `seq > after`, filtered; with `follow`, new records keep
+/// streaming as LOG_RECORD lines until the connection closes.
+public struct LogQuery: Sendable, Codable, Hashable {
+    public var job: JobID?
+    public var node: NodeID?
+    public var after: Int64?
+    public var limit: Int?
+    public var follow: Bool?
+    public init(job: JobID? = nil, node: NodeID? = nil, after: Int64? = nil, limit: Int? = nil, follow: Bool? = nil) {
+        self.job = job
+        self.node = node
+        self.after = after
+        self.limit = limit
+        self.follow = follow
+    }
+}
+/// End of the stored records of a LOG reply (streaming continues after it with `follow`).
+public struct LogEnd: Sendable, Codable, Hashable {
+    public var count: Int
+    public init(count: Int) { self.count = count }
+}
+/// An empty acknowledgement.
+public struct Empty: Sendable, Codable, Hashable {
+    public init() {}
+}

@@ -1,0 +1,117 @@
+import SchedCore
+
+/// Lifecycle of a job.
+public enum JobState: String, Sendable, Codable, Hashable, CaseIterable {
+    /// Waiting for a node.
+    case pending
+    /// Placed and sent to its agent; not yet confirmed started.
+    case starting
+    /// The agent reported the process running.
+    case running
+    /// Exited with status 0.
+    case completed
+    /// Exited non-zero, was killed by a signal, could not start, or its node was lost.
+    case failed
+    /// Cancelled by a user.
+    case cancelled
+
+    public var isTerminal: Bool { self == .completed || self == .failed || self == .cancelled }
+    /// Holds resources on a node.
+    public var isActive: Bool { self == .starting || self == .running }
+}
+
+/// Everything known about one job: the wire view and the stored record.
+public struct JobInfo: Sendable, Codable, Hashable {
+    public var id: JobID
+    public var spec: JobSpec
+    public var state: JobState
+    /// Unix time in milliseconds.
+    public var submittedAtMs: Int64
+    public var startedAtMs: Int64?
+    public var finishedAtMs: Int64?
+    /// Where it was placed (node numbering).
+    public var assignment: Assignment?
+    /// What the agent actually bound (host numbering).
+    public var hostBinding: HostBinding?
+    public var pid: Int32?
+    public var exit: TaskExit?
+    /// Why the job is pending, failed or was cancelled, in one line.
+    public var reason: String?
+    public var stdoutPath: String?
+    public var stderrPath: String?
+    /// Set when a cancel was requested while the task was running.
+    public var cancelRequested: Bool?
+
+    public init(id: JobID, spec: JobSpec, state: JobState, submittedAtMs: Int64) {
+        self.id = id
+        self.spec = spec
+        self.state = state
+        self.submittedAtMs = submittedAtMs
+    }
+
+    public var node: NodeID? { assignment?.node }
+}
+
+/// Node lifecycle as operators see it.
+public enum NodeStatus: String, Sendable, Codable, Hashable {
+    /// Connected and registered; reconciling tasks.
+    case registered
+    /// Takes new work.
+    case ready
+    /// Drain requested; running tasks finish, no new ones start.
+    case draining
+    /// Drain requested and nothing runs.
+    case drained
+    /// Missed heartbeats or disconnected.
+    case down
+}
+
+/// One node in `schedctl nodes`.
+public struct NodeInfo: Sendable, Codable, Hashable {
+    public var name: NodeID
+    public var status: NodeStatus
+    public var arch: String
+    public var cpuModel: String?
+    public var emulated: Bool
+    public var packages: Int
+    public var numaNodes: Int
+    public var cores: Int
+    public var cpus: Int
+    public var cpusUsed: Int
+    public var memoryBytes: Int64
+    public var memoryUsedBytes: Int64
+    public var gpus: Int
+    public var gpusUsed: Int
+    public var gpuModels: [String]
+    public var nvlink: Bool
+    public var runningJobs: Int
+    public var drainReason: String?
+    public var lastHeartbeatMs: Int64?
+    public var topology: NodeTopology?
+
+    public init(name: NodeID, status: NodeStatus, arch: String, cpuModel: String?, emulated: Bool, packages: Int,
+                numaNodes: Int, cores: Int, cpus: Int, cpusUsed: Int, memoryBytes: Int64, memoryUsedBytes: Int64,
+                gpus: Int, gpusUsed: Int, gpuModels: [String], nvlink: Bool, runningJobs: Int,
+                drainReason: String?, lastHeartbeatMs: Int64?, topology: NodeTopology? = nil) {
+        self.name = name
+        self.status = status
+        self.arch = arch
+        self.cpuModel = cpuModel
+        self.emulated = emulated
+        self.packages = packages
+        self.numaNodes = numaNodes
+        self.cores = cores
+        self.cpus = cpus
+        self.cpusUsed = cpusUsed
+        self.memoryBytes = memoryBytes
+        self.memoryUsedBytes = memoryUsedBytes
+        self.gpus = gpus
+        self.gpusUsed = gpusUsed
+        self.gpuModels = gpuModels
+        self.nvlink = nvlink
+        self.runningJobs = runningJobs
+        self.drainReason = drainReason
+        self.lastHeartbeatMs = lastHeartbeatMs
+        self.topology = topology
+    }
+}

@@ -1,0 +1,93 @@
+import SchedCore
+
+/// What a user submits: one task's command and resources. Parsed from YAML or built from flags
+/// by schedctl, carried as JSON on the wire, stored verbatim by schedd.
+public struct JobSpec: Sendable, Codable, Hashable {
+    /// Human-readable name; defaults to the command's first word.
+    public var name: String?
+    /// argv of the task; the first element is looked up in PATH.
+    public var command: [String]
+    /// Resources of the task.
+    public var resources: ResourceRequest
+    /// Extra environment variables for the task.
+    public var env: [String: String]
+    /// Working directory of the task; defaults to the agent's task directory.
+    public var workdir: String?
+    /// Seconds between SIGTERM and SIGKILL when the job is cancelled (default 10).
+    public var killGraceSeconds: Int?
+
+    public init(name: String? = nil, command: [String], resources: ResourceRequest = ResourceRequest(),
+                env: [String: String] = [:], workdir: String? = nil, killGraceSeconds: Int? = nil) {
+        self.name = name
+        self.command = command
+        self.resources = resources
+        self.env = env
+        self.workdir = workdir
+        self.killGraceSeconds = killGraceSeconds
+    }
+
+    enum CodingKeys: String, CodingKey { case name, command, resources, env, workdir, killGraceSeconds }
+
+    /// Decodes with defaults for absent fields (`resources`, `env`).
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decodeIfPresent(String.self, forKey: .name)
+        command = try c.decode([String].self, forKey: .command)
+        resources = try c.decodeIfPresent(ResourceRequest.self, forKey: .resources) ?? ResourceRequest()
+        env = try c.decodeIfPresent([String: String].self, forKey: .env) ?? [:]
+        workdir = try c.decodeIfPresent(String.self, forKey: .workdir)
+        killGraceSeconds = try c.decodeIfPresent(Int.self, forKey: .killGraceSeconds)
+    }
+
+    /// The name shown in listings.
+    public var displayName: String { name ?? command.first.map { String($0.split(separator: "/").last ?? "") } ?? "job" }
+
+    /// Checks the values a parser cannot: returns a problem per bad field, empty when valid.
+    public func problems() -> [(field: String, message: String)] {
+        var out: [(String, String)] = []
+        if command.isEmpty || command[0].isEmpty { out.append(("command", "must name a program to run")) }
+        if resources.cpus < 1 { out.append(("resources.cpus", "must be at least 1, got \(resources.cpus)")) }
+        if resources.cpus > 65536 { out.append(("resources.cpus", "is too large: \(resources.cpus)")) }
+        if resources.memoryBytes < 0 { out.append(("resources.memory", "must not be negative")) }
+        if resources.gpus < 0 { out.append(("resources.gpus", "must not be negative, got \(resources.gpus)")) }
+        if resources.gpus > 4096 { out.append(("resources.gpus", "is too large: \(resources.gpus)")) }
+        if let g = killGraceSeconds, g < 0 || g > 86400 { out.append(("kill_grace", "must be between 0 and 86400 seconds")) }
+        if let n = name, n.count > 200 { out.append(("name", "is longer than 200 characters")) }
+        return out
+    }
+}
+
+/// Parses and prints byte sizes: `512`, `512K`, `8G`, `8GiB`, `1.5GB` (powers of 1024, as Slurm).
+public enum ByteSize {
+    /// Parses a size; returns nil when malformed or out of range.
+    public static func parse(_ text: String) -> Int64? {
+        let t = String(text.lowercased().filter { !$0.isWhitespace })
+        guard !t.isEmpty else { return nil }
+        let digits = t.prefix { $0.isNumber || $0 == "." }
+        var unit = String(t.dropFirst(digits.count))
+        guard let value = Double(digits), value >= 0 else { return nil }
+        if unit.hasSuffix("ib") { unit.removeLast(2) } else if unit.hasSuffix("b") { unit.removeLast() }
+        let mult: Double
+        switch unit {
+        case "": mult = 1
+        case "k": mult = 1024
+        case "m": mult = 1024 * 1024
+        case "g": mult = 1024 * 1024 * 1024
+        case "t": mult = 1024 * 1024 * 1024 * 1024
+        default: return nil
+        }
+        let bytes = value * mult
+        guard bytes < 9.0e18 else { return nil }
+        return Int64(bytes.rounded())
+    }
+
+    /// `8.0 GiB`, `512 MiB`, `0 B`.
+    public static func format(_ bytes: Int64) -> String {
+        let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"]
+        var v = Double(bytes), i = 0
+        while v >= 1024, i < units.count - 1 { v /= 1024; i += 1 }
+        if i == 0 { return "\(bytes) B" }
+        let rounded = (v * 10).rounded() / 10
+        return rounded == rounded.rounded() ? "\(Int(rounded)) \(units[i])" : "\(rounded) \(units[i])"
+    }
+}

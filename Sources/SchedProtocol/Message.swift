@@ -1,0 +1,81 @@
+import SchedCore
+
+/// Every message of the line protocol. One message is one line: `VERB {json}`.
+/// The catalogue with an example line per message is docs/protocol.md.
+public enum Message: Sendable, Hashable {
+    // handshake and errors (both directions)
+    case hello(Hello)
+    case welcome(Welcome)
+    case error(ErrorReply)
+    case ping
+    case pong
+    // agent → schedd
+    case register(Register)
+    case heartbeat(Heartbeat)
+    case taskStarted(TaskStarted)
+    case taskExited(TaskExited)
+    // schedd → agent
+    case registered(Registered)
+    case startTask(StartTask)
+    case killTask(KillTask)
+    case ackExit(AckExit)
+    // schedctl → schedd
+    case submit(Submit)
+    case listJobs(ListJobs)
+    case getJob(JobRequest)
+    case cancel(JobRequest)
+    case wait(JobRequest)
+    case explain(JobRequest)
+    case listNodes(ListNodes)
+    case drain(NodeRequest)
+    case undrain(NodeRequest)
+    case log(LogQuery)
+    // schedd → schedctl
+    case submitted(Submitted)
+    case jobList(JobList)
+    case jobInfo(JobInfo)
+    case nodeList(NodeList)
+    case nodeInfo(NodeInfo)
+    case explanation(Explanation)
+    case logRecord(PlacementRecord)
+    case logEnd(LogEnd)
+    case ok
+
+    /// The verb that starts the line.
+    public var verb: String {
+        switch self {
+        case .hello: "HELLO"
+        case .welcome: "WELCOME"
+        case .error: "ERR"
+        case .ping: "PING"
+        case .pong: "PONG"
+        case .register: "REGISTER"
+        case .heartbeat: "HEARTBEAT"
+        case .taskStarted: "TASK_STARTED"
+        case .taskExited: "TASK_EXITED"
+        case .registered: "REGISTERED"
+        case .startTask: "START_TASK"
+        case .killTask: "KILL_TASK"
+        case .ackExit: "ACK_EXIT"
+        case .submit: "SUBMIT"
+        case .listJobs: "JOBS"
+        case .getJob: "JOB"
+        case .cancel: "CANCEL"
+        case .wait: "WAIT"
+        case .explain: "EXPLAIN"
+        case .listNodes: "NODES"
+        case .drain: "DRAIN"
+        case .undrain: "UNDRAIN"
+        case .log: "LOG"
+        case .submitted: "SUBMITTED"
+        case .jobList: "JOB_LIST"
+        case .jobInfo: "JOB_INFO"
+        case .nodeList: "NODE_LIST"
+        case .nodeInfo: "NODE_INFO"
+        case .explanation: "EXPLANATION"
+        case .logRecord: "LOG_RECORD"
+        case .logEnd: "LOG_END"
+        case .ok: "OK"
+        }
+    }
+}

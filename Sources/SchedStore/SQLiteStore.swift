@@ -1,0 +1,104 @@
+import GRDB
+import SchedCore
+import SchedProtocol
+
+/// The embedded store: one SQLite file (WAL, synchronous=FULL) in schedd's state directory.
+///
+/// Records are kept as JSON beside the few columns that queries filter on, so the schema
+/// follows the wire types without a migration per field.
+public final class SQLiteStore: SchedulerStore {
+    private let db: DatabaseQueue
+
+    /// Opens (or creates) the database at `path`.
+    public init(path: String) throws {
+        var config = Configuration()
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        config.busyMode = .timeout(5)
+        do {
+            db = try DatabaseQueue(path: path, configuration: config)
+            _ = try db.writeWithoutTransaction { db in try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL") }
+            try Self.migrator.migrate(db)
+        } catch {
+            throw StoreError("cannot open store \(path): \(error)")
+        }
+    }
+
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE jobs (id INTEGER PRIMARY KEY AUTOINCREMENT, state TEXT NOT NULL, node TEXT, data TEXT NOT NULL);
+                CREATE INDEX jobs_state ON jobs(state);
+                CREATE TABLE nodes (name TEXT PRIMARY KEY, data TEXT NOT NULL);
+                CREATE TABLE placements (seq INTEGER PRIMARY KEY AUTOINCREMENT, job INTEGER NOT NULL, node TEXT, data TEXT NOT NULL);
+                CREATE INDEX placements_job ON placements(job, seq);
+                CREATE INDEX placements_node ON placements(node, seq);
+                """)
+        }
+        return m
+    }
+
+    public func insertJob(_ make: (JobID) -> JobInfo) throws -> JobInfo {
+        try db.write { db in
+            try db.execute(sql: "INSERT INTO jobs (state, data) VALUES ('pending', '{}')")
+            let job = make(JobID(db.lastInsertedRowID))
+            try db.execute(sql: "UPDATE jobs SET state = ?, node = ?, data = ? WHERE id = ?",
+                           arguments: [job.state.rawValue, job.node?.rawValue, LineCodec.json(job), job.id.rawValue])
+            return job
+        }
+    }
+
+    public func updateJob(_ job: JobInfo) throws {
+        try db.write { db in
+            try db.execute(sql: "UPDATE jobs SET state = ?, node = ?, data = ? WHERE id = ?",
+                           arguments: [job.state.rawValue, job.node?.rawValue, LineCodec.json(job), job.id.rawValue])
+            if db.changesCount != 1 { throw StoreError("job \(job.id) is not in the store") }
+        }
+    }
+
+    public func allJobs() throws -> [JobInfo] {
+        try db.read { db in
+            try String.fetchAll(db, sql: "SELECT data FROM jobs ORDER BY id").map { try LineCodec.fromJSON(JobInfo.self, $0) }
+        }
+    }
+
+    public func appendPlacement(_ record: PlacementRecord) throws -> PlacementRecord {
+        try db.write { db in
+            try db.execute(sql: "INSERT INTO placements (job, node, data) VALUES (?, ?, '{}')",
+                           arguments: [record.job.rawValue, record.node?.rawValue])
+            var r = record
+            r.seq = db.lastInsertedRowID
+            try db.execute(sql: "UPDATE placements SET data = ? WHERE seq = ?", arguments: [LineCodec.json(r), r.seq])
+            return r
+        }
+    }
+
+    public func placements(_ q: LogQuery) throws -> [PlacementRecord] {
+        var sql = "SELECT data FROM placements WHERE seq > ?"
+        var args: [(any DatabaseValueConvertible)?] = [q.after ?? 0]
+        if let j = q.job { sql += " AND job = ?"; args.append(j.rawValue) }
+        if let n = q.node { sql += " AND node = ?"; args.append(n.rawValue) }
+        let limit = min(max(q.limit ?? 10_000, 1), 100_000)
+        // The newest `limit` records, returned oldest first.
+        sql = "SELECT data FROM (\(sql.replacingOccurrences(of: "SELECT data", with: "SELECT seq, data")) ORDER BY seq DESC LIMIT \(limit)) ORDER BY seq"
+        let finalSQL = sql
+        return try db.read { db in
+            try String.fetchAll(db, sql: finalSQL, arguments: StatementArguments(args)).map { try LineCodec.fromJSON(PlacementRecord.self, $0) }
+        }
+    }
+
+    public func saveNode(_ node: StoredNode) throws {
+        try db.write { db in
+            try db.execute(sql: "INSERT INTO nodes (name, data) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET data = excluded.data",
+                           arguments: [node.name.rawValue, LineCodec.json(node)])
+        }
+    }
+
+    public func allNodes() throws -> [StoredNode] {
+        try db.read { db in
+            try String.fetchAll(db, sql: "SELECT data FROM nodes ORDER BY name").map { try LineCodec.fromJSON(StoredNode.self, $0) }
+        }
+    }
+}

@@ -1,0 +1,47 @@
+import SchedCore
+import SchedProtocol
+
+/// What schedd keeps across restarts: jobs, registered nodes (with drain flags) and the
+/// placement log. Every method returns only after the change is durable.
+///
+/// SQLite (`SQLiteStore`) is the embedded default; a PostgreSQL store for several schedd
+/// instances will implement the same protocol.
+public protocol SchedulerStore: Sendable {
+    /// Stores a new job; `make` receives the id the store assigned and builds the record.
+    func insertJob(_ make: (JobID) -> JobInfo) throws -> JobInfo
+    /// Overwrites a job's record.
+    func updateJob(_ job: JobInfo) throws
+    /// Every stored job, oldest first.
+    func allJobs() throws -> [JobInfo]
+    /// Appends a placement record; returns it with its `seq` set.
+    func appendPlacement(_ record: PlacementRecord) throws -> PlacementRecord
+    /// Placement records matching a query, oldest first.
+    func placements(_ query: LogQuery) throws -> [PlacementRecord]
+    /// Remembers a node (topology and drain state).
+    func saveNode(_ node: StoredNode) throws
+    /// Every node ever registered.
+    func allNodes() throws -> [StoredNode]
+}
+
+/// A node as remembered across restarts.
+public struct StoredNode: Sendable, Codable, Hashable {
+    public var name: NodeID
+    public var topology: NodeTopology
+    public var emulated: Bool
+    public var drained: Bool
+    public var drainReason: String?
+    public init(name: NodeID, topology: NodeTopology, emulated: Bool, drained: Bool, drainReason: String?) {
+        self.name = name
+        self.topology = topology
+        self.emulated = emulated
+        self.drained = drained
+        self.drainReason = drainReason
+    }
+}
+
+/// A store operation failed; the message says which and why.
+public struct StoreError: Error, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}

@@ -1,0 +1,65 @@
+import Logging
+import NIOCore
+import SchedCore
+import SchedNet
+import SchedProtocol
+
+/// Serves one TCP connection: the HELLO handshake, then either an agent session or a sequence
+/// of schedctl requests. Bad lines get an `ERR` reply and are counted; they never end the daemon.
+struct ConnectionHandler {
+    let scheduler: Scheduler
+    let logger: Logger
+    /// A connection that sends this many bad lines in a row is closed.
+    static let maxConsecutiveErrors = 100
+
+    func handle(_ channel: LineChannel, peer: String) async {
+        var log = logger
+        log[metadataKey: "connection.peer"] = "\(peer)"
+        do {
+            try await channel.executeThenClose { inbound, outbound in
+                var lines = inbound.makeAsyncIterator()
+                var errors = 0
+                // Handshake.
+                var hello: Hello?
+                while hello == nil {
+                    guard let frame = try await lines.next() else { return }
+                    switch parse(frame) {
+                    case .success(.hello(let h)):
+                        guard h.protocolVersion == WireProtocol.version else {
+                            try await outbound.write(LineCodec.encode(.error(ErrorReply(.unsupportedVersion,
+                                "schedd speaks protocol \(WireProtocol.version), peer sent \(h.protocolVersion)"))))
+                            return
+                        }
+                        hello = h
+                    case .success:
+                        errors += 1
+                        try await outbound.write(LineCodec.encode(.error(ErrorReply(.handshakeRequired, "send HELLO {\"protocol\":1,\"role\":\"client\"} first"))))
+                    case .failure(let e):
+                        errors += 1
+                        await scheduler.countRejectedLine()
+                        try await outbound.write(LineCodec.encode(.error(e)))
+                    }
+                    if errors >= Self.maxConsecutiveErrors { return }
+                }
+                try await outbound.write(LineCodec.encode(.welcome(Welcome())))
+                if hello!.role == .agent {
+                    try await AgentSession(scheduler: scheduler, logger: log).run(lines: &lines, outbound: outbound)
+                } else {
+                    try await ClientSession(scheduler: scheduler, logger: log).run(lines: &lines, outbound: outbound)
+                }
+            }
+        } catch {
+            log.debug("connection ended", metadata: ["error": "\(error)"])
+        }
+    }
+}
+
+/// Decodes one framed line into a message or the error to send back.
+func parse(_ frame: InboundLine) -> Result<Message, ErrorReply> {
+    switch frame {
+    case .tooLong(let n):
+        return .failure(ErrorReply(.lineTooLong, "line of \(n) bytes discarded; the limit is \(WireProtocol.defaultMaxLineBytes) bytes"))
+    case .line(let text):
+        do throws(ErrorReply) { return .success(try LineCodec.decode(Substring(text))) } catch { return .failure(error) }
+    }
+}

@@ -1,0 +1,42 @@
+import SchedCore
+import SchedProtocol
+import SchedStore
+
+/// schedd's view of one node: what is stored plus connection and liveness.
+struct NodeEntry {
+    var stored: StoredNode
+    /// Resources in use, derived from the active jobs placed on the node.
+    var state: NodeState
+    /// Identifies the agent connection currently serving the node, if any.
+    var linkID: UInt64?
+    /// Registered on the current connection (reconciled).
+    var registered = false
+    /// Marked down (timeout or disconnect past the timeout).
+    var down = false
+    /// Milliseconds (monotonic) of the last sign of life, or of schedd's start for nodes loaded from the store.
+    var lastSeenMs: Int64
+    /// Wall-clock ms of the last heartbeat, for display.
+    var lastHeartbeatWallMs: Int64?
+    var freeMemory: [NUMAMemory]?
+
+    init(stored: StoredNode, nowMs: Int64) {
+        self.stored = stored
+        self.state = NodeState(id: stored.name, topology: stored.topology)
+        self.lastSeenMs = nowMs
+    }
+
+    var status: NodeStatus {
+        if down || linkID == nil { return .down }
+        if !registered { return .registered }
+        if stored.drained { return state.usedPUs.isEmpty && state.usedGPUs.isEmpty ? .drained : .draining }
+        return .ready
+    }
+
+    /// The node as the core sees it for one decision.
+    var snapshotState: NodeState {
+        var s = state
+        s.schedulable = status == .ready
+        s.unschedulableReason = stored.drained ? .draining : .notReady
+        return s
+    }
+}

@@ -1,0 +1,178 @@
+import SchedCore
+import SchedProtocol
+import SchedStore
+
+extension Scheduler {
+    /// Opens a link for a new agent connection; lines yielded to the stream go to that agent.
+    public func openLink() -> (UInt64, AsyncStream<String>) {
+        let id = nextLinkID
+        nextLinkID += 1
+        let (stream, continuation) = AsyncStream<String>.makeStream(bufferingPolicy: .unbounded)
+        pendingLinks[id] = continuation
+        return (id, stream)
+    }
+
+    /// Handles REGISTER: records the node and reconciles its tasks with the jobs placed on it,
+    /// so that nothing is lost and nothing runs twice:
+    /// - a job this node should run that the agent reports running stays running;
+    /// - one the agent reports finished is finished with its exit status;
+    /// - one the agent does not know is re-queued if it was only `starting`, failed if it was `running`;
+    /// - a task the agent runs that is not (or no longer) placed here is killed.
+    /// Returns the lines to send, REGISTERED first.
+    public func register(_ r: Register, linkID: UInt64) throws(ErrorReply) {
+        guard let continuation = pendingLinks[linkID] ?? links.values.first(where: { $0.id == linkID })?.send else {
+            throw ErrorReply(.internalError, "unknown link")
+        }
+        if let problem = Self.validate(r.topology) { throw ErrorReply(.malformed, "REGISTER: topology: \(problem)") }
+        pendingLinks[linkID] = nil
+        let now = monotonicMs()
+        var entry = nodes[r.node] ?? NodeEntry(stored: StoredNode(name: r.node, topology: r.topology, emulated: r.emulated,
+                                                                  drained: false, drainReason: nil), nowMs: now)
+        if entry.stored.topology != r.topology || entry.stored.emulated != r.emulated || nodes[r.node] == nil {
+            entry.stored.topology = r.topology
+            entry.stored.emulated = r.emulated
+            var state = NodeState(id: r.node, topology: r.topology)
+            for j in jobs.values where j.state.isActive && j.node == r.node { if let a = j.assignment, state.canApply(a) { state.apply(a) } }
+            entry.state = state
+        }
+        do { try store.saveNode(entry.stored) } catch { throw ErrorReply(.unavailable, "node not stored: \(error)") }
+        if let old = links[r.node], old.id != linkID { old.send.finish() }
+        links[r.node] = AgentLink(id: linkID, send: continuation)
+        entry.linkID = linkID
+        entry.down = false
+        entry.lastSeenMs = now
+        nodes[r.node] = entry
+        send(.registered(Registered(node: r.node, heartbeatIntervalMs: config.heartbeatIntervalMs)), to: r.node)
+
+        let reported = Dictionary(r.tasks.map { ($0.ref, $0) }, uniquingKeysWith: { a, _ in a })
+        for var job in jobs.values.filter({ $0.state.isActive && $0.node == r.node }).sorted(by: { $0.id < $1.id }) {
+            let ref = TaskRef(job: job.id)
+            if let t = reported[ref] {
+                if let exit = t.exit {
+                    finish(&job, exit: exit)
+                } else {
+                    if job.state == .starting { job.startedAtMs = Self.wallMs() }
+                    job.state = .running
+                    job.pid = t.pid ?? job.pid
+                    job.hostBinding = t.binding ?? job.hostBinding
+                    try? save(job)
+                    if job.cancelRequested == true {
+                        send(.killTask(KillTask(ref: ref, graceSeconds: job.spec.killGraceSeconds ?? 10, reason: "cancelled by user")), to: r.node)
+                    }
+                }
+            } else if job.state == .starting {
+                // Never reached the agent: run it again, once, wherever it fits.
+                if let a = job.assignment { nodes[r.node]?.state.release(a) }
+                job.state = .pending
+                job.assignment = nil
+                job.reason = "requeued: agent on \(r.node) never started it"
+                try? save(job)
+            } else {
+                finish(&job, exit: TaskExit(error: "lost: agent on \(r.node) no longer runs it"))
+            }
+        }
+        for t in r.tasks.sorted(by: { $0.ref < $1.ref }) {
+            let job = jobs[t.ref.job]
+            let placedHere = job.map { $0.node == r.node && ($0.state.isActive || $0.exit == t.exit) } ?? false
+            if t.exit != nil {
+                send(.ackExit(AckExit(ref: t.ref)), to: r.node)
+            } else if !placedHere || job?.state.isTerminal == true {
+                send(.killTask(KillTask(ref: t.ref, graceSeconds: 5, reason: "not placed on this node")), to: r.node)
+            }
+        }
+        nodes[r.node]?.registered = true
+        logger.info("node registered", metadata: ["node.id": "\(r.node)", "pus": "\(r.topology.puCount)",
+                                                  "gpus": "\(r.topology.gpus.count)", "tasks": "\(r.tasks.count)"])
+        schedulePending()
+    }
+
+    /// Ends a task's job from an exit report (or a loss) and frees its resources.
+    func finish(_ job: inout JobInfo, exit: TaskExit) {
+        if let a = job.assignment, job.state.isActive { nodes[a.node]?.state.release(a) }
+        job.exit = exit
+        job.finishedAtMs = Self.wallMs()
+        if job.cancelRequested == true {
+            job.state = .cancelled
+            job.reason = "cancelled by user"
+        } else if exit.succeeded {
+            job.state = .completed
+            job.reason = nil
+        } else {
+            job.state = .failed
+            job.reason = exit.error ?? (exit.signal.map { "killed by signal \($0)" } ?? "exit code \(exit.exitCode ?? -1)")
+        }
+        do { try save(job) } catch {
+            logger.error("cannot store job end", metadata: ["job.id": "\(job.id)", "error": "\(error)"])
+        }
+    }
+
+    public func heartbeat(_ h: Heartbeat, linkID: UInt64) throws(ErrorReply) {
+        guard var n = nodes[h.node], n.linkID == linkID else { throw ErrorReply(.notFound, "node '\(h.node)' is not registered on this connection") }
+        n.lastSeenMs = monotonicMs()
+        n.lastHeartbeatWallMs = Self.wallMs()
+        n.freeMemory = h.freeMemory
+        let wasDown = n.down
+        n.down = false
+        nodes[h.node] = n
+        if wasDown { schedulePending() }
+    }
+
+    public func taskStarted(_ s: TaskStarted, node: NodeID) {
+        guard var job = jobs[s.ref.job], job.state.isActive, job.node == node else {
+            send(.killTask(KillTask(ref: s.ref, graceSeconds: 5, reason: "not placed on this node")), to: node)
+            return
+        }
+        job.state = .running
+        job.pid = s.pid
+        job.hostBinding = s.binding
+        job.stdoutPath = s.stdoutPath
+        job.stderrPath = s.stderrPath
+        job.startedAtMs = job.startedAtMs ?? Self.wallMs()
+        try? save(job)
+    }
+
+    public func taskExited(_ e: TaskExited, node: NodeID) {
+        if var job = jobs[e.ref.job], job.state.isActive, job.node == node {
+            finish(&job, exit: e.exit)
+            logger.info("task ended", metadata: ["job.id": "\(job.id)", "job.state": "\(job.state.rawValue)"])
+        }
+        // Acknowledge only after the exit is durable (or was already known).
+        send(.ackExit(AckExit(ref: e.ref)), to: node)
+        schedulePending()
+    }
+
+    /// The agent's connection closed. The node stays as it is until its heartbeat times out.
+    public func linkClosed(_ linkID: UInt64, node: NodeID?) {
+        pendingLinks[linkID] = nil
+        guard let node, var n = nodes[node], n.linkID == linkID else { return }
+        links[node]?.send.finish()
+        links[node] = nil
+        n.linkID = nil
+        n.registered = false
+        nodes[node] = n
+        logger.warning("agent disconnected", metadata: ["node.id": "\(node)"])
+    }
+
+    /// Marks nodes silent for longer than the timeout as down and fails the jobs they held
+    /// (their agents kill such tasks if they come back). Call periodically.
+    public func tick() {
+        let now = monotonicMs()
+        for (name, n) in nodes where !n.down && now - n.lastSeenMs > Int64(config.nodeTimeoutMs) {
+            nodes[name]?.down = true
+            if let link = links[name] { link.send.finish() }
+            logger.warning("node down", metadata: ["node.id": "\(name)", "silent.ms": "\(now - n.lastSeenMs)"])
+            for var job in jobs.values.filter({ $0.state.isActive && $0.node == name }) {
+                finish(&job, exit: TaskExit(error: "node \(name) down: no heartbeat for \(config.nodeTimeoutMs / 1000) s"))
+            }
+        }
+    }
+
+    /// Rejects topologies too large to be real, so a peer cannot make schedd allocate without bound.
+    static func validate(_ t: NodeTopology) -> String? {
+        if t.puCount == 0 { return "no PUs" }
+        if t.puCount > 65_536 { return "more than 65536 PUs" }
+        if t.numaNodes.count > 4096 || t.gpus.count > 4096 { return "too many NUMA nodes or GPUs" }
+        for g in t.gpus.enumerated() where g.element.index != g.offset { return "GPU indices must be 0..n-1 in order" }
+        return nil
+    }
+}

@@ -1,0 +1,73 @@
+import SchedCore
+import SchedProtocol
+
+extension Scheduler {
+    /// Stores a new job and returns it once durable; then tries to place it.
+    public func submit(_ spec: JobSpec) throws(ErrorReply) -> JobInfo {
+        if let p = spec.problems().first { throw ErrorReply(.invalidSpec, "\(p.field): \(p.message)") }
+        let job: JobInfo
+        do {
+            job = try store.insertJob { id in JobInfo(id: id, spec: spec, state: .pending, submittedAtMs: Self.wallMs()) }
+        } catch {
+            throw ErrorReply(.unavailable, "job not stored: \(error)")
+        }
+        jobs[job.id] = job
+        logger.info("submitted", metadata: ["job.id": "\(job.id)", "job.name": "\(spec.displayName)"])
+        schedulePending()
+        return jobs[job.id] ?? job
+    }
+
+    /// Jobs, newest first.
+    public func listJobs(_ q: ListJobs) -> [JobInfo] {
+        let limit = min(max(q.limit ?? 1000, 1), 100_000)
+        let states = q.states.map(Set.init)
+        return Array(jobs.values.filter { states?.contains($0.state) ?? true }.sorted { $0.id > $1.id }.prefix(limit))
+    }
+
+    public func job(_ id: JobID) throws(ErrorReply) -> JobInfo {
+        guard let j = jobs[id] else { throw ErrorReply(.notFound, "no job \(id)") }
+        return j
+    }
+
+    /// Cancels a job: a pending one at once; a running one by asking its agent to stop it
+    /// (SIGTERM, then SIGKILL after the grace period). Its state becomes `cancelled` when the
+    /// agent reports the exit, or at once when its node is not connected.
+    public func cancel(_ id: JobID) throws(ErrorReply) -> JobInfo {
+        guard var job = jobs[id] else { throw ErrorReply(.notFound, "no job \(id)") }
+        if job.state.isTerminal { throw ErrorReply(.conflict, "job \(id) already \(job.state.rawValue)") }
+        if job.state == .pending || job.assignment.map({ links[$0.node] == nil }) ?? true {
+            if let a = job.assignment, job.state.isActive { nodes[a.node]?.state.release(a) }
+            job.state = .cancelled
+            job.reason = "cancelled by user"
+            job.finishedAtMs = Self.wallMs()
+        } else if let a = job.assignment {
+            job.cancelRequested = true
+            job.reason = "cancel requested"
+            send(.killTask(KillTask(ref: TaskRef(job: id), graceSeconds: job.spec.killGraceSeconds ?? 10, reason: "cancelled by user")), to: a.node)
+        }
+        do { try save(job) } catch { throw ErrorReply(.unavailable, "cancel not stored: \(error)") }
+        logger.info("cancel", metadata: ["job.id": "\(id)", "job.state": "\(job.state.rawValue)"])
+        if job.state.isTerminal { schedulePending() }
+        return job
+    }
+
+    /// Returns when the job is completed, failed or cancelled.
+    public func waitForTerminal(_ id: JobID) async throws(ErrorReply) -> JobInfo {
+        guard let j = jobs[id] else { throw ErrorReply(.notFound, "no job \(id)") }
+        if j.state.isTerminal { return j }
+        return await withCheckedContinuation { c in waiters[id, default: []].append(c) }
+    }
+
+    /// Why a job waits (with a fresh evaluation) or why it went where it went.
+    public func explain(_ id: JobID) throws(ErrorReply) -> Explanation {
+        guard let j = jobs[id] else { throw ErrorReply(.notFound, "no job \(id)") }
+        let latest = (try? store.placements(LogQuery(job: id, limit: 1)))?.last
+        var current: PlacementRecord?
+        if j.state == .pending {
+            let d = placer.place(j.spec.resources, in: snapshot())
+            current = PlacementRecord(time: Self.rfc3339(Self.wallMs()), job: id, jobName: j.spec.displayName,
+                                      request: j.spec.resources, decision: d)
+        }
+        return Explanation(job: j, latest: latest, current: current)
+    }
+}

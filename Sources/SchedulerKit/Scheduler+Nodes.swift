@@ -1,0 +1,43 @@
+import SchedCore
+import SchedProtocol
+import SchedStore
+
+extension Scheduler {
+    public func listNodes(topology: Bool) -> [NodeInfo] {
+        nodes.values.sorted { $0.stored.name < $1.stored.name }.map { info($0, topology: topology) }
+    }
+
+    func info(_ n: NodeEntry, topology: Bool = false) -> NodeInfo {
+        let t = n.stored.topology
+        let running = jobs.values.filter { $0.state.isActive && $0.node == n.stored.name }.count
+        let usedMem = n.state.usedMemory.reduce(0, +)
+        return NodeInfo(name: n.stored.name, status: n.status, arch: t.arch, cpuModel: t.cpuModel, emulated: n.stored.emulated,
+                        packages: t.packages, numaNodes: t.numaNodes.count, cores: t.cores.count, cpus: t.puCount,
+                        cpusUsed: n.state.usedPUs.count, memoryBytes: t.cpuMemoryBytes, memoryUsedBytes: usedMem,
+                        gpus: t.gpus.count, gpusUsed: n.state.usedGPUs.count,
+                        gpuModels: Array(Set(t.gpus.map(\.model))).sorted(), nvlink: t.nvlinkBandwidth != nil,
+                        runningJobs: running, drainReason: n.stored.drainReason,
+                        lastHeartbeatMs: n.lastHeartbeatWallMs, topology: topology ? t : nil)
+    }
+
+    /// Stops new work from going to a node; running tasks finish.
+    public func drain(_ name: NodeID, reason: String?) throws(ErrorReply) -> NodeInfo {
+        try setDrain(name, drained: true, reason: reason ?? "drained by operator")
+    }
+
+    public func undrain(_ name: NodeID) throws(ErrorReply) -> NodeInfo {
+        let i = try setDrain(name, drained: false, reason: nil)
+        schedulePending()
+        return i
+    }
+
+    private func setDrain(_ name: NodeID, drained: Bool, reason: String?) throws(ErrorReply) -> NodeInfo {
+        guard var n = nodes[name] else { throw ErrorReply(.notFound, "no node '\(name)'") }
+        n.stored.drained = drained
+        n.stored.drainReason = reason
+        do { try store.saveNode(n.stored) } catch { throw ErrorReply(.unavailable, "drain not stored: \(error)") }
+        nodes[name] = n
+        logger.info(drained ? "drain" : "undrain", metadata: ["node.id": "\(name)"])
+        return info(n)
+    }
+}

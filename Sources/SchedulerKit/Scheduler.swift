@@ -1,0 +1,86 @@
+import Foundation
+import Logging
+import SchedCore
+import SchedProtocol
+import SchedStore
+
+/// The daemon's state: nodes, jobs, agent links, waiters. One actor owns it all; the network
+/// shell calls in with events and carries the returned lines to the agents.
+///
+/// Every change is written to the store before it is acknowledged or acted on.
+public actor Scheduler {
+    struct AgentLink {
+        let id: UInt64
+        let send: AsyncStream<String>.Continuation
+    }
+
+    let store: any SchedulerStore
+    let config: SchedulerConfig
+    let placer: Placer
+    let logger: Logger
+    /// Monotonic milliseconds, injected so tests can drive time.
+    let monotonicMs: @Sendable () -> Int64
+
+    var nodes: [NodeID: NodeEntry] = [:]
+    var jobs: [JobID: JobInfo] = [:]
+    var links: [NodeID: AgentLink] = [:]
+    var waiters: [JobID: [CheckedContinuation<JobInfo, Never>]] = [:]
+    var logFollowers: [UInt64: (query: LogQuery, continuation: AsyncStream<PlacementRecord>.Continuation)] = [:]
+    /// Last pending summary logged per job, so a waiting job logs only when its reason changes.
+    var lastPendingSummary: [JobID: String] = [:]
+    var nextLinkID: UInt64 = 1
+    /// Links of connections that have not registered yet.
+    var pendingLinks: [UInt64: AsyncStream<String>.Continuation] = [:]
+    /// Protocol lines rejected since start (malformed, unknown verb, too long).
+    public private(set) var rejectedLines = 0
+
+    /// Opens the state: loads nodes and jobs from the store and holds the resources of active jobs
+    /// until their agents re-register.
+    public init(store: any SchedulerStore, config: SchedulerConfig, logger: Logger,
+                monotonicMs: @escaping @Sendable () -> Int64 = Scheduler.defaultMonotonicMs) throws {
+        self.store = store
+        self.config = config
+        self.placer = Placer(policy: config.policy)
+        self.logger = logger
+        self.monotonicMs = monotonicMs
+        let now = monotonicMs()
+        for n in try store.allNodes() { nodes[n.name] = NodeEntry(stored: n, nowMs: now) }
+        for j in try store.allJobs() {
+            jobs[j.id] = j
+            if j.state.isActive, let a = j.assignment { nodes[a.node]?.state.apply(a) }
+        }
+        let active = jobs.values.filter { $0.state.isActive }.count
+        let pending = jobs.values.filter { $0.state == .pending }.count
+        let nodeCount = nodes.count, jobCount = jobs.count
+        logger.info("state loaded", metadata: ["nodes": "\(nodeCount)", "jobs": "\(jobCount)",
+                                                "jobs.active": "\(active)", "jobs.pending": "\(pending)"])
+    }
+
+    /// Milliseconds of the system's monotonic clock.
+    public static let defaultMonotonicMs: @Sendable () -> Int64 = {
+        Int64(DispatchTime.now().uptimeNanoseconds / 1_000_000)
+    }
+
+    static func wallMs() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }
+    static func rfc3339(_ ms: Int64) -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return f.string(from: Date(timeIntervalSince1970: Double(ms) / 1000))
+    }
+
+    /// Counts a rejected protocol line.
+    public func countRejectedLine() { rejectedLines += 1 }
+
+    /// Persists a job and notifies anyone waiting on it when it became terminal.
+    func save(_ job: JobInfo) throws {
+        try store.updateJob(job)
+        jobs[job.id] = job
+        if job.state.isTerminal, let ws = waiters.removeValue(forKey: job.id) {
+            for w in ws { w.resume(returning: job) }
+        }
+    }
+
+    func send(_ message: Message, to node: NodeID) {
+        links[node]?.send.yield(LineCodec.encode(message))
+    }
+}

@@ -1,0 +1,28 @@
+import SchedCore
+import SchedNet
+
+/// Settings of one schedd instance.
+public struct SchedulerConfig: Sendable {
+    /// Address serving agents and schedctl alike.
+    public var listen: HostPort
+    /// Directory of the embedded store (`schedd.sqlite`).
+    public var stateDir: String
+    /// How often agents send HEARTBEAT.
+    public var heartbeatIntervalMs: Int
+    /// A node whose last heartbeat is older than this is marked down.
+    public var nodeTimeoutMs: Int
+    /// Longest protocol line accepted.
+    public var maxLineBytes: Int
+    /// Ranking policy of the core.
+    public var policy: SchedulingPolicy
+
+    public init(listen: HostPort, stateDir: String, heartbeatIntervalMs: Int = 2_000, nodeTimeoutMs: Int = 10_000,
+                maxLineBytes: Int = 1 << 20, policy: SchedulingPolicy = .bestFit) {
+        self.listen = listen
+        self.stateDir = stateDir
+        self.heartbeatIntervalMs = heartbeatIntervalMs
+        self.nodeTimeoutMs = nodeTimeoutMs
+        self.maxLineBytes = maxLineBytes
+        self.policy = policy
+    }
+}

@@ -1,0 +1,49 @@
+import Foundation
+import Logging
+import SchedNet
+import SchedProtocol
+import SchedStore
+import ServiceLifecycle
+
+/// schedd as a long-running service: opens the store, listens for agents and schedctl on one
+/// address, and checks node liveness every second. Stops on graceful shutdown.
+public struct SchedulerService: Service {
+    public let config: SchedulerConfig
+    public let logger: Logger
+    /// Called with the bound port once listening (port 0 picks one).
+    public var onListening: @Sendable (Int) -> Void
+
+    public init(config: SchedulerConfig, logger: Logger, onListening: @escaping @Sendable (Int) -> Void = { _ in }) {
+        self.config = config
+        self.logger = logger
+        self.onListening = onListening
+    }
+
+    public func run() async throws {
+        try FileManager.default.createDirectory(atPath: config.stateDir, withIntermediateDirectories: true)
+        let store = try SQLiteStore(path: config.stateDir + "/schedd.sqlite")
+        let scheduler = try Scheduler(store: store, config: config, logger: logger)
+        let server = try await LineServer.bind(config.listen, maxLineBytes: config.maxLineBytes)
+        logger.info("schedd listening", metadata: ["address": "\(config.listen.host):\(server.boundPort)",
+                                                   "state.dir": "\(config.stateDir)"])
+        onListening(server.boundPort)
+        let handler = ConnectionHandler(scheduler: scheduler, logger: logger)
+        try await withGracefulShutdownHandler {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await server.run { channel, peer in await handler.handle(channel, peer: peer) } }
+                group.addTask {
+                    while !Task.isCancelled {
+                        try await Task.sleep(for: .seconds(1))
+                        await scheduler.tick()
+                        await scheduler.schedulePendingFromTick()
+                    }
+                }
+                try await group.next()
+                group.cancelAll()
+            }
+        } onGracefulShutdown: {
+            Task { await server.close() }
+        }
+        logger.info("schedd stopped")
+    }
+}

@@ -1,0 +1,57 @@
+import ArgumentParser
+import Logging
+import SchedNet
+import SchedulerKit
+import ServiceLifecycle
+
+/// `schedd`: the scheduler daemon.
+@main
+struct SchedD: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "schedd",
+        abstract: "The scheduler daemon: fleet state, job queue, placement core, embedded store, placement log.")
+
+    @Option(help: "Address serving agents and schedctl (HOST:PORT; port 0 picks a free one).")
+    var listen: String = "127.0.0.1:7070"
+
+    @Option(help: "Directory of the embedded SQLite store.")
+    var stateDir: String = "/var/lib/schedd"
+
+    @Option(help: "Heartbeat interval asked of agents, in milliseconds.")
+    var heartbeatMs: Int = 2000
+
+    @Option(help: "A node silent for this many milliseconds is marked down.")
+    var nodeTimeoutMs: Int = 10000
+
+    @Option(help: "Longest protocol line accepted, in bytes.")
+    var maxLineBytes: Int = 1 << 20
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String = "info"
+
+    @Option(help: "Write the bound port to this file once listening (for scripts and tests).")
+    var portFile: String?
+
+    func validate() throws {
+        guard HostPort(listen) != nil else { throw ValidationError("--listen must be HOST:PORT, got '\(listen)'") }
+        guard heartbeatMs >= 50, nodeTimeoutMs > heartbeatMs else { throw ValidationError("need --heartbeat-ms >= 50 and --node-timeout-ms > --heartbeat-ms") }
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level '\(logLevel)'") }
+    }
+
+    func run() async throws {
+        LoggingSystem.bootstrap { label in
+            var h = StreamLogHandler.standardError(label: label)
+            h.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+            return h
+        }
+        let logger = Logger(label: "schedd")
+        let config = SchedulerConfig(listen: HostPort(listen)!, stateDir: stateDir, heartbeatIntervalMs: heartbeatMs,
+                                     nodeTimeoutMs: nodeTimeoutMs, maxLineBytes: maxLineBytes)
+        let portFile = self.portFile
+        let service = SchedulerService(config: config, logger: logger) { port in
+            if let portFile { writePortFile(portFile, port) }
+        }
+        let group = ServiceGroup(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        try await group.run()
+    }
+}

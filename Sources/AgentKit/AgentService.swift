@@ -25,8 +25,9 @@ public struct AgentService: Service {
     }
 
     public func run() async throws {
-        var backoff = config.initialBackoffMs
-        await withGracefulShutdownHandler {
+        // Graceful shutdown (SIGTERM) cancels the connection loop; then the tasks are stopped.
+        await cancelWhenGracefulShutdown {
+            var backoff = config.initialBackoffMs
             while !Task.isCancelled {
                 do {
                     let channel = try await LineClient.connect(config.scheduler, maxLineBytes: config.maxLineBytes)
@@ -35,6 +36,7 @@ public struct AgentService: Service {
                 } catch is CancellationError {
                     break
                 } catch {
+                    if Task.isCancelled { break }
                     logger.warning("schedd unreachable", metadata: ["scheduler": "\(config.scheduler)", "error": "\(error)",
                                                                    "retry.ms": "\(backoff)"])
                 }
@@ -42,10 +44,13 @@ public struct AgentService: Service {
                 try? await Task.sleep(for: .milliseconds(Int(Double(backoff) * jitter)))
                 backoff = min(backoff * 2, config.maxBackoffMs)
             }
-        } onGracefulShutdown: {
-            logger.info("agent stopping")
         }
+        logger.info("agent stopping: stopping its tasks")
+        await supervisor.stopAllAndWait(graceSeconds: Self.shutdownGraceSeconds)
     }
+
+    /// Seconds between SIGTERM and SIGKILL for tasks still running when the agent stops.
+    static let shutdownGraceSeconds = 5
 
     /// One connection's life. `onRegistered` runs once schedd accepted the registration.
     func session(_ channel: LineChannel, onRegistered: () -> Void) async throws {

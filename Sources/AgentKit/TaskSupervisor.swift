@@ -24,6 +24,8 @@ public actor TaskSupervisor {
     var entries: [TaskRef: Entry] = [:]
     /// The current session's feed of exits as they happen (one session at a time).
     var exitSubscriber: AsyncStream<TaskExited>.Continuation?
+    /// Resumed when the last running task ends during shutdown.
+    var allEnded: CheckedContinuation<Void, Never>?
 
     /// - Parameter mapping: how the node's PUs map onto this host's; nil when the node is this host.
     public init(config: AgentConfig, topology: NodeTopology, mapping: HostPUMapping?, logger: Logger) {
@@ -123,6 +125,7 @@ public actor TaskSupervisor {
         logger.info("task ended", metadata: ["job.id": "\(ref.job)", "exit.code": "\(exit.exitCode.map(String.init) ?? "-")",
                                              "signal": "\(exit.signal.map(String.init) ?? "-")"])
         publish(TaskExited(ref: ref, exit: exit))
+        resumeIfAllEnded()
     }
 
     /// SIGTERM to the task's process group now, SIGKILL after `grace` seconds if it still runs.
@@ -158,9 +161,21 @@ public actor TaskSupervisor {
         if entries[ref]?.exit != nil { entries[ref] = nil }
     }
 
-    /// Stops every running task (agent shutdown).
-    public func stopAll(graceSeconds: Int) {
-        for (ref, e) in entries where e.exit == nil { stop(ref, graceSeconds: graceSeconds) }
+    /// Stops every running task (agent shutdown) and returns once all have ended.
+    public func stopAllAndWait(graceSeconds: Int) async {
+        let running = entries.filter { $0.value.exit == nil }.map(\.key)
+        guard !running.isEmpty else { return }
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            allEnded = c
+            for ref in running { stop(ref, graceSeconds: graceSeconds) }
+        }
+    }
+
+    private func resumeIfAllEnded() {
+        if let c = allEnded, runningCount == 0 {
+            allEnded = nil
+            c.resume()
+        }
     }
 }
 

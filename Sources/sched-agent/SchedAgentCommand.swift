@@ -26,6 +26,9 @@ struct SchedAgentCommand: AsyncParsableCommand {
     @Option(help: "Directory for task output and working directories (default: /tmp/sched-agent/NODE).")
     var workDir: String?
 
+    @Option(help: "Longest wait between reconnect attempts, in milliseconds (the first is 200 ms, then doubling).")
+    var maxBackoffMs: Int = 5000
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
@@ -59,7 +62,8 @@ struct SchedAgentCommand: AsyncParsableCommand {
             : HostPUMapping(emulated: topology, hostPUs: HostPUMapping.currentAllowedPUs(), hostNUMA: HostPUMapping.currentHostNUMA())
         let exe = try resolveOwnExecutable()
         let config = AgentConfig(scheduler: hostPort, nodeName: NodeID(name), emulated: topologyXml != nil,
-                                 workDir: workDir ?? "/tmp/sched-agent/\(name)", agentExecutable: exe)
+                                 workDir: workDir ?? "/tmp/sched-agent/\(name)", agentExecutable: exe,
+                                 maxBackoffMs: max(200, maxBackoffMs))
         logger.info("node discovered", metadata: ["arch": "\(topology.arch)", "pus": "\(topology.puCount)",
                                                   "numa": "\(topology.numaNodes.count)", "gpus": "\(topology.gpus.count)",
                                                   "emulated": "\(config.emulated)"])

@@ -49,9 +49,10 @@ public struct NodeState: Sendable, Hashable {
     /// True when none of the assignment's PUs or GPUs is already in use and the memory fits.
     public func canApply(_ a: Assignment) -> Bool {
         guard a.pus.isDisjoint(with: usedPUs), a.pus.isSubset(of: topology.allPUs) else { return false }
-        for g in a.gpus where usedGPUs.contains(g) || g >= topology.gpus.count { return false }
+        for g in a.gpus where g < 0 || g >= topology.gpus.count || usedGPUs.contains(g) { return false }
         for m in a.memory {
-            guard let i = topology.numaPosition(ofOS: m.numa), usedMemory[i] + m.bytes <= topology.numaNodes[i].memoryBytes else { return false }
+            guard m.bytes >= 0, let i = topology.numaPosition(ofOS: m.numa),
+                  usedMemory[i] + m.bytes <= topology.numaNodes[i].memoryBytes else { return false }
         }
         return true
     }

@@ -70,7 +70,7 @@ public struct PlacementExplanation: Sendable, Codable, Hashable {
         self.topCandidates = topCandidates
     }
 
-    /// One line in the style of `0/3 nodes available: 2 too few free GPUs, 1 wrong arch`.
+    /// One line in the style of `0/3 nodes available: 1 wrong arch, 2 too few free GPUs` (reasons in filter order).
     public var summary: String {
         var s = "\(nodesFeasible)/\(nodesEvaluated) nodes available"
         if !rejections.isEmpty {

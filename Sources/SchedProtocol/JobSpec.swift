@@ -81,7 +81,7 @@ public enum ByteSize {
         return Int64(bytes.rounded())
     }
 
-    /// `8.0 GiB`, `512 MiB`, `0 B`.
+    /// `8 GiB`, `1.5 GiB`, `512 MiB`, `0 B`.
     public static func format(_ bytes: Int64) -> String {
         let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"]
         var v = Double(bytes), i = 0

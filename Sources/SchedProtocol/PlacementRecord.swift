@@ -26,7 +26,7 @@ public struct PlacementRecord: Sendable, Codable, Hashable {
     public var memory: [NUMAMemory]?
     public var policy: String
     public var score: Int?
-    /// One-line summary, e.g. `0/3 nodes available: 2 too few free GPUs, 1 wrong arch`.
+    /// One-line summary, e.g. `0/3 nodes available: 1 wrong arch, 2 too few free GPUs` (reasons in filter order).
     public var summary: String
     public var explanation: PlacementExplanation
 

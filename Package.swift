@@ -81,7 +81,7 @@ let package = Package(
         .testTarget(name: "HostTopologyTests", dependencies: ["HostTopology"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SchedulerKitTests", dependencies: ["SchedulerKit", "SchedStore"]),
         .testTarget(name: "SchedCtlKitTests", dependencies: ["SchedCtlKit"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["SchedProtocol", "SchedNet",
+        .testTarget(name: "IntegrationTests", dependencies: ["SchedProtocol", "SchedNet", "SchedCtlKit",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ], resources: [.copy("Fixtures")]),

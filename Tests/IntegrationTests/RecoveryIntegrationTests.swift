@@ -1,0 +1,103 @@
+import Foundation
+import SchedCore
+import SchedProtocol
+import Testing
+
+extension Integration {
+@Suite(.serialized)
+struct RecoveryIntegrationTests {
+    /// A task that records each start in `marker`, then waits until `release` exists.
+    static func waiter(_ c: TestCluster, _ name: String, exitCode: Int = 0) -> [String] {
+        let marker = c.dir + "/\(name).starts", release = c.dir + "/\(name).release"
+        return ["sh", "-c", "echo $$ >> \(marker); while [ ! -e \(release) ]; do sleep 0.05; done; exit \(exitCode)"]
+    }
+
+    @Test("kill -9 schedd with jobs running, restart: nothing lost, nothing doubled")
+    func killNineAndRestart() async throws {
+        let c = try await TestCluster.standard()
+        defer { c.shutdown() }
+        let runHost = try await c.submit(JobSpec(name: "a", command: Self.waiter(c, "a"), resources: ResourceRequest(cpus: 1)))
+        let runArm = try await c.submit(JobSpec(name: "b", command: Self.waiter(c, "b", exitCode: 5),
+                                                resources: ResourceRequest(cpus: 8, arch: "aarch64")))
+        let done = try await c.submit(JobSpec(name: "c", command: ["sh", "-c", "exit 3"]))
+        let pending = try await c.submit(JobSpec(name: "d", command: ["true"], resources: ResourceRequest(gpus: 64)))
+        let doneBefore = try await c.waitTerminal(done)
+        #expect(doneBefore.state == .failed && doneBefore.exit?.exitCode == 3)
+        let aBefore = try await c.waitForState(runHost, .running)
+        _ = try await c.waitForState(runArm, .running)
+
+        c.killSchedd9()
+        // While schedd is down, job b finishes on its agent; the agent keeps the exit for later.
+        FileManager.default.createFile(atPath: c.dir + "/b.release", contents: nil)
+        try await c.startSchedd()
+        try await c.waitForNodes(["dgx2", "host", "kunpeng"], status: .ready)
+
+        let a = try await c.job(runHost)
+        #expect(a.state == .running)
+        #expect(a.pid == aBefore.pid)
+        let b = try await c.waitForState(runArm, .failed)
+        #expect(b.exit?.exitCode == 5)
+        let cJob = try await c.job(done)
+        #expect(cJob.state == .failed && cJob.exit?.exitCode == 3)
+        #expect(try await c.job(pending).state == .pending)
+        guard case .jobList(let all) = try await c.request(.listJobs(ListJobs())) else { throw TestFailure("no JOB_LIST") }
+        #expect(all.jobs.map(\.id).sorted() == [runHost, runArm, done, pending].sorted())
+
+        FileManager.default.createFile(atPath: c.dir + "/a.release", contents: nil)
+        let aEnd = try await c.waitTerminal(runHost)
+        #expect(aEnd.state == .completed)
+        // Each task's process started exactly once.
+        #expect(c.read(c.dir + "/a.starts").split(separator: "\n").count == 1)
+        #expect(c.read(c.dir + "/b.starts").split(separator: "\n").count == 1)
+    }
+
+    @Test("cancel sends SIGTERM; a task that ignores it gets SIGKILL after the grace period")
+    func cancelRunningJobs() async throws {
+        let c = try await TestCluster.standard()
+        defer { c.shutdown() }
+        let polite = try await c.submit(JobSpec(command: ["sleep", "300"], resources: ResourceRequest(arch: "aarch64")))
+        let stubborn = try await c.submit(JobSpec(command: ["sh", "-c", "trap '' TERM; echo ready; while true; do sleep 0.05; done"],
+                                                  resources: ResourceRequest(arch: "aarch64"), killGraceSeconds: 1))
+        _ = try await c.waitForState(polite, .running)
+        let s = try await c.waitForState(stubborn, .running)
+        _ = try await eventually("stubborn task trapped TERM") { c.read(s.stdoutPath ?? "").contains("ready") ? true : nil }
+        _ = try await c.request(.cancel(JobRequest(job: polite)))
+        _ = try await c.request(.cancel(JobRequest(job: stubborn)))
+        let p = try await c.waitTerminal(polite)
+        #expect(p.state == .cancelled)
+        #expect(p.exit?.signal == SIGTERM)
+        let st = try await c.waitTerminal(stubborn)
+        #expect(st.state == .cancelled)
+        #expect(st.exit?.signal == SIGKILL)
+        // Cancelling again is refused.
+        await #expect(throws: (any Error).self) { _ = try await c.request(.cancel(JobRequest(job: polite))) }
+    }
+
+    @Test("a command that cannot start fails the job with 127; the node stays healthy")
+    func missingCommandFails() async throws {
+        let c = try await TestCluster.standard()
+        defer { c.shutdown() }
+        let id = try await c.submit(JobSpec(command: ["/nonexistent/program"]))
+        let j = try await c.waitTerminal(id)
+        #expect(j.state == .failed)
+        #expect(j.exit?.exitCode == 127)
+        #expect(c.read(try #require(j.stderrPath)).contains("cannot run /nonexistent/program"))
+        #expect(try await c.nodes().allSatisfy { $0.status == .ready })
+    }
+
+    @Test("an agent that dies is marked down; its running job fails instead of hanging")
+    func agentLossMarksNodeDown() async throws {
+        let c = try await TestCluster.standard()
+        defer { c.shutdown() }
+        let id = try await c.submit(JobSpec(command: ["sleep", "300"], resources: ResourceRequest(gpus: 1)))
+        _ = try await c.waitForState(id, .running)
+        let agent = try #require(c.agents["dgx2"])
+        kill(agent.processIdentifier, SIGKILL)
+        agent.waitUntilExit()
+        try await c.waitForNodes(["dgx2"], status: .down)
+        let j = try await c.waitTerminal(id)
+        #expect(j.state == .failed)
+        #expect(j.reason?.contains("node dgx2 down") == true)
+    }
+}
+}

@@ -1,0 +1,77 @@
+import Foundation
+import SchedCore
+import SchedProtocol
+import Testing
+
+/// The real schedctl binary against the real daemon.
+extension Integration {
+@Suite(.serialized)
+struct SchedCtlCLITests {
+    @Test("run --wait exits with the job's status; listings have tables and JSON")
+    func runWaitAndListings() async throws {
+        let c = try await TestCluster.standard()
+        defer { c.shutdown() }
+        let (status, out, _) = try c.schedctl(["run", "--name", "seven", "--wait", "--", "sh", "-c", "exit 7"])
+        #expect(status == 7)
+        #expect(out.contains("job 1 failed: exit 7"))
+        #expect(out.contains("ran on node "))
+
+        let (s2, id, _) = try c.schedctl(["run", "--cpus", "2", "--memory", "1GiB", "--", "true"])
+        #expect(s2 == 0)
+        #expect(id.trimmingCharacters(in: .whitespacesAndNewlines) == "2")
+        _ = try await c.waitTerminal(JobID(2))
+
+        let (s3, table, _) = try c.schedctl(["jobs"])
+        #expect(s3 == 0)
+        #expect(table.hasPrefix("ID  NAME"))
+        #expect(table.contains("seven"))
+        let (_, json, _) = try c.schedctl(["jobs", "-o", "json"])
+        let jobs = try JSONDecoder().decode([JobInfo].self, from: Data(json.utf8))
+        #expect(jobs.map(\.id.rawValue) == [2, 1])
+        #expect(jobs[0].spec.resources.memoryBytes == 1 << 30)
+
+        let (_, nodesJSON, _) = try c.schedctl(["nodes", "-o", "json"])
+        let nodes = try JSONDecoder().decode([NodeInfo].self, from: Data(nodesJSON.utf8))
+        #expect(nodes.map(\.name.rawValue) == ["dgx2", "host", "kunpeng"])
+        #expect(nodes.first { $0.name == "dgx2" }?.gpus == 16)
+
+        let (_, logJSON, _) = try c.schedctl(["log", "-o", "json"])
+        let records = try logJSON.split(separator: "\n").map { try JSONDecoder().decode(PlacementRecord.self, from: Data($0.utf8)) }
+        #expect(records.map(\.job.rawValue) == [1, 2])
+        #expect(records.allSatisfy { $0.outcome == .placed })
+        let (_, jobLog, _) = try c.schedctl(["log", "--job", "2"])
+        #expect(jobLog.split(separator: "\n").count == 2)   // header + one record
+    }
+
+    @Test("submit FILE runs a YAML spec; a broken spec names the line and field")
+    func submitSpecFile() async throws {
+        let c = try await TestCluster.standard()
+        defer { c.shutdown() }
+        let good = c.dir + "/good.yaml", bad = c.dir + "/bad.yaml"
+        try "name: hello\ncommand: [\"echo\", \"hi\"]\nresources:\n  cpus: 2\n  arch: x86_64\n".write(toFile: good, atomically: true, encoding: .utf8)
+        try "name: broken\ncommand: [\"true\"]\nresources:\n  gpus: two\n".write(toFile: bad, atomically: true, encoding: .utf8)
+        let (s1, out, _) = try c.schedctl(["submit", good, "--wait"])
+        #expect(s1 == 0)
+        #expect(out.contains("job 1 completed"))
+        let (s2, _, err) = try c.schedctl(["submit", bad])
+        #expect(s2 != 0)
+        #expect(err.contains("bad.yaml:4: resources.gpus"))
+        guard case .jobList(let l) = try await c.request(.listJobs(ListJobs())) else { throw TestFailure("no JOB_LIST") }
+        #expect(l.jobs.count == 1)
+    }
+
+    @Test("drain and undrain through the CLI; unknown nodes get a clear error")
+    func drainCLI() async throws {
+        let c = try await TestCluster.standard()
+        defer { c.shutdown() }
+        let (s1, out, _) = try c.schedctl(["drain", "dgx2", "--reason", "gpu swap"])
+        #expect(s1 == 0 && out.contains("node dgx2 drained"))
+        let (_, table, _) = try c.schedctl(["nodes"])
+        #expect(table.contains("gpu swap"))
+        let (s2, _, err) = try c.schedctl(["drain", "nope"])
+        #expect(s2 != 0 && err.contains("no node 'nope'"))
+        let (s3, out3, _) = try c.schedctl(["undrain", "dgx2"])
+        #expect(s3 == 0 && out3.contains("node dgx2 ready"))
+    }
+}
+}

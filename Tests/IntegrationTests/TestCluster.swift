@@ -1,0 +1,184 @@
+import Foundation
+import SchedCore
+import SchedCtlKit
+import SchedNet
+import SchedProtocol
+import Testing
+
+/// Starts the real `schedd` and `sched-agent` binaries on 127.0.0.1 in a scratch directory and
+/// talks to them over the real protocol. Everything it starts is killed by `shutdown()`.
+final class TestCluster: @unchecked Sendable {
+    static let binDir: String = {
+        if let d = ProcessInfo.processInfo.environment["SCHED_BIN_DIR"] { return d }
+        let argv0 = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var dir = argv0.deletingLastPathComponent()
+        for _ in 0..<4 {
+            if FileManager.default.isExecutableFile(atPath: dir.appendingPathComponent("schedd").path) { return dir.path }
+            dir = dir.deletingLastPathComponent()
+        }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        return root.appendingPathComponent(".build/debug").path
+    }()
+
+    static func fixture(_ name: String) -> String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/\(name)").path
+    }
+
+    let dir: String
+    var port = 0
+    var schedd: Process?
+    var agents: [String: Process] = [:]
+
+    init() throws {
+        dir = NSTemporaryDirectory() + "sched-it-" + UUID().uuidString.prefix(8)
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    }
+
+    var address: HostPort { HostPort(host: "127.0.0.1", port: port) }
+
+    private func spawn(_ exe: String, _ args: [String], log: String) throws -> Process {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: Self.binDir + "/" + exe)
+        p.arguments = args
+        FileManager.default.createFile(atPath: log, contents: nil)
+        let h = FileHandle(forWritingAtPath: log)!
+        h.seekToEndOfFile()
+        p.standardOutput = h
+        p.standardError = h
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+        return p
+    }
+
+    /// Starts schedd (on a free port the first time, on the same port after a restart).
+    func startSchedd() async throws {
+        let portFile = dir + "/port"
+        try? FileManager.default.removeItem(atPath: portFile)
+        schedd = try spawn("schedd", ["--listen", "127.0.0.1:\(port)", "--state-dir", dir + "/state", "--port-file", portFile,
+                                      "--heartbeat-ms", "200", "--node-timeout-ms", "4000", "--log-level", "debug"],
+                           log: dir + "/schedd.log")
+        port = try await eventually("schedd to listen") {
+            (try? String(contentsOfFile: portFile, encoding: .utf8)).flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        }
+    }
+
+    /// Starts an agent; `xml` emulates that topology, nil discovers this host.
+    func startAgent(_ name: String, xml: String? = nil) throws {
+        var args = ["--scheduler", "127.0.0.1:\(port)", "--node-name", name, "--work-dir", dir + "/agent-\(name)",
+                    "--max-backoff-ms", "300", "--log-level", "debug"]
+        if let xml { args += ["--topology-xml", Self.fixture(xml)] }
+        agents[name] = try spawn("sched-agent", args, log: dir + "/agent-\(name).log")
+    }
+
+    /// schedd + three agents: this host ("host"), the Kunpeng 920 ("kunpeng"), the DGX-2 ("dgx2").
+    static func standard() async throws -> TestCluster {
+        let c = try TestCluster()
+        try await c.startSchedd()
+        try c.startAgent("host")
+        try c.startAgent("kunpeng", xml: "128arm-2pa2n8cluster4co.xml")
+        try c.startAgent("dgx2", xml: "nvidiaDGX2.xml")
+        try await c.waitForNodes(["dgx2", "host", "kunpeng"], status: .ready)
+        return c
+    }
+
+    func killSchedd9() {
+        if let p = schedd { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() }
+        schedd = nil
+    }
+
+    func shutdown() {
+        for p in agents.values where p.isRunning { p.terminate(); p.waitUntilExit() }
+        if let p = schedd, p.isRunning { p.terminate(); p.waitUntilExit() }
+        // Task processes started by agents are in their own sessions: kill any left over.
+        _ = try? Process.run(URL(fileURLWithPath: "/usr/bin/pkill"), arguments: ["-KILL", "-f", dir])
+    }
+
+    // MARK: talking to schedd
+
+    func request(_ m: Message) async throws -> Message {
+        try await SchedClient.with(address) { s in try await s.request(m) }
+    }
+
+    func submit(_ spec: JobSpec) async throws -> JobID {
+        guard case .submitted(let s) = try await request(.submit(Submit(spec: spec))) else { throw TestFailure("no SUBMITTED") }
+        return s.job
+    }
+
+    func job(_ id: JobID) async throws -> JobInfo {
+        guard case .jobInfo(let j) = try await request(.getJob(JobRequest(job: id))) else { throw TestFailure("no JOB_INFO") }
+        return j
+    }
+
+    func waitTerminal(_ id: JobID) async throws -> JobInfo {
+        guard case .jobInfo(let j) = try await request(.wait(JobRequest(job: id))) else { throw TestFailure("no JOB_INFO") }
+        return j
+    }
+
+    func nodes(topology: Bool = false) async throws -> [NodeInfo] {
+        guard case .nodeList(let l) = try await request(.listNodes(ListNodes(topology: topology))) else { throw TestFailure("no NODE_LIST") }
+        return l.nodes
+    }
+
+    func waitForNodes(_ names: Set<String>, status: NodeStatus) async throws {
+        _ = try await eventually("nodes \(names.sorted()) \(status.rawValue)") { () -> Bool? in
+            let ns = try? await self.nodes()
+            let ok = ns.map { l in names.allSatisfy { n in l.contains { $0.name.rawValue == n && $0.status == status } } } ?? false
+            return ok ? true : nil
+        }
+    }
+
+    func waitForState(_ id: JobID, _ state: JobState) async throws -> JobInfo {
+        try await eventually("job \(id) \(state.rawValue)") { () -> JobInfo? in
+            let j = try? await self.job(id)
+            return j?.state == state ? j : nil
+        }
+    }
+
+    func explain(_ id: JobID) async throws -> Explanation {
+        guard case .explanation(let x) = try await request(.explain(JobRequest(job: id))) else { throw TestFailure("no EXPLANATION") }
+        return x
+    }
+
+    /// Runs schedctl with SCHED_SCHEDULER pointing at this cluster; returns (status, stdout, stderr).
+    func schedctl(_ args: [String]) throws -> (Int32, String, String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: Self.binDir + "/schedctl")
+        p.arguments = args
+        var env = ProcessInfo.processInfo.environment
+        env["SCHED_SCHEDULER"] = "127.0.0.1:\(port)"
+        p.environment = env
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    }
+
+    func read(_ path: String) -> String { (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ d: String) { description = d }
+}
+
+/// Polls `probe` until it returns a value (condition-based waiting, never a fixed sleep).
+func eventually<T>(_ what: String, timeout: Duration = .seconds(30), _ probe: () async throws -> T?) async throws -> T {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if let v = try await probe() { return v }
+        try await Task.sleep(for: .milliseconds(50))
+    }
+    throw TestFailure("timed out waiting for \(what)")
+}
+
+/// Parses `Cpus_allowed_list` / `Mems_allowed_list` from /proc/self/status text.
+func allowedList(_ status: String, _ key: String) -> CPUSet? {
+    for line in status.split(separator: "\n") where line.hasPrefix(key + ":") {
+        return CPUSet(listFormat: String(line.dropFirst(key.count + 1)))
+    }
+    return nil
+}

@@ -13,15 +13,8 @@ extension HwlocTopology {
     /// Collects GPUs: OS devices named like GPUs (grouped by PCI device, so cuda0 + nvml0 +
     /// opencl0d0 are one GPU) and NVIDIA display/3D PCI devices that have no such OS device.
     func discoverGPUs() -> DiscoveredGPUs {
-        var groups: [UInt64: GPUGroup] = [:]
-        var order: [UInt64] = []
-        func group(for key: UInt64, pci: Object?, anchor: Object) -> UInt64 {
-            if groups[key] == nil {
-                groups[key] = GPUGroup(pci: pci, anchor: anchor)
-                order.append(key)
-            }
-            return key
-        }
+        var groups: [GPUGroup] = []
+        var groupByKey: [UInt64: Int] = [:]  // gp_index of the PCI device (else OS device) → group
 
         var osdev = hwloc_get_next_osdev(handle, nil)
         while let dev = osdev {
@@ -31,39 +24,42 @@ extension HwlocTopology {
                 name: name, osdevType: sched_hwloc_osdev_type(dev),
                 openCLType: Self.info(dev, "OpenCLDeviceType"), pciVendor: pci.map { sched_hwloc_pci_vendor($0) })
             else { continue }
-            let key = group(for: (pci ?? dev).pointee.gp_index, pci: pci, anchor: pci ?? dev)
-            groups[key]?.osdevs.append((name, dev))
+            let anchor = pci ?? dev
+            let g = groupByKey[anchor.pointee.gp_index] ?? {
+                groups.append(GPUGroup(pci: pci, anchor: anchor))
+                groupByKey[anchor.pointee.gp_index] = groups.count - 1
+                return groups.count - 1
+            }()
+            groups[g].osdevs.append((name, dev))
         }
 
         var pcidev = hwloc_get_next_pcidev(handle, nil)
         while let dev = pcidev {
             pcidev = hwloc_get_next_pcidev(handle, dev)
-            guard groups[dev.pointee.gp_index] == nil,
+            guard groupByKey[dev.pointee.gp_index] == nil,
                   GPUNaming.isBareGPU(vendor: sched_hwloc_pci_vendor(dev), classID: sched_hwloc_pci_class(dev),
                                       subtype: Self.subtype(dev))
             else { continue }
-            _ = group(for: dev.pointee.gp_index, pci: dev, anchor: dev)
+            groups.append(GPUGroup(pci: dev, anchor: dev))
         }
 
-        var infos = order.compactMap { groups[$0].map(gpuInfo) }
-        let keys = infos.indices.map { order[$0] }
-        let sorted = infos.indices.sorted { GPUNaming.sortsBefore(infos[$0], infos[$1]) }
-        infos = sorted.enumerated().map { position, i in
-            var g = infos[i]
-            g.index = position
-            return g
-        }
+        let built = groups.map { (group: $0, info: gpuInfo($0)) }.sorted { GPUNaming.sortsBefore($0.info, $1.info) }
+        var gpus: [GPUInfo] = []
         var positions: [UInt64: Int] = [:]
-        for (position, i) in sorted.enumerated() {
-            guard let g = groups[keys[i]] else { continue }
-            positions[keys[i]] = position
-            for (_, dev) in g.osdevs { positions[dev.pointee.gp_index] = position }
+        for (position, entry) in built.enumerated() {
+            var info = entry.info
+            info.index = position
+            gpus.append(info)
+            positions[entry.group.anchor.pointee.gp_index] = position
+            for (_, dev) in entry.group.osdevs { positions[dev.pointee.gp_index] = position }
         }
-        return DiscoveredGPUs(gpus: infos, positionByObject: positions)
+        return DiscoveredGPUs(gpus: gpus, positionByObject: positions)
     }
 
     private func gpuInfo(_ g: GPUGroup) -> GPUInfo {
-        let devs = g.osdevs.sorted { GPUNaming.namePriority($0.name) < GPUNaming.namePriority($1.name) }
+        let devs = g.osdevs.sorted {
+            (GPUNaming.namePriority($0.name), $0.name) < (GPUNaming.namePriority($1.name), $1.name)
+        }
         let infos = { (key: String) in devs.lazy.compactMap { Self.info($0.dev, key) }.first }
         let busID = g.pci.flatMap(Self.pciBusID)
         let model = infos("GPUModel") ?? infos("CUDA device name") ?? g.pci.flatMap { Self.info($0, "PCIDevice") } ?? ""

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Enforces the dependency rules of docs/architecture.md with a grep over the imports.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+fail=0
+imports() { grep -rhoE '^\s*(@preconcurrency\s+|@testable\s+)?import\s+[A-Za-z_]+' "$1" | awk '{print $NF}' | sort -u; }
+
+bad=$(imports Sources/SchedCore | grep -vxE 'Swift' || true)
+[ -n "$bad" ] && { echo "layering: SchedCore must import only the standard library, found: $bad"; fail=1; }
+
+bad=$(imports Sources/SchedProtocol | grep -vxE 'SchedCore|FoundationEssentials|Foundation' || true)
+[ -n "$bad" ] && { echo "layering: SchedProtocol imports $bad"; fail=1; }
+
+for d in Sources/*/; do
+  t=$(basename "$d")
+  [ "$t" = HostTopology ] && continue
+  if imports "$d" | grep -qxE 'CHwloc|CNuma'; then echo "layering: only HostTopology may import CHwloc/CNuma ($t does)"; fail=1; fi
+  case "$t" in SchedNet|SchedulerKit|AgentKit|SchedCtlKit) continue ;; esac
+  if imports "$d" | grep -qxE 'NIO|NIOCore|NIOPosix'; then echo "layering: $t must not import NIO"; fail=1; fi
+done
+for kit in SchedulerKit AgentKit SchedCtlKit; do
+  others=$(echo SchedulerKit AgentKit SchedCtlKit | tr ' ' '\n' | grep -vx "$kit" | paste -sd'|')
+  if imports "Sources/$kit" | grep -qxE "$others"; then echo "layering: $kit imports another Kit"; fail=1; fi
+done
+[ "$fail" = 0 ] && echo "layering: ok"
+exit "$fail"

@@ -86,3 +86,29 @@ public struct LogEnd: Sendable, Codable, Hashable {
 public struct Empty: Sendable, Codable, Hashable {
     public init() {}
 }
+
+/// Daemon health for `schedctl status`.
+public struct SchedulerStatus: Sendable, Codable, Hashable {
+    public var software: String
+    public var protocolVersion: Int
+    public var uptimeSeconds: Int64
+    public var policy: String
+    public var stateDir: String
+    /// Node count per status (`ready`, `down`, ...).
+    public var nodes: [String: Int]
+    /// Job count per state.
+    public var jobs: [String: Int]
+    /// Protocol lines rejected since start (malformed, unknown verb, too long).
+    public var rejectedLines: Int
+    public init(software: String, protocolVersion: Int, uptimeSeconds: Int64, policy: String, stateDir: String,
+                nodes: [String: Int], jobs: [String: Int], rejectedLines: Int) {
+        self.software = software
+        self.protocolVersion = protocolVersion
+        self.uptimeSeconds = uptimeSeconds
+        self.policy = policy
+        self.stateDir = stateDir
+        self.nodes = nodes
+        self.jobs = jobs
+        self.rejectedLines = rejectedLines
+    }
+}

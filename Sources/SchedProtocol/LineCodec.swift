@@ -23,7 +23,7 @@ public enum LineCodec {
         case .hello(let p): return line(p)
         case .welcome(let p): return line(p)
         case .error(let p): return line(p)
-        case .ping, .pong, .ok: return message.verb + " {}"
+        case .ping, .pong, .ok, .status: return message.verb + " {}"
         case .register(let p): return line(p)
         case .heartbeat(let p): return line(p)
         case .taskStarted(let p): return line(p)
@@ -46,6 +46,7 @@ public enum LineCodec {
         case .explanation(let p): return line(p)
         case .logRecord(let p): return line(p)
         case .logEnd(let p): return line(p)
+        case .statusInfo(let p): return line(p)
         }
     }
 
@@ -105,6 +106,8 @@ public enum LineCodec {
         case "EXPLANATION": return .explanation(try body(Explanation.self))
         case "LOG_RECORD": return .logRecord(try body(PlacementRecord.self))
         case "LOG_END": return .logEnd(try body(LogEnd.self))
+        case "STATUS": return .status
+        case "STATUS_INFO": return .statusInfo(try body(SchedulerStatus.self))
         default: throw ErrorReply(.unknownVerb, "unknown verb '\(verb)'")
         }
     }

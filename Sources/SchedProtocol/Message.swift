@@ -30,6 +30,7 @@ public enum Message: Sendable, Hashable {
     case drain(NodeRequest)
     case undrain(NodeRequest)
     case log(LogQuery)
+    case status
     // schedd → schedctl
     case submitted(Submitted)
     case jobList(JobList)
@@ -39,6 +40,7 @@ public enum Message: Sendable, Hashable {
     case explanation(Explanation)
     case logRecord(PlacementRecord)
     case logEnd(LogEnd)
+    case statusInfo(SchedulerStatus)
     case ok
 
     /// The verb that starts the line.
@@ -67,6 +69,8 @@ public enum Message: Sendable, Hashable {
         case .drain: "DRAIN"
         case .undrain: "UNDRAIN"
         case .log: "LOG"
+        case .status: "STATUS"
+        case .statusInfo: "STATUS_INFO"
         case .submitted: "SUBMITTED"
         case .jobList: "JOB_LIST"
         case .jobInfo: "JOB_INFO"

@@ -51,6 +51,7 @@ struct ClientSession {
         case .drain(let r): return .nodeInfo(try await scheduler.drain(r.node, reason: r.reason))
         case .undrain(let r): return .nodeInfo(try await scheduler.undrain(r.node))
         case .ping: return .pong
+        case .status: return .statusInfo(await scheduler.status())
         default: throw ErrorReply(.wrongRole, "\(message.verb) is not a client request")
         }
     }

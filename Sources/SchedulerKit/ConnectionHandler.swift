@@ -33,10 +33,12 @@ struct ConnectionHandler {
                         hello = h
                     case .success:
                         errors += 1
+                        await scheduler.countRejectedLine()
                         try await outbound.write(LineCodec.encode(.error(ErrorReply(.handshakeRequired, "send HELLO {\"protocol\":1,\"role\":\"client\"} first"))))
                     case .failure(let e):
                         errors += 1
                         await scheduler.countRejectedLine()
+                        log.notice("rejected line", metadata: ["code": "\(e.code.rawValue)"])
                         try await outbound.write(LineCodec.encode(.error(e)))
                     }
                     if errors >= Self.maxConsecutiveErrors { return }

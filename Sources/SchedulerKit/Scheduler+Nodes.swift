@@ -20,6 +20,17 @@ extension Scheduler {
                         lastHeartbeatMs: n.lastHeartbeatWallMs, topology: topology ? t : nil)
     }
 
+    /// Counts for `schedctl status`.
+    public func status() -> SchedulerStatus {
+        var nodeCounts: [String: Int] = [:]
+        for n in nodes.values { nodeCounts[n.status.rawValue, default: 0] += 1 }
+        var jobCounts: [String: Int] = [:]
+        for j in jobs.values { jobCounts[j.state.rawValue, default: 0] += 1 }
+        return SchedulerStatus(software: WireProtocol.software, protocolVersion: WireProtocol.version,
+                               uptimeSeconds: (monotonicMs() - startedMs) / 1000, policy: config.policy.rawValue,
+                               stateDir: config.stateDir, nodes: nodeCounts, jobs: jobCounts, rejectedLines: rejectedLines)
+    }
+
     /// Stops new work from going to a node; running tasks finish.
     public func drain(_ name: NodeID, reason: String?) throws(ErrorReply) -> NodeInfo {
         try setDrain(name, drained: true, reason: reason ?? "drained by operator")

@@ -31,6 +31,8 @@ public actor Scheduler {
     var nextLinkID: UInt64 = 1
     /// Links of connections that have not registered yet.
     var pendingLinks: [UInt64: AsyncStream<String>.Continuation] = [:]
+    /// Monotonic ms at start, for uptime.
+    let startedMs: Int64
     /// Protocol lines rejected since start (malformed, unknown verb, too long).
     public private(set) var rejectedLines = 0
 
@@ -44,6 +46,7 @@ public actor Scheduler {
         self.logger = logger
         self.monotonicMs = monotonicMs
         let now = monotonicMs()
+        self.startedMs = now
         for n in try store.allNodes() { nodes[n.name] = NodeEntry(stored: n, nowMs: now) }
         for j in try store.allJobs() {
             jobs[j.id] = j

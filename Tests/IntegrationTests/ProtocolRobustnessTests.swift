@@ -42,6 +42,9 @@ struct ProtocolRobustnessTests {
         // Nothing was stored from the bad lines, and the daemon still works for everyone.
         guard case .jobList(let l) = try await c.request(.listJobs(ListJobs())) else { throw TestFailure("no JOB_LIST") }
         #expect(l.jobs.isEmpty)
+        // Five lines broke the protocol (no HELLO, garbage, unknown verb, bad JSON, too long).
+        guard case .statusInfo(let status) = try await c.request(.status) else { throw TestFailure("no STATUS_INFO") }
+        #expect(status.rejectedLines == 5)
         #expect(try await c.nodes().count == 3)
     }
 

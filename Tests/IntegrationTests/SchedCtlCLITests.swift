@@ -73,5 +73,43 @@ struct SchedCtlCLITests {
         let (s3, out3, _) = try c.schedctl(["undrain", "dgx2"])
         #expect(s3 == 0 && out3.contains("node dgx2 ready"))
     }
+
+    @Test("log --follow prints new decisions as they happen; status counts jobs")
+    func logFollowAndStatus() async throws {
+        let c = try await TestCluster.standard()
+        defer { c.shutdown() }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: TestCluster.binDir + "/schedctl")
+        p.arguments = ["log", "--follow", "-o", "json", "--scheduler", "127.0.0.1:\(c.port)"]
+        let out = Pipe()
+        p.standardOutput = out
+        let collected = Collected()
+        out.fileHandleForReading.readabilityHandler = { h in collected.append(h.availableData) }
+        try p.run()
+        defer { p.terminate(); p.waitUntilExit() }
+        let first = try await c.submit(JobSpec(command: ["true"]))
+        _ = try await c.waitTerminal(first)
+        let second = try await c.submit(JobSpec(command: ["true"], resources: ResourceRequest(gpus: 2)))
+        let records = try await eventually("both records followed") { () -> [PlacementRecord]? in
+            let rs = collected.text.split(separator: "\n").compactMap { try? JSONDecoder().decode(PlacementRecord.self, from: Data($0.utf8)) }
+            return rs.count >= 2 ? rs : nil
+        }
+        #expect(records.map(\.job) == [first, second])
+        #expect(records[1].node == "dgx2" && records[1].gpus?.count == 2)
+
+        _ = try await c.waitTerminal(second)
+        let (status, text, _) = try c.schedctl(["status"])
+        #expect(status == 0)
+        #expect(text.contains("nodes:           3 ready"))
+        #expect(text.contains("jobs:            2 completed"))
+    }
+}
+
+/// Bytes from a pipe's readability handler, safe to read from the test.
+final class Collected: @unchecked Sendable {
+    private let lock = NSLock()
+    private var data = Data()
+    func append(_ d: Data) { lock.lock(); data.append(d); lock.unlock() }
+    var text: String { lock.lock(); defer { lock.unlock() }; return String(decoding: data, as: UTF8.self) }
 }
 }

@@ -1,0 +1,30 @@
+import ArgumentParser
+import SchedProtocol
+
+extension SchedCtl {
+    /// `schedctl status`
+    struct Status: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show schedd's health: uptime, nodes and jobs by state, rejected protocol lines.")
+        @OptionGroup var connection: ConnectionOptions
+        @OptionGroup var output: OutputOptions
+
+        func run() async throws {
+            let s: SchedulerStatus = try await SchedClient.with(try connection.address()) { session in
+                guard case .statusInfo(let s) = try await session.request(.status) else { throw CLIError("unexpected reply to STATUS") }
+                return s
+            }
+            if output.output == .json { print(LineCodec.json(s, pretty: true)); return }
+            func counts(_ d: [String: Int]) -> String {
+                d.isEmpty ? "none" : d.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+            }
+            print("""
+                schedd:          \(s.software), protocol \(s.protocolVersion), up \(s.uptimeSeconds) s
+                policy:          \(s.policy)
+                state dir:       \(s.stateDir)
+                nodes:           \(counts(s.nodes))
+                jobs:            \(counts(s.jobs))
+                rejected lines:  \(s.rejectedLines)
+                """)
+        }
+    }
+}

@@ -1,0 +1,118 @@
+import SchedCore
+import SchedProtocol
+import SchedStore
+import SchedulerKit
+import Synchronization
+import Testing
+
+/// A real SQLite store whose writes can be made to fail, as a full disk or a locked file would.
+final class FlakyStore: SchedulerStore {
+    let inner: SQLiteStore
+    private let failing = Mutex(false)
+
+    init(path: String) throws { inner = try SQLiteStore(path: path) }
+
+    func failWrites(_ on: Bool) { failing.withLock { $0 = on } }
+    private func check() throws { if failing.withLock({ $0 }) { throw StoreError("disk full (test)") } }
+
+    func insertJob(_ make: (JobID) -> JobInfo) throws -> JobInfo { try check(); return try inner.insertJob(make) }
+    func updateJob(_ job: JobInfo) throws { try check(); try inner.updateJob(job) }
+    func allJobs() throws -> [JobInfo] { try inner.allJobs() }
+    func appendPlacement(_ record: PlacementRecord) throws -> PlacementRecord { try check(); return try inner.appendPlacement(record) }
+    func placements(_ query: LogQuery) throws -> [PlacementRecord] { try inner.placements(query) }
+    func saveNode(_ node: StoredNode) throws { try check(); try inner.saveNode(node) }
+    func allNodes() throws -> [StoredNode] { try inner.allNodes() }
+}
+
+/// "Every change is written to the store before it is acknowledged or acted on" (Scheduler).
+@Suite("Scheduler: durability rules", .timeLimit(.minutes(1)))
+struct SchedulerDurabilityTests {
+    func make(_ h: Harness) throws -> (Scheduler, FlakyStore) {
+        let store = try FlakyStore(path: h.storePath)
+        let clock = h.clock
+        let s = try Scheduler(store: store,
+                              config: SchedulerConfig(listen: .init(host: "127.0.0.1", port: 0), stateDir: h.dir.path,
+                                                      heartbeatIntervalMs: 1000, nodeTimeoutMs: 5000),
+                              logger: quietLogger, monotonicMs: { clock.now })
+        return (s, store)
+    }
+
+    @Test func submitThatCannotBeStoredIsRefusedAndForgotten() async throws {
+        let h = try Harness()
+        defer { h.cleanup() }
+        let (s, store) = try make(h)
+        store.failWrites(true)
+        let e = await expectReply(.unavailable) { try await s.submit(spec()) }
+        #expect(e?.message.contains("disk full") == true)
+        #expect(await s.listJobs(ListJobs()).isEmpty)
+        store.failWrites(false)
+        #expect(try await s.submit(spec()).id == JobID(1))
+    }
+
+    @Test func registerThatCannotBeStoredIsRefused() async throws {
+        let h = try Harness()
+        defer { h.cleanup() }
+        let (s, store) = try make(h)
+        store.failWrites(true)
+        var agent = await AgentConn(s, node: "n1")
+        await expectReply(.unavailable) { try await agent.register(smallTopology()) }
+        #expect(await s.listNodes(topology: false).isEmpty)
+    }
+
+    @Test func drainThatCannotBeStoredChangesNothing() async throws {
+        let h = try Harness()
+        defer { h.cleanup() }
+        let (s, store) = try make(h)
+        var agent = await AgentConn(s, node: "n1")
+        _ = try await agent.register(smallTopology())
+        store.failWrites(true)
+        await expectReply(.unavailable) { try await s.drain("n1", reason: nil) }
+        store.failWrites(false)
+        #expect(await s.listNodes(topology: false).first?.status == .ready)
+        #expect(try await s.submit(spec()).state == .starting)
+        _ = await agent.received()
+    }
+
+    @Test
+    func exitIsAcknowledgedOnlyOnceDurable() async throws {
+        let h = try Harness()
+        defer { h.cleanup() }
+        let (s, store) = try make(h)
+        var agent = await AgentConn(s, node: "n1")
+        _ = try await agent.register(smallTopology())
+        let job = try await s.submit(spec(cpus: 4))
+        await agent.started(job.id)
+        _ = await agent.received()
+
+        store.failWrites(true)
+        await agent.exited(job.id, TaskExit(exitCode: 0))
+        // Not durable: no ACK_EXIT, so the agent keeps the exit and sends it again.
+        #expect(await agent.received().compactMap(\.ackExit).isEmpty)
+        // Until the job's end is recorded, its CPUs stay taken.
+        #expect(try await s.job(job.id).state == .running)
+        #expect(await s.listNodes(topology: false).first?.cpusUsed == 4)
+
+        store.failWrites(false)
+        await agent.exited(job.id, TaskExit(exitCode: 0))
+        #expect(try await s.job(job.id).state == .completed)
+        #expect(await agent.received().compactMap(\.ackExit).map(\.ref) == [TaskRef(job: job.id)])
+        #expect(try h.openStore().allJobs().first?.state == .completed)
+    }
+
+    @Test
+    func cancelIsNotActedOnUnlessDurable() async throws {
+        let h = try Harness()
+        defer { h.cleanup() }
+        let (s, store) = try make(h)
+        var agent = await AgentConn(s, node: "n1")
+        _ = try await agent.register(smallTopology())
+        let job = try await s.submit(spec())
+        await agent.started(job.id)
+        _ = await agent.received()
+
+        store.failWrites(true)
+        await expectReply(.unavailable) { try await s.cancel(job.id) }
+        #expect(await agent.received().compactMap(\.killTask).isEmpty, "KILL_TASK sent for a cancel that was refused")
+        #expect(try await s.job(job.id).cancelRequested != true)
+    }
+}

@@ -1,0 +1,187 @@
+import Foundation
+import Logging
+import SchedCore
+import SchedNet
+import SchedProtocol
+import SchedStore
+import Synchronization
+import Testing
+import SchedulerKit
+
+let GiB: Int64 = 1 << 30
+
+/// A fresh directory under the system temp dir; `remove()` deletes it.
+struct TempDir {
+    let path: String
+
+    init() throws {
+        path = FileManager.default.temporaryDirectory
+            .appendingPathComponent("schedulerkit-tests-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    func file(_ name: String) -> String { path + "/" + name }
+
+    func remove() { try? FileManager.default.removeItem(atPath: path) }
+}
+
+/// A monotonic clock the tests move by hand.
+final class TestClock: Sendable {
+    private let ms = Mutex<Int64>(0)
+    var now: Int64 { ms.withLock { $0 } }
+    func advance(by delta: Int64) { ms.withLock { $0 += delta } }
+}
+
+let quietLogger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+
+/// One state directory and clock; `makeScheduler()` opens a new store on the same file each
+/// time, as a restarted schedd would.
+struct Harness {
+    let dir: TempDir
+    let clock = TestClock()
+
+    init() throws { dir = try TempDir() }
+
+    var storePath: String { dir.file("schedd.sqlite") }
+
+    func makeScheduler() throws -> Scheduler {
+        let store = try SQLiteStore(path: storePath)
+        let config = SchedulerConfig(listen: HostPort(host: "127.0.0.1", port: 0), stateDir: dir.path,
+                                     heartbeatIntervalMs: 1000, nodeTimeoutMs: 5000)
+        let clock = self.clock
+        return try Scheduler(store: store, config: config, logger: quietLogger, monotonicMs: { clock.now })
+    }
+
+    /// A second view of the store file, to check what is durable.
+    func openStore() throws -> SQLiteStore { try SQLiteStore(path: storePath) }
+
+    func cleanup() { dir.remove() }
+}
+
+/// One NUMA node (OS id 0) with `cores` cores of `threads` PUs each; core `c` has PUs
+/// `c*threads ..< (c+1)*threads`. GPUs, when asked for, are local to NUMA node 0.
+func smallTopology(cores: Int = 2, threads: Int = 2, memory: Int64 = 8 * GiB, gpus: Int = 0,
+                   arch: String = "x86_64") -> NodeTopology {
+    var coreInfos: [CoreInfo] = []
+    var all = CPUSet()
+    for c in 0..<cores {
+        let pus = CPUSet((0..<threads).map { c * threads + $0 })
+        all.formUnion(pus)
+        coreInfos.append(CoreInfo(id: c, pus: pus, numa: 0, l3: 0, package: 0))
+    }
+    let gpuInfos = (0..<gpus).map {
+        GPUInfo(index: $0, name: "cuda\($0)", model: "Tesla T4", memoryBytes: 16 * GiB, numaNodes: NUMASet([0]), cpus: all)
+    }
+    return NodeTopology(arch: arch, cpuModel: "Test CPU", packages: 1,
+                        numaNodes: [NUMANodeInfo(id: 0, memoryBytes: memory, cpus: all)],
+                        cores: coreInfos, gpus: gpuInfos)
+}
+
+func spec(_ name: String = "job", cpus: Int = 1, memory: Int64 = 0, gpus: Int = 0) -> JobSpec {
+    JobSpec(name: name, command: ["/bin/true"], resources: ResourceRequest(cpus: cpus, memoryBytes: memory, gpus: gpus))
+}
+
+let someBinding = HostBinding(cpus: CPUSet([0, 1]), numaNodes: NUMASet([0]))
+
+/// The scheduler's side of one simulated agent connection.
+///
+/// `received()` returns exactly the lines the scheduler sent this agent since the last call: it
+/// sends a sentinel (a TASK_STARTED for a job that does not exist, which the scheduler answers
+/// with a KILL_TASK and no other effect) and reads up to the sentinel's answer. The stream is
+/// buffered, so nothing waits on lines that will never come. Sentinel job ids start at 900000000;
+/// tests use small ids.
+struct AgentConn {
+    let scheduler: Scheduler
+    let node: NodeID
+    let linkID: UInt64
+    private var iterator: AsyncStream<String>.Iterator
+    private var sentinels: Int64 = 0
+    private static let sentinelBase: Int64 = 900_000_000
+
+    init(_ scheduler: Scheduler, node: NodeID) async {
+        self.scheduler = scheduler
+        self.node = node
+        let (id, stream) = await scheduler.openLink()
+        linkID = id
+        iterator = stream.makeAsyncIterator()
+    }
+
+    /// Registers and returns the lines sent in response.
+    mutating func register(_ topology: NodeTopology, tasks: [TaskReport] = [], emulated: Bool = false) async throws -> [Message] {
+        try await scheduler.register(Register(node: node, topology: topology, emulated: emulated, tasks: tasks), linkID: linkID)
+        return await received()
+    }
+
+    /// Every line sent to this agent since the last call (up to the end of the stream if it was finished).
+    mutating func received(sourceLocation: SourceLocation = #_sourceLocation) async -> [Message] {
+        sentinels += 1
+        let ref = TaskRef(job: JobID(Self.sentinelBase + Int64(linkID) * 100_000 + sentinels))
+        await scheduler.taskStarted(TaskStarted(ref: ref, pid: 1, binding: someBinding, stdoutPath: "", stderrPath: ""),
+                                    node: node)
+        var out: [Message] = []
+        while let line = await iterator.next() {
+            do {
+                let m = try LineCodec.decode(Substring(line))
+                if case .killTask(let k) = m, k.ref.job.rawValue >= Self.sentinelBase {
+                    // Ours ends the read; another connection's (sent after this link took over its node) is dropped.
+                    if k.ref == ref { return out }
+                    continue
+                }
+                out.append(m)
+            } catch {
+                Issue.record("scheduler sent an undecodable line: \(line) (\(error))", sourceLocation: sourceLocation)
+            }
+        }
+        return out
+    }
+
+    func started(_ job: JobID, pid: Int32 = 4242, binding: HostBinding = someBinding) async {
+        await scheduler.taskStarted(TaskStarted(ref: TaskRef(job: job), pid: pid, binding: binding,
+                                                stdoutPath: "/tmp/\(job).out", stderrPath: "/tmp/\(job).err"), node: node)
+    }
+
+    func exited(_ job: JobID, _ exit: TaskExit) async {
+        await scheduler.taskExited(TaskExited(ref: TaskRef(job: job), exit: exit), node: node)
+    }
+
+    func heartbeat() async throws {
+        try await scheduler.heartbeat(Heartbeat(node: node, running: 0), linkID: linkID)
+    }
+}
+
+extension Message {
+    var startTask: StartTask? { if case .startTask(let s) = self { s } else { nil } }
+    var killTask: KillTask? { if case .killTask(let k) = self { k } else { nil } }
+    var ackExit: AckExit? { if case .ackExit(let a) = self { a } else { nil } }
+    var registered: Registered? { if case .registered(let r) = self { r } else { nil } }
+}
+
+/// Expects `body` to throw an `ErrorReply` with `code`; returns it.
+@discardableResult
+func expectReply<T>(_ code: WireErrorCode, sourceLocation: SourceLocation = #_sourceLocation,
+                    _ body: () async throws -> T) async -> ErrorReply? {
+    do {
+        let value = try await body()
+        Issue.record("expected ErrorReply \(code), got \(value)", sourceLocation: sourceLocation)
+        return nil
+    } catch let e as ErrorReply {
+        #expect(e.code == code, "message: \(e.message)", sourceLocation: sourceLocation)
+        return e
+    } catch {
+        Issue.record("expected ErrorReply \(code), got \(error)", sourceLocation: sourceLocation)
+        return nil
+    }
+}
+
+/// A placement decision for store tests.
+func unplaceable(evaluated: Int = 0) -> PlacementDecision {
+    .unplaceable(PlacementExplanation(policy: "best-fit", nodesEvaluated: evaluated, nodesFeasible: 0,
+                                      rejections: [], topCandidates: []))
+}
+
+func placed(on node: NodeID, pus: [Int]) -> PlacementDecision {
+    .placed(Assignment(node: node, pus: CPUSet(pus), numaNodes: NUMASet([0]), memory: [NUMAMemory(numa: 0, bytes: GiB)]),
+            score: 50,
+            PlacementExplanation(policy: "best-fit", nodesEvaluated: 1, nodesFeasible: 1, rejections: [],
+                                 topCandidates: [CandidateScore(node: node, score: 50)]))
+}

@@ -66,6 +66,13 @@ public actor TaskSupervisor {
             if let exit = e.exit { return .taskExited(TaskExited(ref: s.ref, exit: exit)) }
             return .taskStarted(TaskStarted(ref: s.ref, pid: e.pid ?? 0, binding: e.binding, stdoutPath: e.stdoutPath, stderrPath: e.stderrPath))
         }
+        if let problem = validate(s.assignment) {
+            let exit = TaskExit(error: "refused: \(problem)")
+            entries[s.ref] = Entry(start: s, binding: HostBinding(cpus: CPUSet(), numaNodes: NUMASet()), exit: exit,
+                                   stdoutPath: "", stderrPath: "")
+            logger.error("task refused", metadata: ["job.id": "\(s.ref.job)", "reason": "\(problem)"])
+            return .taskExited(TaskExited(ref: s.ref, exit: exit))
+        }
         let binding = hostBinding(for: s.assignment)
         let dir = "\(config.workDir)/tasks/\(s.ref.job).\(s.ref.task)"
         var entry = Entry(start: s, binding: binding, stdoutPath: dir + "/stdout", stderrPath: dir + "/stderr")
@@ -83,6 +90,17 @@ public actor TaskSupervisor {
             logger.error("task failed to start", metadata: ["job.id": "\(s.ref.job)", "error": "\(error)"])
             return .taskExited(TaskExited(ref: s.ref, exit: exit))
         }
+    }
+
+    /// Why an assignment cannot run on this node, or nil when it can.
+    func validate(_ a: Assignment) -> String? {
+        if a.node != config.nodeName { return "assignment is for node \(a.node), this is \(config.nodeName)" }
+        if a.pus.isEmpty { return "no PUs assigned" }
+        if !a.pus.isSubset(of: topology.allPUs) { return "PUs \(a.pus.subtracting(topology.allPUs)) do not exist on this node" }
+        let numa = NUMASet(topology.numaNodes.map(\.id))
+        if !a.numaNodes.isSubset(of: numa) { return "NUMA nodes \(a.numaNodes.subtracting(numa)) do not exist on this node" }
+        if let g = a.gpus.first(where: { $0 < 0 || $0 >= topology.gpus.count }) { return "GPU \(g) does not exist on this node" }
+        return nil
     }
 
     private func launch(_ s: StartTask, binding: HostBinding, dir: String, entry: Entry) throws -> Int32 {

@@ -87,12 +87,14 @@ public struct NodeInfo: Sendable, Codable, Hashable {
     public var runningJobs: Int
     public var drainReason: String?
     public var lastHeartbeatMs: Int64?
+    /// Free memory per NUMA node as the agent last measured it (libnuma); nil for emulated nodes.
+    public var freeMemory: [NUMAMemory]?
     public var topology: NodeTopology?
 
     public init(name: NodeID, status: NodeStatus, arch: String, cpuModel: String?, emulated: Bool, packages: Int,
                 numaNodes: Int, cores: Int, cpus: Int, cpusUsed: Int, memoryBytes: Int64, memoryUsedBytes: Int64,
                 gpus: Int, gpusUsed: Int, gpuModels: [String], nvlink: Bool, runningJobs: Int,
-                drainReason: String?, lastHeartbeatMs: Int64?, topology: NodeTopology? = nil) {
+                drainReason: String?, lastHeartbeatMs: Int64?, freeMemory: [NUMAMemory]? = nil, topology: NodeTopology? = nil) {
         self.name = name
         self.status = status
         self.arch = arch
@@ -112,6 +114,7 @@ public struct NodeInfo: Sendable, Codable, Hashable {
         self.runningJobs = runningJobs
         self.drainReason = drainReason
         self.lastHeartbeatMs = lastHeartbeatMs
+        self.freeMemory = freeMemory
         self.topology = topology
     }
 }

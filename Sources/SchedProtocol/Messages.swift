@@ -136,7 +136,8 @@ public struct TaskStarted: Sendable, Codable, Hashable {
     }
 }
 
-/// A task ended (or could not start). Re-sent until schedd answers ACK_EXIT.
+/// A task ended (or could not start). Sent once; until schedd answers ACK_EXIT the agent keeps
+/// the exit and reports it again in its next REGISTER.
 public struct TaskExited: Sendable, Codable, Hashable {
     public var ref: TaskRef
     public var exit: TaskExit

@@ -10,6 +10,7 @@ import SchedProtocol
 struct AgentSession {
     let scheduler: Scheduler
     let logger: Logger
+    let maxLineBytes: Int
 
     func run(lines: inout NIOAsyncChannelInboundStream<InboundLine>.AsyncIterator,
              outbound: NIOAsyncChannelOutboundWriter<String>) async throws {
@@ -19,11 +20,14 @@ struct AgentSession {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 for await line in stream { try await outbound.write(line) }
+                // schedd dropped this link (node timed out or replaced): close our side so the
+                // agent reconnects and registers afresh.
+                outbound.finish()
             }
             var errors = 0
             while let frame = try await lines.next() {
                 let reply: ErrorReply?
-                switch parse(frame) {
+                switch parse(frame, maxLineBytes: maxLineBytes) {
                 case .failure(let e):
                     await scheduler.countRejectedLine()
                     reply = e
@@ -59,7 +63,9 @@ struct AgentSession {
             case .taskExited(let e):
                 guard let n = node else { return ErrorReply(.handshakeRequired, "REGISTER first") }
                 await scheduler.taskExited(e, node: n)
-            case .ping, .pong, .error:
+            case .ping:
+                await scheduler.sendPong(to: linkID)
+            case .pong, .error:
                 break
             default:
                 return ErrorReply(.wrongRole, "\(message.verb) is not an agent message")

@@ -8,13 +8,14 @@ import SchedProtocol
 struct ClientSession {
     let scheduler: Scheduler
     let logger: Logger
+    let maxLineBytes: Int
 
     func run(lines: inout NIOAsyncChannelInboundStream<InboundLine>.AsyncIterator,
              outbound: NIOAsyncChannelOutboundWriter<String>) async throws {
         var errors = 0
         while let frame = try await lines.next() {
             let message: Message
-            switch parse(frame) {
+            switch parse(frame, maxLineBytes: maxLineBytes) {
             case .failure(let e):
                 await scheduler.countRejectedLine()
                 errors += 1
@@ -23,8 +24,8 @@ struct ClientSession {
                 continue
             case .success(let m): message = m
             }
-            errors = 0
             if case .log(let q) = message {
+                errors = 0
                 try await serveLog(q, outbound: outbound)
                 if q.follow == true { return }
                 continue
@@ -36,6 +37,13 @@ struct ClientSession {
                 reply = .error(error)
             }
             try await outbound.write(LineCodec.encode(reply))
+            // Only a run of refused requests counts towards closing the connection.
+            if case .error = reply {
+                errors += 1
+                if errors >= ConnectionHandler.maxConsecutiveErrors { return }
+            } else {
+                errors = 0
+            }
         }
     }
 

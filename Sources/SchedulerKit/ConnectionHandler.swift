@@ -9,6 +9,7 @@ import SchedProtocol
 struct ConnectionHandler {
     let scheduler: Scheduler
     let logger: Logger
+    let maxLineBytes: Int
     /// A connection that sends this many bad lines in a row is closed.
     static let maxConsecutiveErrors = 100
 
@@ -23,7 +24,7 @@ struct ConnectionHandler {
                 var hello: Hello?
                 while hello == nil {
                     guard let frame = try await lines.next() else { return }
-                    switch parse(frame) {
+                    switch parse(frame, maxLineBytes: maxLineBytes) {
                     case .success(.hello(let h)):
                         guard h.protocolVersion == WireProtocol.version else {
                             try await outbound.write(LineCodec.encode(.error(ErrorReply(.unsupportedVersion,
@@ -45,9 +46,9 @@ struct ConnectionHandler {
                 }
                 try await outbound.write(LineCodec.encode(.welcome(Welcome())))
                 if hello!.role == .agent {
-                    try await AgentSession(scheduler: scheduler, logger: log).run(lines: &lines, outbound: outbound)
+                    try await AgentSession(scheduler: scheduler, logger: log, maxLineBytes: maxLineBytes).run(lines: &lines, outbound: outbound)
                 } else {
-                    try await ClientSession(scheduler: scheduler, logger: log).run(lines: &lines, outbound: outbound)
+                    try await ClientSession(scheduler: scheduler, logger: log, maxLineBytes: maxLineBytes).run(lines: &lines, outbound: outbound)
                 }
             }
         } catch {
@@ -57,10 +58,10 @@ struct ConnectionHandler {
 }
 
 /// Decodes one framed line into a message or the error to send back.
-func parse(_ frame: InboundLine) -> Result<Message, ErrorReply> {
+func parse(_ frame: InboundLine, maxLineBytes: Int) -> Result<Message, ErrorReply> {
     switch frame {
     case .tooLong(let n):
-        return .failure(ErrorReply(.lineTooLong, "line of \(n) bytes discarded; the limit is \(WireProtocol.defaultMaxLineBytes) bytes"))
+        return .failure(ErrorReply(.lineTooLong, "line of \(n) bytes discarded; the limit is \(maxLineBytes) bytes"))
     case .line(let text):
         do throws(ErrorReply) { return .success(try LineCodec.decode(Substring(text))) } catch { return .failure(error) }
     }

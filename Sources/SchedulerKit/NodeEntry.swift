@@ -36,7 +36,7 @@ struct NodeEntry {
     var snapshotState: NodeState {
         var s = state
         s.schedulable = status == .ready
-        s.unschedulableReason = stored.drained ? .draining : .notReady
+        s.unschedulableReason = stored.drained && status != .down ? .draining : .notReady
         return s
     }
 }

@@ -18,7 +18,7 @@ extension Scheduler {
     /// - one the agent reports finished is finished with its exit status;
     /// - one the agent does not know is re-queued if it was only `starting`, failed if it was `running`;
     /// - a task the agent runs that is not (or no longer) placed here is killed.
-    /// Returns the lines to send, REGISTERED first.
+    /// REGISTERED is the first line queued to the agent, followed by any KILL_TASK / ACK_EXIT.
     public func register(_ r: Register, linkID: UInt64) throws(ErrorReply) {
         guard let continuation = pendingLinks[linkID] ?? links.values.first(where: { $0.id == linkID })?.send else {
             throw ErrorReply(.internalError, "unknown link")
@@ -45,11 +45,12 @@ extension Scheduler {
         send(.registered(Registered(node: r.node, heartbeatIntervalMs: config.heartbeatIntervalMs)), to: r.node)
 
         let reported = Dictionary(r.tasks.map { ($0.ref, $0) }, uniquingKeysWith: { a, _ in a })
+        var notStored = Set<TaskRef>()
         for var job in jobs.values.filter({ $0.state.isActive && $0.node == r.node }).sorted(by: { $0.id < $1.id }) {
             let ref = TaskRef(job: job.id)
             if let t = reported[ref] {
                 if let exit = t.exit {
-                    finish(&job, exit: exit)
+                    if !finish(&job, exit: exit) { notStored.insert(ref) }
                 } else {
                     if job.state == .starting { job.startedAtMs = Self.wallMs() }
                     job.state = .running
@@ -60,13 +61,15 @@ extension Scheduler {
                         send(.killTask(KillTask(ref: ref, graceSeconds: job.spec.killGraceSeconds ?? 10, reason: "cancelled by user")), to: r.node)
                     }
                 }
-            } else if job.state == .starting {
+            } else if job.state == .starting && job.cancelRequested != true {
                 // Never reached the agent: run it again, once, wherever it fits.
                 if let a = job.assignment { nodes[r.node]?.state.release(a) }
                 job.state = .pending
                 job.assignment = nil
                 job.reason = "requeued: agent on \(r.node) never started it"
                 try? save(job)
+            } else if job.state == .starting {
+                finish(&job, exit: TaskExit(error: "cancelled before it started"))
             } else {
                 finish(&job, exit: TaskExit(error: "lost: agent on \(r.node) no longer runs it"))
             }
@@ -75,7 +78,8 @@ extension Scheduler {
             let job = jobs[t.ref.job]
             let placedHere = job.map { $0.node == r.node && ($0.state.isActive || $0.exit == t.exit) } ?? false
             if t.exit != nil {
-                send(.ackExit(AckExit(ref: t.ref)), to: r.node)
+                // Acknowledge only exits that are stored (the agent re-reports the others).
+                if !notStored.contains(t.ref) { send(.ackExit(AckExit(ref: t.ref)), to: r.node) }
             } else if !placedHere || job?.state.isTerminal == true {
                 send(.killTask(KillTask(ref: t.ref, graceSeconds: 5, reason: "not placed on this node")), to: r.node)
             }
@@ -86,9 +90,12 @@ extension Scheduler {
         schedulePending()
     }
 
-    /// Ends a task's job from an exit report (or a loss) and frees its resources.
-    func finish(_ job: inout JobInfo, exit: TaskExit) {
-        if let a = job.assignment, job.state.isActive { nodes[a.node]?.state.release(a) }
+    /// Ends a task's job from an exit report (or a loss), stores it, then frees its resources.
+    /// Returns false (and changes nothing) when the store refused the write.
+    @discardableResult
+    func finish(_ job: inout JobInfo, exit: TaskExit) -> Bool {
+        let wasActive = job.state.isActive
+        let before = job
         job.exit = exit
         job.finishedAtMs = Self.wallMs()
         if job.cancelRequested == true {
@@ -103,7 +110,11 @@ extension Scheduler {
         }
         do { try save(job) } catch {
             logger.error("cannot store job end", metadata: ["job.id": "\(job.id)", "error": "\(error)"])
+            job = before
+            return false
         }
+        if wasActive, let a = job.assignment { nodes[a.node]?.state.release(a) }
+        return true
     }
 
     public func heartbeat(_ h: Heartbeat, linkID: UInt64) throws(ErrorReply) {
@@ -133,12 +144,20 @@ extension Scheduler {
 
     public func taskExited(_ e: TaskExited, node: NodeID) {
         if var job = jobs[e.ref.job], job.state.isActive, job.node == node {
-            finish(&job, exit: e.exit)
+            // Not stored: no ACK, so the agent keeps the exit and reports it again on re-register.
+            guard finish(&job, exit: e.exit) else { return }
             logger.info("task ended", metadata: ["job.id": "\(job.id)", "job.state": "\(job.state.rawValue)"])
         }
         // Acknowledge only after the exit is durable (or was already known).
         send(.ackExit(AckExit(ref: e.ref)), to: node)
         schedulePending()
+    }
+
+    /// Answers an agent's PING on its link.
+    public func sendPong(to linkID: UInt64) {
+        if let link = links.values.first(where: { $0.id == linkID }) ?? pendingLinks[linkID].map({ AgentLink(id: linkID, send: $0) }) {
+            link.send.yield(LineCodec.encode(.pong))
+        }
     }
 
     /// The agent's connection closed. The node stays as it is until its heartbeat times out.
@@ -159,10 +178,14 @@ extension Scheduler {
         let now = monotonicMs()
         for (name, n) in nodes where !n.down && now - n.lastSeenMs > Int64(config.nodeTimeoutMs) {
             nodes[name]?.down = true
-            if let link = links[name] { link.send.finish() }
+            // Forget the silent connection: its heartbeats are refused from now on and closing the
+            // link's stream closes our side, so a live agent reconnects and registers afresh.
+            if let link = links.removeValue(forKey: name) { link.send.finish() }
+            nodes[name]?.linkID = nil
+            nodes[name]?.registered = false
             logger.warning("node down", metadata: ["node.id": "\(name)", "silent.ms": "\(now - n.lastSeenMs)"])
             for var job in jobs.values.filter({ $0.state.isActive && $0.node == name }) {
-                finish(&job, exit: TaskExit(error: "node \(name) down: no heartbeat for \(config.nodeTimeoutMs / 1000) s"))
+                finish(&job, exit: TaskExit(error: "node \(name) down: no heartbeat for \(now - n.lastSeenMs) ms"))
             }
         }
     }

@@ -35,17 +35,21 @@ extension Scheduler {
     public func cancel(_ id: JobID) throws(ErrorReply) -> JobInfo {
         guard var job = jobs[id] else { throw ErrorReply(.notFound, "no job \(id)") }
         if job.state.isTerminal { throw ErrorReply(.conflict, "job \(id) already \(job.state.rawValue)") }
+        let heldResources = job.state.isActive ? job.assignment : nil
         if job.state == .pending || job.assignment.map({ links[$0.node] == nil }) ?? true {
-            if let a = job.assignment, job.state.isActive { nodes[a.node]?.state.release(a) }
             job.state = .cancelled
             job.reason = "cancelled by user"
             job.finishedAtMs = Self.wallMs()
-        } else if let a = job.assignment {
+        } else {
             job.cancelRequested = true
             job.reason = "cancel requested"
+        }
+        // Stored first; only then acted on.
+        do { try save(job) } catch { throw ErrorReply(.unavailable, "cancel not stored: \(error)") }
+        if job.state.isTerminal, let a = heldResources { nodes[a.node]?.state.release(a) }
+        if job.cancelRequested == true, !job.state.isTerminal, let a = job.assignment {
             send(.killTask(KillTask(ref: TaskRef(job: id), graceSeconds: job.spec.killGraceSeconds ?? 10, reason: "cancelled by user")), to: a.node)
         }
-        do { try save(job) } catch { throw ErrorReply(.unavailable, "cancel not stored: \(error)") }
         logger.info("cancel", metadata: ["job.id": "\(id)", "job.state": "\(job.state.rawValue)"])
         if job.state.isTerminal { schedulePending() }
         return job

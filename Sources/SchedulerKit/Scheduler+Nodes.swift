@@ -17,7 +17,7 @@ extension Scheduler {
                         gpus: t.gpus.count, gpusUsed: n.state.usedGPUs.count,
                         gpuModels: Array(Set(t.gpus.map(\.model))).sorted(), nvlink: t.nvlinkBandwidth != nil,
                         runningJobs: running, drainReason: n.stored.drainReason,
-                        lastHeartbeatMs: n.lastHeartbeatWallMs, topology: topology ? t : nil)
+                        lastHeartbeatMs: n.lastHeartbeatWallMs, freeMemory: n.freeMemory, topology: topology ? t : nil)
     }
 
     /// Counts for `schedctl status`.

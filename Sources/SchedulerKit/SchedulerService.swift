@@ -27,8 +27,10 @@ public struct SchedulerService: Service {
         logger.info("schedd listening", metadata: ["address": "\(config.listen.host):\(server.boundPort)",
                                                    "state.dir": "\(config.stateDir)"])
         onListening(server.boundPort)
-        let handler = ConnectionHandler(scheduler: scheduler, logger: logger)
-        try await withGracefulShutdownHandler {
+        let handler = ConnectionHandler(scheduler: scheduler, logger: logger, maxLineBytes: config.maxLineBytes)
+        // Graceful shutdown cancels the listener and every connection (agents reconnect to the
+        // next schedd; all state is already in the store).
+        try await cancelWhenGracefulShutdown {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await server.run { channel, peer in await handler.handle(channel, peer: peer) } }
                 group.addTask {
@@ -41,9 +43,8 @@ public struct SchedulerService: Service {
                 try await group.next()
                 group.cancelAll()
             }
-        } onGracefulShutdown: {
-            Task { await server.close() }
         }
+        await server.close()
         logger.info("schedd stopped")
     }
 }

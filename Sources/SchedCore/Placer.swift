@@ -25,12 +25,12 @@ public struct Placer: Sendable {
         var counts = Array(repeating: 0, count: RejectionReason.allCases.count)
         var bestFree = Array(repeating: Int64(-1), count: RejectionReason.allCases.count)
         var bestCap = Array(repeating: Int64(-1), count: RejectionReason.allCases.count)
-        var feasible: [(node: Int, score: Int, assignment: Assignment)] = []
+        var feasible: [(node: Int, tier: Int, score: Int, assignment: Assignment)] = []
 
         for (i, node) in snapshot.nodes.enumerated() {
             switch check(request, on: node) {
             case .success(let a):
-                feasible.append((i, policy.score(request, on: node), a))
+                feasible.append((i, Self.tier(request, node), policy.score(request, on: node), a))
             case .failure(let r):
                 let k = RejectionReason.allCases.firstIndex(of: r)!
                 counts[k] += 1
@@ -51,8 +51,8 @@ public struct Placer: Sendable {
             rejections.append(RejectionCount(reason: r, nodes: counts[k], requested: req,
                                              bestFree: req == nil ? nil : bestFree[k], bestCapacity: req == nil ? nil : bestCap[k]))
         }
-        // Highest score first; ties broken by snapshot order (node id).
-        feasible.sort { $0.score != $1.score ? $0.score > $1.score : $0.node < $1.node }
+        // Preferred tier first, then highest score; ties broken by snapshot order (node id).
+        feasible.sort { ($1.tier, $1.score, $0.node) < ($0.tier, $0.score, $1.node) }
         let top = feasible.prefix(3).map { CandidateScore(node: snapshot.nodes[$0.node].id, score: $0.score) }
         let explanation = PlacementExplanation(policy: policy.rawValue, nodesEvaluated: snapshot.nodes.count,
                                                nodesFeasible: feasible.count, rejections: rejections, topCandidates: top)
@@ -80,6 +80,13 @@ public struct Placer: Sendable {
         }
         guard let a = CPUAllocator.pick(request, on: node) else { return .failure(.noTopologyFit) }
         return .success(a)
+    }
+
+    /// Preference tier, ranked before the score: a task that needs no GPU prefers nodes without
+    /// GPUs (tier 1) over GPU nodes (tier 0), so GPU nodes stay free for GPU work while CPU nodes
+    /// can take it. A task that needs GPUs only sees GPU nodes, all in tier 1.
+    static func tier(_ request: ResourceRequest, _ node: NodeState) -> Int {
+        request.gpus == 0 && !node.topology.gpus.isEmpty ? 0 : 1
     }
 
     /// (free, capacity) of the dimension a reason refers to, for the explanation's numbers.

@@ -7,7 +7,8 @@ public enum SchedulingPolicy: String, Sendable, Codable, Hashable, CaseIterable 
     ///
     /// Best fit: the mean, over the node's resource dimensions (CPUs, memory when the node has
     /// any, GPUs when it has any), of the percentage in use after placement. A CPU-only task on a
-    /// GPU node keeps the GPU dimension at its current use, so CPU work drifts to CPU nodes.
+    /// GPU node keeps the GPU dimension at its current use, which lowers its score; on top of that
+    /// the placer ranks nodes without GPUs first for such tasks (see `Placer.tier`).
     /// Example: 16 PUs with 8 used, 2 of 4 GPUs used, request 4 CPUs and 0 GPUs, memory unused
     /// by everyone and not requested: (75 + 0 + 50) / 3 = 41.
     public func score(_ request: ResourceRequest, on node: NodeState) -> Int {

@@ -30,6 +30,7 @@ extension SchedCtl {
                     }
                 }
                 if !json { print(Formatting.logTable(stored)) }
+                fflush(nil)
                 guard follow else { return }
                 while true {
                     guard case .logRecord(let r) = try await s.next() else { continue }

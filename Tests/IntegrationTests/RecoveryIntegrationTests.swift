@@ -1,5 +1,6 @@
 import Foundation
 import SchedCore
+import SchedCtlKit
 import SchedProtocol
 import Testing
 
@@ -98,6 +99,39 @@ struct RecoveryIntegrationTests {
         let j = try await c.waitTerminal(id)
         #expect(j.state == .failed)
         #expect(j.reason?.contains("node dgx2 down") == true)
+    }
+
+    @Test("schedd killed -9 in the middle of a stream of submissions loses no acknowledged job")
+    func killNineDuringSubmissions() async throws {
+        let c = try await TestCluster.standard()
+        defer { c.shutdown() }
+        // Submit over one connection until 40 jobs are acknowledged, then kill schedd while the
+        // connection keeps submitting (some requests are in flight when it dies).
+        let acknowledged = Collected()
+        let submitter = Task {
+            try await SchedClient.with(c.address) { s in
+                var n = 0
+                while true {
+                    guard case .submitted(let sub) = try await s.request(.submit(Submit(spec: JobSpec(command: ["true"],
+                        resources: ResourceRequest(gpus: 99))))) else { return }
+                    acknowledged.append(Data("\(sub.job)\n".utf8))
+                    n += 1
+                }
+            }
+        }
+        _ = try await eventually("40 acknowledged submissions") {
+            acknowledged.text.split(separator: "\n").count >= 40 ? true : nil
+        }
+        c.killSchedd9()
+        _ = await submitter.result
+        let acked = Set(acknowledged.text.split(separator: "\n").compactMap { Int64($0) })
+        try await c.startSchedd()
+        guard case .jobList(let l) = try await c.request(.listJobs(ListJobs(limit: 100_000))) else { throw TestFailure("no JOB_LIST") }
+        let stored = Set(l.jobs.map(\.id.rawValue))
+        #expect(acked.isSubset(of: stored), "acknowledged but lost: \(acked.subtracting(stored).sorted())")
+        #expect(l.jobs.allSatisfy { $0.state == .pending && $0.spec.resources.gpus == 99 })
+        // ids are dense: nothing half-written in between.
+        #expect(stored == Set(1...Int64(stored.count)))
     }
 }
 }

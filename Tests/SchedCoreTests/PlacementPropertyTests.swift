@@ -89,7 +89,7 @@ struct PlacementSimulation {
                 let request = randomRequest()
                 let snapshot = ClusterSnapshot(nodes: Array(nodes.values))
                 let decision = Placer().place(request, in: snapshot)
-                checkExplanation(decision.explanation, snapshot: snapshot, step: step)
+                checkExplanation(decision.explanation, request: request, snapshot: snapshot, step: step)
                 switch decision {
                 case .placed(let a, _, _):
                     events.append(.placed(decision))
@@ -150,15 +150,19 @@ struct PlacementSimulation {
         if Placer().check(r, on: node) != .success(a) { fail("\(where_): check() disagrees") }
     }
 
-    mutating func checkExplanation(_ e: PlacementExplanation, snapshot: ClusterSnapshot, step: Int) {
+    mutating func checkExplanation(_ e: PlacementExplanation, request: ResourceRequest, snapshot: ClusterSnapshot, step: Int) {
         if e.nodesEvaluated != snapshot.nodes.count { fail("step \(step): evaluated \(e.nodesEvaluated)") }
         let rejected = e.rejections.reduce(0) { $0 + $1.nodes }
         if rejected + e.nodesFeasible != e.nodesEvaluated { fail("step \(step): \(rejected) rejected + \(e.nodesFeasible) feasible") }
         if e.topCandidates.count != min(3, e.nodesFeasible) { fail("step \(step): \(e.topCandidates.count) candidates") }
         let order = e.rejections.map { RejectionReason.allCases.firstIndex(of: $0.reason)! }
         if order != order.sorted() || Set(order).count != order.count { fail("step \(step): rejections out of filter order") }
+        // Ranked by preference tier (CPU-only tasks prefer nodes without GPUs), then score, then id.
+        func tier(_ id: NodeID) -> Int {
+            request.gpus == 0 && !(snapshot.nodes.first { $0.id == id }?.topology.gpus.isEmpty ?? true) ? 0 : 1
+        }
         for (x, y) in zip(e.topCandidates, e.topCandidates.dropFirst())
-        where x.score < y.score || (x.score == y.score && x.node >= y.node) {
+        where (tier(x.node), x.score) < (tier(y.node), y.score) || (tier(x.node) == tier(y.node) && x.score == y.score && x.node >= y.node) {
             fail("step \(step): candidates out of order \(e.topCandidates)")
         }
     }

@@ -1,0 +1,34 @@
+import SchedCore
+import Testing
+
+@Suite("Preference tier: CPU-only tasks keep off GPU nodes")
+struct PreferenceTierTests {
+    @Test("a CPU-only task goes to a CPU node even when a GPU node scores higher")
+    func cpuTaskPrefersCPUNode() {
+        // GPU node: 4 PUs (small, so best fit scores it high); CPU node: 64 PUs.
+        let gpu = TopologyFixture.node("a-gpu", TopologyFixture.make(numa: 1, coresPerNUMA: 2, threadsPerCore: 2, gpusPerNUMA: 2))
+        let cpu = TopologyFixture.node("b-cpu", TopologyFixture.make(numa: 2, coresPerNUMA: 16, threadsPerCore: 2))
+        let request = ResourceRequest(cpus: 2)
+        let gpuScore = SchedulingPolicy.bestFit.score(request, on: gpu)
+        let cpuScore = SchedulingPolicy.bestFit.score(request, on: cpu)
+        #expect(gpuScore > cpuScore)
+        guard case .placed(let a, let score, let e) = Placer().place(request, in: ClusterSnapshot(nodes: [gpu, cpu])) else {
+            Issue.record("not placed")
+            return
+        }
+        #expect(a.node == "b-cpu")
+        #expect(score == cpuScore)
+        #expect(e.topCandidates.map(\.node) == ["b-cpu", "a-gpu"])
+    }
+
+    @Test("with no CPU node feasible, a CPU-only task still runs on a GPU node")
+    func cpuTaskFallsBackToGPUNode() {
+        let gpu = TopologyFixture.node("a-gpu", TopologyFixture.make(numa: 1, coresPerNUMA: 2, threadsPerCore: 2, gpusPerNUMA: 2))
+        let cpu = TopologyFixture.node("b-cpu", TopologyFixture.make(arch: "aarch64", numa: 1, coresPerNUMA: 4))
+        guard case .placed(let a, _, _) = Placer().place(ResourceRequest(cpus: 2, arch: "x86_64"), in: ClusterSnapshot(nodes: [gpu, cpu])) else {
+            Issue.record("not placed")
+            return
+        }
+        #expect(a.node == "a-gpu")
+    }
+}

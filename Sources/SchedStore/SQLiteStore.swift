@@ -76,16 +76,15 @@ public final class SQLiteStore: SchedulerStore {
     }
 
     public func placements(_ q: LogQuery) throws -> [PlacementRecord] {
-        var sql = "SELECT data FROM placements WHERE seq > ?"
+        var filter = "seq > ?"
         var args: [(any DatabaseValueConvertible)?] = [q.after ?? 0]
-        if let j = q.job { sql += " AND job = ?"; args.append(j.rawValue) }
-        if let n = q.node { sql += " AND node = ?"; args.append(n.rawValue) }
-        let limit = min(max(q.limit ?? 10_000, 1), 100_000)
+        if let j = q.job { filter += " AND job = ?"; args.append(j.rawValue) }
+        if let n = q.node { filter += " AND node = ?"; args.append(n.rawValue) }
+        args.append(min(max(q.limit ?? 10_000, 1), 100_000))
         // The newest `limit` records, returned oldest first.
-        sql = "SELECT data FROM (\(sql.replacingOccurrences(of: "SELECT data", with: "SELECT seq, data")) ORDER BY seq DESC LIMIT \(limit)) ORDER BY seq"
-        let finalSQL = sql
+        let sql = "SELECT data FROM (SELECT seq, data FROM placements WHERE \(filter) ORDER BY seq DESC LIMIT ?) ORDER BY seq"
         return try db.read { db in
-            try String.fetchAll(db, sql: finalSQL, arguments: StatementArguments(args)).map { try LineCodec.fromJSON(PlacementRecord.self, $0) }
+            try String.fetchAll(db, sql: sql, arguments: StatementArguments(args)).map { try LineCodec.fromJSON(PlacementRecord.self, $0) }
         }
     }
 

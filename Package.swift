@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "schedd", targets: ["schedd"]),
         .executable(name: "sched-agent", targets: ["sched-agent"]),
         .executable(name: "schedctl", targets: ["schedctl"]),
+        .executable(name: "sched-bench", targets: ["sched-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -72,6 +73,8 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .executableTarget(name: "schedctl", dependencies: ["SchedCtlKit"]),
+        // Benchmarks of the pure core (no daemon, no I/O in the measured loop).
+        .executableTarget(name: "sched-bench", dependencies: ["SchedCore"]),
 
         .testTarget(name: "SchedCoreTests", dependencies: ["SchedCore"]),
         .testTarget(name: "SchedProtocolTests", dependencies: ["SchedProtocol", "SchedNet",

@@ -18,6 +18,8 @@ public struct AgentConfig: Sendable {
     public var maxBackoffMs: Int
     /// Absolute path of this agent's executable (runs the exec helper that binds and execs a task).
     public var agentExecutable: String
+    /// Node labels sent in REGISTER (`--label`, `--nvlink-domain` → `nvlink.domain`).
+    public var labels: [String: String] = [:]
 
     public init(scheduler: HostPort, nodeName: NodeID, emulated: Bool, workDir: String, agentExecutable: String,
                 maxLineBytes: Int = 1 << 26, initialBackoffMs: Int = 200, maxBackoffMs: Int = 5_000) {

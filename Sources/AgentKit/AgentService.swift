@@ -79,7 +79,8 @@ public struct AgentService: Service {
             let exits = await supervisor.subscribeExits()
             let reports = await supervisor.reports()
             try await outbound.write(LineCodec.encode(.register(Register(node: config.nodeName, topology: topology,
-                                                                         emulated: config.emulated, tasks: reports))))
+                                                                         emulated: config.emulated, tasks: reports,
+                                                                         labels: config.labels.isEmpty ? nil : config.labels))))
             let interval: Int
             switch try await next() {
             case .registered(let r): interval = r.heartbeatIntervalMs

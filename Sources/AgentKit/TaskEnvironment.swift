@@ -13,6 +13,7 @@ import SchedProtocol
 /// | SCHED_MEM_BYTES | memory reserved |
 /// | CUDA_VISIBLE_DEVICES, NVIDIA_VISIBLE_DEVICES | GPU UUIDs when known, else indices; empty on a GPU node when none was given |
 /// | ROCR_VISIBLE_DEVICES | the same for AMD GPUs |
+/// | SCHED_GPU_SHARE_MILLI, CUDA_MPS_ACTIVE_THREAD_PERCENTAGE | a task sharing one GPU: its share (thousandths) and the matching MPS percentage |
 /// | OMP_NUM_THREADS | number of PUs, unless the job sets it |
 public enum TaskEnvironment {
     public static func variables(for start: StartTask, node: NodeID, topology: NodeTopology, binding: HostBinding) -> [String: String] {
@@ -36,6 +37,11 @@ public enum TaskEnvironment {
             let ids = nvidia.map { g in g.uuid.map { $0.hasPrefix("GPU-") ? $0 : "GPU-\($0)" } ?? "\(g.index)" }
             env["CUDA_VISIBLE_DEVICES"] = ids.joined(separator: ",")
             env["NVIDIA_VISIBLE_DEVICES"] = ids.isEmpty ? "void" : ids.joined(separator: ",")
+            if let share = a.gpuMilli {
+                // A share of one GPU: tell the task, and cap its SMs under CUDA MPS when MPS runs.
+                env["SCHED_GPU_SHARE_MILLI"] = "\(share)"
+                env["CUDA_MPS_ACTIVE_THREAD_PERCENTAGE"] = "\(max(1, share / 10))"
+            }
             let amd = gpus.filter { $0.vendor.lowercased().contains("amd") || $0.vendor.lowercased().contains("advanced micro") }
             if topology.gpus.contains(where: { $0.vendor.lowercased().contains("amd") }) {
                 env["ROCR_VISIBLE_DEVICES"] = amd.map { "\($0.index)" }.joined(separator: ",")

@@ -19,13 +19,18 @@ public struct Assignment: Sendable, Codable, Hashable {
     public var gpus: [Int]
     /// Memory reserved per NUMA node.
     public var memory: [NUMAMemory]
+    /// Share of each GPU in thousandths; nil means whole GPUs (1000).
+    public var gpuMilli: Int?
 
-    public init(node: NodeID, pus: CPUSet, numaNodes: NUMASet, gpus: [Int] = [], memory: [NUMAMemory] = []) {
+    public init(node: NodeID, pus: CPUSet, numaNodes: NUMASet, gpus: [Int] = [], memory: [NUMAMemory] = [], gpuMilli: Int? = nil) {
         self.node = node
         self.pus = pus
         self.numaNodes = numaNodes
         self.gpus = gpus
         self.memory = memory
+        self.gpuMilli = gpuMilli
     }
+    /// Thousandths of a GPU held on each GPU in `gpus`.
+    public var milliPerGPU: Int { gpuMilli ?? 1000 }
     public var memoryBytes: Int64 { memory.reduce(0) { $0 + $1.bytes } }
 }

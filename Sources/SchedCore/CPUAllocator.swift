@@ -21,8 +21,13 @@ public enum CPUAllocator {
         var gpus: [Int] = []
         var preferredNUMA: [Int] = []   // positions
         if request.gpus > 0 {
-            let candidates = topo.gpus.filter { !node.usedGPUs.contains($0.index) && request.gpuModelMatches($0.model) }
+            var candidates = topo.gpus.filter { node.gpuFits($0.index, request) }
             guard candidates.count >= request.gpus else { return nil }
+            if request.sharesGPU {
+                // Best fit among GPUs: the one with the least free share that still fits, so
+                // partly used GPUs fill up and whole GPUs stay whole.
+                candidates.sort { (node.freeMilli(gpu: $0.index), $0.index) < (node.freeMilli(gpu: $1.index), $1.index) }
+            }
             // Group by the first local NUMA node (OS index); -1 = unknown locality.
             var groups: [Int: [Int]] = [:]
             for g in candidates { groups[g.numaNodes.members.first ?? -1, default: []].append(g.index) }
@@ -31,9 +36,19 @@ public enum CPUAllocator {
                       freePUs(pos).count >= request.cpus, node.freeMemory(numaPosition: pos) >= request.memoryBytes else { return nil }
                 return (pos, gs)
             }
-            if let best = local.min(by: { $0.gpus.count != $1.gpus.count ? $0.gpus.count < $1.gpus.count : $0.pos < $1.pos }) {
+            let bestLocal: (pos: Int, gpus: [Int])?
+            if request.sharesGPU {
+                // Keep the best-fit GPU order: the first candidate's NUMA node, if it can hold the task.
+                bestLocal = candidates.lazy.compactMap { g in local.first { $0.gpus.contains(g.index) }.map { (pos: $0.pos, gpus: [g.index]) } }.first
+            } else {
+                bestLocal = local.min(by: { $0.gpus.count != $1.gpus.count ? $0.gpus.count < $1.gpus.count : $0.pos < $1.pos })
+            }
+            if let best = bestLocal {
                 gpus = Array(best.gpus.prefix(request.gpus))
                 preferredNUMA = [best.pos]
+            } else if request.sharesGPU, let g = candidates.first {
+                gpus = [g.index]
+                if let os = g.numaNodes.members.first, let pos = topo.numaPosition(ofOS: os) { preferredNUMA = [pos] }
             } else {
                 let ordered = groups.sorted { $0.value.count != $1.value.count ? $0.value.count > $1.value.count : $0.key < $1.key }
                 for (os, gs) in ordered where gpus.count < request.gpus {
@@ -84,7 +99,8 @@ public enum CPUAllocator {
         guard need == 0 else { return nil }
         var numa = NUMASet(chosenNUMA.map { topo.numaNodes[$0].id })
         for m in memory { numa.insert(m.numa) }
-        return Assignment(node: node.id, pus: pus, numaNodes: numa, gpus: gpus.sorted(), memory: memory)
+        return Assignment(node: node.id, pus: pus, numaNodes: numa, gpus: gpus.sorted(), memory: memory,
+                          gpuMilli: request.sharesGPU ? request.gpuMilli : nil)
     }
 
     /// Takes up to `count` PUs from `available` on one NUMA node, keeping them together:

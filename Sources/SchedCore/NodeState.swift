@@ -8,20 +8,26 @@ public struct NodeState: Sendable, Hashable {
     public var unschedulableReason: RejectionReason
     /// PUs held by running tasks.
     public var usedPUs: CPUSet
-    /// GPU indices held by running tasks.
+    /// GPU indices held (wholly or in part) by running tasks.
     public var usedGPUs: IndexSet64
+    /// Thousandths of each GPU held by running tasks (1000 = the whole GPU), by GPU index.
+    public var gpuMilliUsed: [Int]
     /// Memory held by running tasks, per position in `topology.numaNodes`.
     public var usedMemory: [Int64]
+    /// Node labels (`nvlink.domain`, `rack`, `zone`, ...), matched by `ResourceRequest.labels`.
+    public var labels: [String: String]
 
     public init(id: NodeID, topology: NodeTopology, schedulable: Bool = true,
-                unschedulableReason: RejectionReason = .notReady) {
+                unschedulableReason: RejectionReason = .notReady, labels: [String: String] = [:]) {
         self.id = id
         self.topology = topology
         self.schedulable = schedulable
         self.unschedulableReason = unschedulableReason
         self.usedPUs = CPUSet()
         self.usedGPUs = IndexSet64()
+        self.gpuMilliUsed = Array(repeating: 0, count: topology.gpus.count)
         self.usedMemory = Array(repeating: 0, count: topology.numaNodes.count)
+        self.labels = labels
     }
 
     public var freePUs: CPUSet { topology.allPUs.subtracting(usedPUs) }
@@ -32,24 +38,42 @@ public struct NodeState: Sendable, Hashable {
         return total
     }
     public func freeMemory(numaPosition i: Int) -> Int64 { max(0, topology.numaNodes[i].memoryBytes - usedMemory[i]) }
+    /// GPUs nobody holds any part of.
     public var freeGPUCount: Int { topology.gpus.count - usedGPUs.count }
+    /// Thousandths of GPU `g` nobody holds.
+    public func freeMilli(gpu g: Int) -> Int { 1000 - gpuMilliUsed[g] }
+    /// Thousandths of GPU held on the whole node.
+    public var gpuMilliUsedTotal: Int { gpuMilliUsed.reduce(0, +) }
+    /// Whether GPU `g` can take one GPU's worth of `request` (a whole free GPU, or enough free share).
+    public func gpuFits(_ g: Int, _ request: ResourceRequest) -> Bool {
+        request.gpuModelMatches(topology.gpus[g].model)
+            && (request.sharesGPU ? gpuMilliUsed[g] + request.gpuMilli <= 1000 : gpuMilliUsed[g] == 0)
+    }
 
     /// Marks an assignment's resources as used.
     public mutating func apply(_ a: Assignment) {
         usedPUs.formUnion(a.pus)
-        for g in a.gpus { usedGPUs.insert(g) }
+        for g in a.gpus {
+            usedGPUs.insert(g)
+            gpuMilliUsed[g] += a.milliPerGPU
+        }
         for m in a.memory { if let i = topology.numaPosition(ofOS: m.numa) { usedMemory[i] += m.bytes } }
     }
     /// Returns an assignment's resources.
     public mutating func release(_ a: Assignment) {
         usedPUs = usedPUs.subtracting(a.pus)
-        for g in a.gpus { usedGPUs.remove(g) }
+        for g in a.gpus where g >= 0 && g < gpuMilliUsed.count {
+            gpuMilliUsed[g] = max(0, gpuMilliUsed[g] - a.milliPerGPU)
+            if gpuMilliUsed[g] == 0 { usedGPUs.remove(g) }
+        }
         for m in a.memory { if let i = topology.numaPosition(ofOS: m.numa) { usedMemory[i] = max(0, usedMemory[i] - m.bytes) } }
     }
     /// True when none of the assignment's PUs or GPUs is already in use and the memory fits.
     public func canApply(_ a: Assignment) -> Bool {
         guard a.pus.isDisjoint(with: usedPUs), a.pus.isSubset(of: topology.allPUs) else { return false }
-        for g in a.gpus where g < 0 || g >= topology.gpus.count || usedGPUs.contains(g) { return false }
+        let milli = a.milliPerGPU
+        guard milli >= 1, milli <= 1000, Set(a.gpus).count == a.gpus.count else { return false }
+        for g in a.gpus where g < 0 || g >= topology.gpus.count || gpuMilliUsed[g] + milli > 1000 { return false }
         for m in a.memory {
             guard m.bytes >= 0, let i = topology.numaPosition(ofOS: m.numa),
                   usedMemory[i] + m.bytes <= topology.numaNodes[i].memoryBytes else { return false }

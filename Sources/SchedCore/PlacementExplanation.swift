@@ -3,6 +3,7 @@ public enum RejectionReason: String, Sendable, Codable, Hashable, CaseIterable, 
     case notReady = "not ready"
     case draining = "draining"
     case wrongArch = "wrong arch"
+    case labelMismatch = "node labels do not match"
     case noGPUModel = "no GPU of the requested model"
     case tooFewCPUs = "too few free CPUs"
     case tooLittleMemory = "too little free memory"

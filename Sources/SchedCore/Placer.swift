@@ -16,8 +16,13 @@ public enum PlacementDecision: Sendable, Hashable {
 /// Ties on score go to the node whose id sorts first.
 public struct Placer: Sendable {
     public var policy: SchedulingPolicy
+    /// The workload the fleet typically receives (used by the fragmentation-aware policy).
+    public var workload: WorkloadProfile
 
-    public init(policy: SchedulingPolicy = .bestFit) { self.policy = policy }
+    public init(policy: SchedulingPolicy = .bestFit, workload: WorkloadProfile = WorkloadProfile()) {
+        self.policy = policy
+        self.workload = workload
+    }
 
     /// Places one task of `request` in `snapshot`.
     /// - Complexity: O(nodes × (GPUs + cores)) for the filters, plus the in-node pick on feasible nodes.
@@ -30,7 +35,7 @@ public struct Placer: Sendable {
         for (i, node) in snapshot.nodes.enumerated() {
             switch check(request, on: node) {
             case .success(let a):
-                feasible.append((i, Self.tier(request, node), policy.score(request, on: node), a))
+                feasible.append((i, Self.tier(request, node), policy.score(request, on: node, assignment: a, workload: workload), a))
             case .failure(let r):
                 let k = RejectionReason.allCases.firstIndex(of: r)!
                 counts[k] += 1
@@ -66,6 +71,7 @@ public struct Placer: Sendable {
         if let arch = request.arch, ResourceRequest.canonicalArch(arch) != ResourceRequest.canonicalArch(node.topology.arch) {
             return .failure(.wrongArch)
         }
+        if !request.labels.isEmpty, !request.labelsMatch(node.labels) { return .failure(.labelMismatch) }
         if request.gpus > 0, request.gpuModel != nil,
            !node.topology.gpus.contains(where: { request.gpuModelMatches($0.model) }) {
             return .failure(.noGPUModel)
@@ -73,10 +79,9 @@ public struct Placer: Sendable {
         if node.freePUCount < request.cpus { return .failure(.tooFewCPUs) }
         if node.freeMemoryBytes < request.memoryBytes { return .failure(.tooLittleMemory) }
         if request.gpus > 0 {
-            let free = node.topology.gpus.reduce(0) { n, g in
-                n + (!node.usedGPUs.contains(g.index) && request.gpuModelMatches(g.model) ? 1 : 0)
-            }
-            if free < request.gpus { return .failure(.tooFewGPUs) }
+            var fitting = 0
+            for g in node.topology.gpus.indices where node.gpuFits(g, request) { fitting += 1 }
+            if fitting < request.gpus { return .failure(.tooFewGPUs) }
         }
         guard let a = CPUAllocator.pick(request, on: node) else { return .failure(.noTopologyFit) }
         return .success(a)
@@ -95,7 +100,7 @@ public struct Placer: Sendable {
         case .cpus: (Int64(node.freePUCount), Int64(node.topology.puCount))
         case .memory: (node.freeMemoryBytes, node.topology.cpuMemoryBytes)
         case .gpus:
-            (Int64(node.topology.gpus.filter { !node.usedGPUs.contains($0.index) && request.gpuModelMatches($0.model) }.count),
+            (Int64(node.topology.gpus.indices.filter { node.gpuFits($0, request) }.count),
              Int64(node.topology.gpus.filter { request.gpuModelMatches($0.model) }.count))
         case nil: (0, 0)
         }

@@ -1,39 +1,55 @@
-/// How feasible nodes are ranked. The walking skeleton ships best fit; more strategies come later.
+/// How feasible nodes are ranked. Chosen per queue (schedd `--queue NAME=POLICY`).
+///
+/// Every policy gives an integer score in 0...100, higher is better; the placer ranks by
+/// preference tier first (`Placer.tier`), then score, then node id. Worked examples for each
+/// policy are in docs/scheduling.md.
 public enum SchedulingPolicy: String, Sendable, Codable, Hashable, CaseIterable {
-    /// Prefer the node left fullest after placement (packs work, keeps whole nodes free).
+    /// Mean utilisation after placement over all of the node's dimensions (CPUs, memory, GPUs):
+    /// the node left fullest wins, whole nodes stay free. The default.
     case bestFit = "best-fit"
+    /// Kubernetes' MostAllocated: mean utilisation after placement over the dimensions the task
+    /// requests; packs work without regard to dimensions it does not use.
+    case mostAllocated = "most-allocated"
+    /// Kubernetes' LeastAllocated: 100 minus `mostAllocated`; spreads work over the fleet.
+    case leastAllocated = "least-allocated"
+    /// Tetris-style alignment: the dot product of the request and the node's free capacity, both
+    /// as fractions of the node's capacity, divided by the request's size; prefers nodes whose
+    /// free resources are shaped like the request.
+    case dotProduct = "dot-product"
+    /// Fragmentation gradient descent (FGD, USENIX ATC '23): the smallest growth of the GPU capacity
+    /// that the typical workload (`WorkloadProfile`) could no longer use. CPU-only tasks on CPU
+    /// nodes fall back to best fit.
+    case fragmentationAware = "fragmentation-aware"
 
-    /// Integer score in 0...100 for placing `request` on `node`; higher is better.
-    ///
-    /// Best fit: the mean, over the node's resource dimensions (CPUs, memory when the node has
-    /// any, GPUs when it has any), of the percentage in use after placement. A CPU-only task on a
-    /// GPU node keeps the GPU dimension at its current use, which lowers its score; on top of that
-    /// the placer ranks nodes without GPUs first for such tasks (see `Placer.tier`).
-    /// Example: 16 PUs with 8 used, 2 of 4 GPUs used, request 4 CPUs and 0 GPUs, memory unused
-    /// by everyone and not requested: (75 + 0 + 50) / 3 = 41.
+    /// Accepts the canonical names and the aliases `pack`, `spread`, `fgd`.
+    public init?(name: String) {
+        switch name.lowercased() {
+        case "pack": self = .mostAllocated
+        case "spread": self = .leastAllocated
+        case "fgd", "fragmentation": self = .fragmentationAware
+        case "bestfit", "best_fit": self = .bestFit
+        default:
+            guard let p = SchedulingPolicy(rawValue: name.lowercased()) else { return nil }
+            self = p
+        }
+    }
+
+    /// Score without an in-node assignment or workload profile (fragmentation-aware then scores
+    /// as best fit). Kept for callers that rank nodes before picking PUs.
     public func score(_ request: ResourceRequest, on node: NodeState) -> Int {
         switch self {
-        case .bestFit:
-            var sum = 0, dims = 0
-            let pus = node.topology.puCount
-            if pus > 0 {
-                sum += (node.usedPUs.count + request.cpus) * 100 / pus
-                dims += 1
-            }
-            let mem = node.topology.cpuMemoryBytes
-            if mem > 0 {
-                let used = node.usedMemory.enumerated().reduce(Int64(0)) { acc, e in
-                    node.topology.numaNodes[e.offset].cpus.isEmpty ? acc : acc + e.element
-                }
-                sum += Int(min(100, (used + request.memoryBytes) / max(1, mem / 100)))
-                dims += 1
-            }
-            let gpus = node.topology.gpus.count
-            if gpus > 0 {
-                sum += (node.usedGPUs.count + request.gpus) * 100 / gpus
-                dims += 1
-            }
-            return dims == 0 ? 0 : min(100, sum / dims)
+        case .bestFit, .fragmentationAware: Self.bestFit(request, node)
+        case .mostAllocated: Self.mostAllocated(request, node)
+        case .leastAllocated: 100 - Self.mostAllocated(request, node)
+        case .dotProduct: Self.dotProduct(request, node)
         }
+    }
+
+    /// Score of placing `request` on `node` with the in-node pick `assignment`.
+    public func score(_ request: ResourceRequest, on node: NodeState, assignment: Assignment, workload: WorkloadProfile) -> Int {
+        guard self == .fragmentationAware, request.gpus > 0 || !node.topology.gpus.isEmpty else {
+            return score(request, on: node)
+        }
+        return Fragmentation.score(request, node: node, assignment: assignment, workload: workload)
     }
 }

@@ -15,8 +15,12 @@ public enum Formatting {
     public static func request(_ r: ResourceRequest) -> String {
         var parts = ["\(r.cpus) cpu" + (r.cpus == 1 ? "" : "s")]
         if r.memoryBytes > 0 { parts.append(ByteSize.format(r.memoryBytes)) }
-        if r.gpus > 0 { parts.append("\(r.gpus) gpu" + (r.gpus == 1 ? "" : "s") + (r.gpuModel.map { " (\($0))" } ?? "")) }
+        if r.gpus > 0 {
+            let amount = GPUAmount.format(gpus: r.gpus, milli: r.gpuMilli)
+            parts.append("\(amount) gpu" + (r.gpus == 1 && !r.sharesGPU ? "" : "s") + (r.gpuModel.map { " (\($0))" } ?? ""))
+        }
         if let a = r.arch { parts.append(a) }
+        if !r.labels.isEmpty { parts.append(r.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")) }
         return parts.joined(separator: ", ")
     }
 
@@ -27,7 +31,10 @@ public enum Formatting {
         if let b = j.hostBinding, b.cpus != a.pus { s += " (host cpus \(b.cpus))" }
         s += ", numa \(a.numaNodes)"
         if let b = j.hostBinding, b.numaNodes != a.numaNodes { s += " (host numa \(b.numaNodes))" }
-        if !a.gpus.isEmpty { s += ", gpus \(a.gpus.map(String.init).joined(separator: ","))" }
+        if !a.gpus.isEmpty {
+            s += ", gpus \(a.gpus.map(String.init).joined(separator: ","))"
+            if let m = a.gpuMilli { s += " (\(GPUAmount.format(gpus: 1, milli: m)) of each)" }
+        }
         if a.memoryBytes > 0 { s += ", memory \(ByteSize.format(a.memoryBytes))" }
         return s
     }
@@ -53,7 +60,7 @@ public enum Formatting {
         var lines: [(String, String)] = [
             ("Job", "\(j.id)"), ("Name", j.spec.displayName), ("State", j.state.rawValue),
             ("Command", j.spec.command.map { $0.contains(" ") ? "'\($0)'" : $0 }.joined(separator: " ")),
-            ("Request", request(j.spec.resources)), ("Placement", placement(j)),
+            ("Request", request(j.spec.resources)), ("Queue", j.spec.queueName), ("Placement", placement(j)),
             ("Submitted", time(j.submittedAtMs)), ("Started", time(j.startedAtMs)), ("Finished", time(j.finishedAtMs)),
         ]
         if let pid = j.pid { lines.append(("PID", "\(pid)")) }
@@ -70,6 +77,9 @@ public enum Formatting {
         for n in nodes {
             let gpus = n.gpus == 0 ? "-" : "\(n.gpusUsed)/\(n.gpus) " + n.gpuModels.joined(separator: "|") + (n.nvlink ? " nvlink" : "")
             var note = n.emulated ? "emulated" : ""
+            if let l = n.labels, !l.isEmpty {
+                note += (note.isEmpty ? "" : "; ") + l.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+            }
             if let r = n.drainReason { note += (note.isEmpty ? "" : "; ") + r }
             t.add([n.name.rawValue, n.status.rawValue, n.arch, "\(n.cpusUsed)/\(n.cpus)",
                    "\(ByteSize.format(n.memoryUsedBytes))/\(ByteSize.format(n.memoryBytes))", gpus, "\(n.numaNodes)",

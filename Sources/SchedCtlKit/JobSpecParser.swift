@@ -11,7 +11,7 @@ public enum JobSpecParser {
     public static let maxInputBytes = 1 << 20
 
     /// Fields allowed at the top level, in documentation order.
-    public static let topLevelFields = ["name", "command", "resources", "env", "workdir", "kill_grace"]
+    public static let topLevelFields = ["name", "command", "resources", "env", "workdir", "kill_grace", "queue", "node_selector"]
     /// Fields allowed under `resources:`.
     public static let resourceFields = ["cpus", "memory", "gpus", "gpu_model", "arch"]
     /// Canonical architectures `resources.arch` may name (after `ResourceRequest.canonicalArch`).
@@ -64,6 +64,8 @@ private struct SpecReader {
         var env: [String: String] = [:]
         var workdir: String?
         var killGrace: Int?
+        var queue: String?
+        var selector: [String: String] = [:]
 
         for (keyNode, value) in top {
             let key = try fieldName(keyNode, in: nil)
@@ -90,6 +92,12 @@ private struct SpecReader {
             case "kill_grace":
                 nodes[key] = value
                 killGrace = try readDuration(value, key)
+            case "queue":
+                nodes[key] = value
+                queue = try optionalString(value, key)
+            case "node_selector":
+                nodes[key] = value
+                selector = try readLabels(value, key)
             default:
                 throw unknownField(key, keyNode, in: nil)
             }
@@ -100,8 +108,9 @@ private struct SpecReader {
                 "is required: a list such as [\"python3\", \"train.py\"] or a shell command string")
         }
 
+        resources.labels = selector
         let spec = JobSpec(name: name, command: command, resources: resources, env: env,
-                           workdir: workdir, killGraceSeconds: killGrace)
+                           workdir: workdir, killGraceSeconds: killGrace, queue: queue)
         if let problem = spec.problems().first {
             throw fail(nodes[problem.field], problem.field, problem.message)
         }
@@ -161,7 +170,19 @@ private struct SpecReader {
                 }
             case "gpus":
                 nodes[field] = value
-                if let n = try optionalInt(value, field) { r.gpus = n }
+                if let text = try optionalString(value, field) {
+                    let digits = Self.trim(text).filter { $0 != "_" }
+                    if digits.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == "-" || $0 == "+") }) {
+                        // Whole numbers (negative ones too, which problems() reports) read as before.
+                        if let n = try optionalInt(value, field) { r.gpus = n }
+                        continue
+                    }
+                    guard let amount = GPUAmount.parse(text) else {
+                        throw fail(value, field, "expected a whole number of GPUs or a share of one GPU (0.5, 250m), got '\(Self.clip(text))'")
+                    }
+                    r.gpus = amount.gpus
+                    r.gpuMilli = amount.milli
+                }
             case "gpu_model":
                 nodes[field] = value
                 if let m = try optionalString(value, field) {
@@ -208,6 +229,22 @@ private struct SpecReader {
             env[name] = try requiredString(value, "env.\(name)")
         }
         return env
+    }
+
+    /// A mapping of label names to values (`node_selector`).
+    func readLabels(_ node: Node, _ field: String) throws(JobSpecError) -> [String: String] {
+        if Self.isNull(node) { return [:] }
+        guard case .mapping(let map) = node else {
+            throw fail(node, field, "expected a mapping of label names to values, got \(Self.describe(node))")
+        }
+        var labels: [String: String] = [:]
+        for (keyNode, value) in map {
+            guard case .scalar(let k) = keyNode, !Self.isNull(keyNode), !k.string.isEmpty else {
+                throw fail(keyNode, field, "expected a label name, got \(Self.describe(keyNode))")
+            }
+            labels[k.string] = try requiredString(value, "\(field).\(k.string)")
+        }
+        return labels
     }
 
     func readDuration(_ node: Node, _ field: String) throws(JobSpecError) -> Int? {

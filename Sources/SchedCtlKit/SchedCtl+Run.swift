@@ -12,10 +12,12 @@ extension SchedCtl {
         @OptionGroup var connection: ConnectionOptions
         @Option(help: "PUs (hardware threads).") var cpus: Int = 1
         @Option(help: "Memory to reserve: 512M, 8G, 8GiB (powers of 1024). Default: none.") var memory: String?
-        @Option(help: "Whole GPUs.") var gpus: Int = 0
+        @Option(help: "GPUs: whole GPUs (2), or a share of one GPU (0.5, 250m).") var gpus: String = "0"
         @Option(help: "GPU model (case-insensitive substring, e.g. V100).") var gpuModel: String?
         @Option(help: "CPU architecture: x86_64 or aarch64.") var arch: String?
         @Option(help: "Job name.") var name: String?
+        @Option(help: "Queue (its policy ranks the nodes; default: default).") var queue: String?
+        @Option(name: .customLong("node-selector"), help: "Only nodes with label KEY=VALUE (repeatable).") var nodeSelector: [String] = []
         @Option(name: .customLong("env"), help: "Environment variable KEY=VALUE for the task (repeatable).") var env: [String] = []
         @Option(help: "Working directory of the task.") var workdir: String?
         @Option(help: "Seconds between SIGTERM and SIGKILL on cancel.") var killGrace: Int?
@@ -29,15 +31,24 @@ extension SchedCtl {
                 guard let b = ByteSize.parse(m) else { throw ValidationError("--memory: expected a size such as 512M or 8GiB, got '\(m)'") }
                 mem = b
             }
+            guard let gpuAmount = GPUAmount.parse(gpus) else {
+                throw ValidationError("--gpus: expected whole GPUs (2) or a share of one GPU (0.5, 250m), got '\(gpus)'")
+            }
+            var selector: [String: String] = [:]
+            for l in nodeSelector {
+                guard let eq = l.firstIndex(of: "="), eq != l.startIndex else { throw ValidationError("--node-selector: expected KEY=VALUE, got '\(l)'") }
+                selector[String(l[..<eq])] = String(l[l.index(after: eq)...])
+            }
             var vars: [String: String] = [:]
             for e in env {
                 guard let eq = e.firstIndex(of: "="), eq != e.startIndex else { throw ValidationError("--env: expected KEY=VALUE, got '\(e)'") }
                 vars[String(e[..<eq])] = String(e[e.index(after: eq)...])
             }
             let spec = JobSpec(name: name, command: command,
-                               resources: ResourceRequest(cpus: cpus, memoryBytes: mem, gpus: gpus, gpuModel: gpuModel,
-                                                          arch: arch.map(ResourceRequest.canonicalArch)),
-                               env: vars, workdir: workdir, killGraceSeconds: killGrace)
+                               resources: ResourceRequest(cpus: cpus, memoryBytes: mem, gpus: gpuAmount.gpus, gpuModel: gpuModel,
+                                                          arch: arch.map(ResourceRequest.canonicalArch), gpuMilli: gpuAmount.milli,
+                                                          labels: selector),
+                               env: vars, workdir: workdir, killGraceSeconds: killGrace, queue: queue)
             if let p = spec.problems().first { throw ValidationError("\(p.field): \(p.message)") }
             return spec
         }

@@ -19,7 +19,8 @@ extension SchedCtl {
             }
             print("""
                 schedd:          \(s.software), protocol \(s.protocolVersion), up \(s.uptimeSeconds) s
-                policy:          \(s.policy)
+                policy:          \(s.policy) (default queue)
+                queues:          \((s.queues ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", "))
                 state dir:       \(s.stateDir)
                 nodes:           \(counts(s.nodes))
                 jobs:            \(counts(s.jobs))

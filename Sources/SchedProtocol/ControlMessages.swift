@@ -100,8 +100,10 @@ public struct SchedulerStatus: Sendable, Codable, Hashable {
     public var jobs: [String: Int]
     /// Protocol lines rejected since start (malformed, unknown verb, too long).
     public var rejectedLines: Int
+    /// Each queue's policy.
+    public var queues: [String: String]?
     public init(software: String, protocolVersion: Int, uptimeSeconds: Int64, policy: String, stateDir: String,
-                nodes: [String: Int], jobs: [String: Int], rejectedLines: Int) {
+                nodes: [String: Int], jobs: [String: Int], rejectedLines: Int, queues: [String: String]? = nil) {
         self.software = software
         self.protocolVersion = protocolVersion
         self.uptimeSeconds = uptimeSeconds
@@ -110,5 +112,6 @@ public struct SchedulerStatus: Sendable, Codable, Hashable {
         self.nodes = nodes
         self.jobs = jobs
         self.rejectedLines = rejectedLines
+        self.queues = queues
     }
 }

@@ -89,12 +89,15 @@ public struct NodeInfo: Sendable, Codable, Hashable {
     public var lastHeartbeatMs: Int64?
     /// Free memory per NUMA node as the agent last measured it (libnuma); nil for emulated nodes.
     public var freeMemory: [NUMAMemory]?
+    /// Node labels (`nvlink.domain`, `rack`, ...).
+    public var labels: [String: String]?
     public var topology: NodeTopology?
 
     public init(name: NodeID, status: NodeStatus, arch: String, cpuModel: String?, emulated: Bool, packages: Int,
                 numaNodes: Int, cores: Int, cpus: Int, cpusUsed: Int, memoryBytes: Int64, memoryUsedBytes: Int64,
                 gpus: Int, gpusUsed: Int, gpuModels: [String], nvlink: Bool, runningJobs: Int,
-                drainReason: String?, lastHeartbeatMs: Int64?, freeMemory: [NUMAMemory]? = nil, topology: NodeTopology? = nil) {
+                drainReason: String?, lastHeartbeatMs: Int64?, freeMemory: [NUMAMemory]? = nil, labels: [String: String]? = nil,
+                topology: NodeTopology? = nil) {
         self.name = name
         self.status = status
         self.arch = arch
@@ -115,6 +118,7 @@ public struct NodeInfo: Sendable, Codable, Hashable {
         self.drainReason = drainReason
         self.lastHeartbeatMs = lastHeartbeatMs
         self.freeMemory = freeMemory
+        self.labels = labels
         self.topology = topology
     }
 }

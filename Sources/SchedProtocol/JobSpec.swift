@@ -15,18 +15,21 @@ public struct JobSpec: Sendable, Codable, Hashable {
     public var workdir: String?
     /// Seconds between SIGTERM and SIGKILL when the job is cancelled (default 10).
     public var killGraceSeconds: Int?
+    /// The queue, whose policy ranks nodes for this job (default `default`).
+    public var queue: String?
 
     public init(name: String? = nil, command: [String], resources: ResourceRequest = ResourceRequest(),
-                env: [String: String] = [:], workdir: String? = nil, killGraceSeconds: Int? = nil) {
+                env: [String: String] = [:], workdir: String? = nil, killGraceSeconds: Int? = nil, queue: String? = nil) {
         self.name = name
         self.command = command
         self.resources = resources
         self.env = env
         self.workdir = workdir
         self.killGraceSeconds = killGraceSeconds
+        self.queue = queue
     }
 
-    enum CodingKeys: String, CodingKey { case name, command, resources, env, workdir, killGraceSeconds }
+    enum CodingKeys: String, CodingKey { case name, command, resources, env, workdir, killGraceSeconds, queue }
 
     /// Decodes with defaults for absent fields (`resources`, `env`).
     public init(from decoder: any Decoder) throws {
@@ -37,7 +40,11 @@ public struct JobSpec: Sendable, Codable, Hashable {
         env = try c.decodeIfPresent([String: String].self, forKey: .env) ?? [:]
         workdir = try c.decodeIfPresent(String.self, forKey: .workdir)
         killGraceSeconds = try c.decodeIfPresent(Int.self, forKey: .killGraceSeconds)
+        queue = try c.decodeIfPresent(String.self, forKey: .queue)
     }
+
+    /// The queue name, `default` when none is given.
+    public var queueName: String { queue ?? "default" }
 
     /// The name shown in listings.
     public var displayName: String { name ?? command.first.map { String($0.split(separator: "/").last ?? "") } ?? "job" }
@@ -53,6 +60,17 @@ public struct JobSpec: Sendable, Codable, Hashable {
         if resources.gpus > 4096 { out.append(("resources.gpus", "is too large: \(resources.gpus)")) }
         if let g = killGraceSeconds, g < 0 || g > 86400 { out.append(("kill_grace", "must be between 0 and 86400 seconds")) }
         if let n = name, n.count > 200 { out.append(("name", "is longer than 200 characters")) }
+        if resources.gpuMilli < 1 || resources.gpuMilli > 1000 {
+            out.append(("resources.gpus", "a GPU share must be between 0.001 and 1 GPU"))
+        } else if resources.gpuMilli < 1000 && resources.gpus != 1 {
+            out.append(("resources.gpus", "a fractional GPU share is for one GPU only; ask for whole GPUs to get more"))
+        }
+        for (k, v) in resources.labels where k.isEmpty || k.count > 253 || v.count > 253 {
+            out.append(("node_selector", "label '\(k)' must be 1-253 characters, its value at most 253"))
+        }
+        if let q = queue, q.isEmpty || q.count > 64 || !q.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." }) {
+            out.append(("queue", "must be 1-64 letters, digits, '-', '_' or '.'"))
+        }
         return out
     }
 }
@@ -89,5 +107,33 @@ public enum ByteSize {
         if i == 0 { return "\(bytes) B" }
         let rounded = (v * 10).rounded() / 10
         return rounded == rounded.rounded() ? "\(Int(rounded)) \(units[i])" : "\(rounded) \(units[i])"
+    }
+}
+
+/// Parses a GPU amount: whole GPUs (`2`) or a share of one GPU (`0.5`, `0.25`, `250m`).
+public enum GPUAmount {
+    /// (gpus, thousandths per GPU); nil when malformed, negative, or a fraction above one GPU.
+    public static func parse(_ text: String) -> (gpus: Int, milli: Int)? {
+        let t = String(text.lowercased().filter { !$0.isWhitespace && $0 != "_" })
+        guard !t.isEmpty else { return nil }
+        if let n = Int(t) { return n >= 0 ? (n, 1000) : nil }
+        if t.hasSuffix("m"), let m = Int(t.dropLast()) {
+            if m == 0 { return (0, 1000) }
+            guard m > 0 else { return nil }
+            if m % 1000 == 0 { return (m / 1000, 1000) }
+            return m < 1000 ? (1, m) : nil
+        }
+        guard t.allSatisfy({ $0.isNumber || $0 == "." }), let x = Double(t), x > 0, x < 1 else { return nil }
+        let milli = Int((x * 1000).rounded())
+        return milli >= 1 ? (1, milli) : nil
+    }
+
+    /// `2`, `0.5`, `0.25` — the inverse of `parse` for display.
+    public static func format(gpus: Int, milli: Int) -> String {
+        guard milli < 1000 else { return "\(gpus)" }
+        var s = String(milli)
+        while s.count < 3 { s = "0" + s }
+        while s.hasSuffix("0") { s.removeLast() }
+        return "0." + s
     }
 }

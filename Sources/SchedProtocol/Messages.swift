@@ -98,11 +98,14 @@ public struct Register: Sendable, Codable, Hashable {
     /// True when the topology came from `--topology-xml` rather than this host.
     public var emulated: Bool
     public var tasks: [TaskReport]
-    public init(node: NodeID, topology: NodeTopology, emulated: Bool, tasks: [TaskReport]) {
+    /// Node labels from the agent's configuration (`--label`, `--nvlink-domain`).
+    public var labels: [String: String]?
+    public init(node: NodeID, topology: NodeTopology, emulated: Bool, tasks: [TaskReport], labels: [String: String]? = nil) {
         self.node = node
         self.topology = topology
         self.emulated = emulated
         self.tasks = tasks
+        self.labels = labels
     }
 }
 

@@ -23,6 +23,8 @@ public struct PlacementRecord: Sendable, Codable, Hashable {
     public var pus: CPUSet?
     public var numaNodes: NUMASet?
     public var gpus: [Int]?
+    /// Share of each GPU in thousandths when the task shares a GPU; absent for whole GPUs.
+    public var gpuMilli: Int?
     public var memory: [NUMAMemory]?
     public var policy: String
     public var score: Int?
@@ -50,6 +52,7 @@ public struct PlacementRecord: Sendable, Codable, Hashable {
             pus = a.pus
             numaNodes = a.numaNodes
             gpus = a.gpus
+            gpuMilli = a.gpuMilli
             memory = a.memory
             self.score = score
             summary = "placed on \(a.node) (score \(score)); " + e.summary

@@ -21,7 +21,7 @@ struct NodeEntry {
 
     init(stored: StoredNode, nowMs: Int64) {
         self.stored = stored
-        self.state = NodeState(id: stored.name, topology: stored.topology)
+        self.state = NodeState(id: stored.name, topology: stored.topology, labels: stored.labels ?? [:])
         self.lastSeenMs = nowMs
     }
 

@@ -28,10 +28,12 @@ extension Scheduler {
         let now = monotonicMs()
         var entry = nodes[r.node] ?? NodeEntry(stored: StoredNode(name: r.node, topology: r.topology, emulated: r.emulated,
                                                                   drained: false, drainReason: nil), nowMs: now)
-        if entry.stored.topology != r.topology || entry.stored.emulated != r.emulated || nodes[r.node] == nil {
+        if entry.stored.topology != r.topology || entry.stored.emulated != r.emulated || nodes[r.node] == nil
+            || (entry.stored.labels ?? [:]) != (r.labels ?? [:]) {
             entry.stored.topology = r.topology
             entry.stored.emulated = r.emulated
-            var state = NodeState(id: r.node, topology: r.topology)
+            entry.stored.labels = r.labels
+            var state = NodeState(id: r.node, topology: r.topology, labels: r.labels ?? [:])
             for j in jobs.values where j.state.isActive && j.node == r.node { if let a = j.assignment, state.canApply(a) { state.apply(a) } }
             entry.state = state
         }

@@ -5,6 +5,9 @@ extension Scheduler {
     /// Stores a new job and returns it once durable; then tries to place it.
     public func submit(_ spec: JobSpec) throws(ErrorReply) -> JobInfo {
         if let p = spec.problems().first { throw ErrorReply(.invalidSpec, "\(p.field): \(p.message)") }
+        guard queues[spec.queueName] != nil else {
+            throw ErrorReply(.invalidSpec, "queue: no queue '\(spec.queueName)'; queues: \(queues.keys.sorted().joined(separator: ", "))")
+        }
         let job: JobInfo
         do {
             job = try store.insertJob { id in JobInfo(id: id, spec: spec, state: .pending, submittedAtMs: Self.wallMs()) }
@@ -12,6 +15,7 @@ extension Scheduler {
             throw ErrorReply(.unavailable, "job not stored: \(error)")
         }
         jobs[job.id] = job
+        workload.observe(spec.resources)
         logger.info("submitted", metadata: ["job.id": "\(job.id)", "job.name": "\(spec.displayName)"])
         schedulePending()
         return jobs[job.id] ?? job
@@ -68,7 +72,7 @@ extension Scheduler {
         let latest = (try? store.placements(LogQuery(job: id, limit: 1)))?.last
         var current: PlacementRecord?
         if j.state == .pending {
-            let d = placer.place(j.spec.resources, in: snapshot())
+            let d = placer(for: j.spec).place(j.spec.resources, in: snapshot())
             current = PlacementRecord(time: Self.rfc3339(Self.wallMs()), job: id, jobName: j.spec.displayName,
                                       request: j.spec.resources, decision: d)
         }

@@ -17,7 +17,8 @@ extension Scheduler {
                         gpus: t.gpus.count, gpusUsed: n.state.usedGPUs.count,
                         gpuModels: Array(Set(t.gpus.map(\.model))).sorted(), nvlink: t.nvlinkBandwidth != nil,
                         runningJobs: running, drainReason: n.stored.drainReason,
-                        lastHeartbeatMs: n.lastHeartbeatWallMs, freeMemory: n.freeMemory, topology: topology ? t : nil)
+                        lastHeartbeatMs: n.lastHeartbeatWallMs, freeMemory: n.freeMemory,
+                        labels: n.stored.labels, topology: topology ? t : nil)
     }
 
     /// Counts for `schedctl status`.
@@ -28,7 +29,8 @@ extension Scheduler {
         for j in jobs.values { jobCounts[j.state.rawValue, default: 0] += 1 }
         return SchedulerStatus(software: WireProtocol.software, protocolVersion: WireProtocol.version,
                                uptimeSeconds: (monotonicMs() - startedMs) / 1000, policy: config.policy.rawValue,
-                               stateDir: config.stateDir, nodes: nodeCounts, jobs: jobCounts, rejectedLines: rejectedLines)
+                               stateDir: config.stateDir, nodes: nodeCounts, jobs: jobCounts, rejectedLines: rejectedLines,
+                               queues: queues.mapValues(\.rawValue))
     }
 
     /// Stops new work from going to a node; running tasks finish.

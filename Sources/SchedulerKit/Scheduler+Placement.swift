@@ -7,6 +7,11 @@ extension Scheduler {
         ClusterSnapshot(nodes: nodes.values.map(\.snapshotState))
     }
 
+    /// The core configured for a job's queue, with the current workload profile.
+    func placer(for spec: JobSpec, workload profile: WorkloadProfile? = nil) -> Placer {
+        Placer(policy: queues[spec.queueName] ?? config.policy, workload: profile ?? workload.profile())
+    }
+
     /// Tries every pending job, oldest first, against the current fleet; places what fits.
     /// A job that still cannot be placed gets a log record only when its reason changed.
     func schedulePending() {
@@ -15,8 +20,9 @@ extension Scheduler {
         var snap = snapshot()
         var index: [NodeID: Int] = [:]
         for (i, n) in snap.nodes.enumerated() { index[n.id] = i }
+        let profile = workload.profile()
         for var job in pending {
-            let decision = placer.place(job.spec.resources, in: snap)
+            let decision = placer(for: job.spec, workload: profile).place(job.spec.resources, in: snap)
             switch decision {
             case .placed(let assignment, _, _):
                 job.state = .starting

@@ -16,7 +16,10 @@ public actor Scheduler {
 
     let store: any SchedulerStore
     let config: SchedulerConfig
-    let placer: Placer
+    /// Policy of each queue.
+    let queues: [String: SchedulingPolicy]
+    /// What the fleet typically receives, learned from submissions (fragmentation-aware policy).
+    var workload = WorkloadTracker()
     let logger: Logger
     /// Monotonic milliseconds, injected so tests can drive time.
     let monotonicMs: @Sendable () -> Int64
@@ -42,7 +45,7 @@ public actor Scheduler {
                 monotonicMs: @escaping @Sendable () -> Int64 = Scheduler.defaultMonotonicMs) throws {
         self.store = store
         self.config = config
-        self.placer = Placer(policy: config.policy)
+        self.queues = config.allQueues
         self.logger = logger
         self.monotonicMs = monotonicMs
         let now = monotonicMs()
@@ -50,6 +53,7 @@ public actor Scheduler {
         for n in try store.allNodes() { nodes[n.name] = NodeEntry(stored: n, nowMs: now) }
         for j in try store.allJobs() {
             jobs[j.id] = j
+            workload.observe(j.spec.resources)
             if j.state.isActive, let a = j.assignment { nodes[a.node]?.state.apply(a) }
         }
         let active = jobs.values.filter { $0.state.isActive }.count

@@ -13,16 +13,26 @@ public struct SchedulerConfig: Sendable {
     public var nodeTimeoutMs: Int
     /// Longest protocol line accepted.
     public var maxLineBytes: Int
-    /// Ranking policy of the core.
+    /// Ranking policy of the `default` queue.
     public var policy: SchedulingPolicy
+    /// Further queues and their policies; `default` is always there (with `policy` unless named here).
+    public var queues: [String: SchedulingPolicy]
 
     public init(listen: HostPort, stateDir: String, heartbeatIntervalMs: Int = 2_000, nodeTimeoutMs: Int = 10_000,
-                maxLineBytes: Int = 1 << 20, policy: SchedulingPolicy = .bestFit) {
+                maxLineBytes: Int = 1 << 20, policy: SchedulingPolicy = .bestFit, queues: [String: SchedulingPolicy] = [:]) {
         self.listen = listen
         self.stateDir = stateDir
         self.heartbeatIntervalMs = heartbeatIntervalMs
         self.nodeTimeoutMs = nodeTimeoutMs
         self.maxLineBytes = maxLineBytes
         self.policy = policy
+        self.queues = queues
+    }
+
+    /// Every queue with its policy, `default` included.
+    public var allQueues: [String: SchedulingPolicy] {
+        var q = queues
+        if q["default"] == nil { q["default"] = policy }
+        return q
     }
 }

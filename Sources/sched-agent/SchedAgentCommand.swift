@@ -26,6 +26,12 @@ struct SchedAgentCommand: AsyncParsableCommand {
     @Option(help: "Directory for task output and working directories (default: /tmp/sched-agent/NODE).")
     var workDir: String?
 
+    @Option(help: "Node label KEY=VALUE sent to schedd, matched by jobs' node selectors (repeatable).")
+    var label: [String] = []
+
+    @Option(help: "NVLink domain (rack) this node belongs to; sets the label nvlink.domain.")
+    var nvlinkDomain: String?
+
     @Option(help: "Longest wait between reconnect attempts, in milliseconds (the first is 200 ms, then doubling).")
     var maxBackoffMs: Int = 5000
 
@@ -61,9 +67,16 @@ struct SchedAgentCommand: AsyncParsableCommand {
         let mapping: HostPUMapping? = topologyXml == nil ? nil
             : HostPUMapping(emulated: topology, hostPUs: HostPUMapping.currentAllowedPUs(), hostNUMA: HostPUMapping.currentHostNUMA())
         let exe = try resolveOwnExecutable()
-        let config = AgentConfig(scheduler: hostPort, nodeName: NodeID(name), emulated: topologyXml != nil,
+        var labels: [String: String] = [:]
+        for l in label {
+            guard let eq = l.firstIndex(of: "="), eq != l.startIndex else { throw ValidationError("--label: expected KEY=VALUE, got '\(l)'") }
+            labels[String(l[..<eq])] = String(l[l.index(after: eq)...])
+        }
+        if let d = nvlinkDomain { labels["nvlink.domain"] = d }
+        var config = AgentConfig(scheduler: hostPort, nodeName: NodeID(name), emulated: topologyXml != nil,
                                  workDir: workDir ?? "/tmp/sched-agent/\(name)", agentExecutable: exe,
                                  maxBackoffMs: max(200, maxBackoffMs))
+        config.labels = labels
         logger.info("node discovered", metadata: ["arch": "\(topology.arch)", "pus": "\(topology.puCount)",
                                                   "numa": "\(topology.numaNodes.count)", "gpus": "\(topology.gpus.count)",
                                                   "emulated": "\(config.emulated)"])

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Logging
+import SchedCore
 import SchedNet
 import SchedulerKit
 import ServiceLifecycle
@@ -26,6 +27,12 @@ struct SchedD: AsyncParsableCommand {
     @Option(help: "Longest protocol line accepted, in bytes.")
     var maxLineBytes: Int = 1 << 20
 
+    @Option(help: "Policy of the default queue: best-fit, most-allocated (pack), least-allocated (spread), dot-product, fragmentation-aware (fgd).")
+    var policy: String = "best-fit"
+
+    @Option(help: "A queue and its policy, NAME=POLICY (repeatable), e.g. --queue inference=pack --queue training=fgd.")
+    var queue: [String] = []
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
@@ -36,6 +43,22 @@ struct SchedD: AsyncParsableCommand {
         guard HostPort(listen) != nil else { throw ValidationError("--listen must be HOST:PORT, got '\(listen)'") }
         guard heartbeatMs >= 50, nodeTimeoutMs > heartbeatMs else { throw ValidationError("need --heartbeat-ms >= 50 and --node-timeout-ms > --heartbeat-ms") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level '\(logLevel)'") }
+        _ = try queues()
+    }
+
+    /// The default queue's policy and the named queues.
+    func queues() throws -> (SchedulingPolicy, [String: SchedulingPolicy]) {
+        let names = SchedulingPolicy.allCases.map(\.rawValue).joined(separator: ", ")
+        guard let p = SchedulingPolicy(name: policy) else { throw ValidationError("unknown --policy '\(policy)'; policies: \(names)") }
+        var out: [String: SchedulingPolicy] = [:]
+        for q in queue {
+            let parts = q.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, !parts[0].isEmpty, let qp = SchedulingPolicy(name: parts[1]) else {
+                throw ValidationError("--queue: expected NAME=POLICY with a policy among \(names), got '\(q)'")
+            }
+            out[parts[0]] = qp
+        }
+        return (p, out)
     }
 
     func run() async throws {
@@ -45,8 +68,9 @@ struct SchedD: AsyncParsableCommand {
             return h
         }
         let logger = Logger(label: "schedd")
+        let (defaultPolicy, queues) = try queues()
         let config = SchedulerConfig(listen: HostPort(listen)!, stateDir: stateDir, heartbeatIntervalMs: heartbeatMs,
-                                     nodeTimeoutMs: nodeTimeoutMs, maxLineBytes: maxLineBytes)
+                                     nodeTimeoutMs: nodeTimeoutMs, maxLineBytes: maxLineBytes, policy: defaultPolicy, queues: queues)
         let portFile = self.portFile
         let service = SchedulerService(config: config, logger: logger) { port in
             if let portFile { writePortFile(portFile, port) }

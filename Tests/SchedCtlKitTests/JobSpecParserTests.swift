@@ -138,8 +138,8 @@ private func parseError(_ yaml: String, source: String = "job.yaml",
               gpus: two
             """))
         #expect(error == JobSpecError(source: "job.yaml", line: 5, column: 9, field: "resources.gpus",
-                                      message: "expected a whole number, got 'two'"))
-        #expect(error.description == "job.yaml:5: resources.gpus: expected a whole number, got 'two'")
+                                      message: "expected a whole number of GPUs or a share of one GPU (0.5, 250m), got 'two'"))
+        #expect(error.description == "job.yaml:5: resources.gpus: expected a whole number of GPUs or a share of one GPU (0.5, 250m), got 'two'")
     }
 
     @Test func wrongTypesSayWhatWasExpectedAndFound() throws {
@@ -220,7 +220,7 @@ private func parseError(_ yaml: String, source: String = "job.yaml",
 
         let nothingClose = try #require(parseError("command: [x]\npriority: high\n"))
         #expect(nothingClose.message
-            == "unknown field 'priority'; expected one of name, command, resources, env, workdir, kill_grace")
+            == "unknown field 'priority'; expected one of name, command, resources, env, workdir, kill_grace, queue, node_selector")
     }
 
     @Test func missingCommandNamesTheField() throws {
@@ -357,7 +357,7 @@ private func parseError(_ yaml: String, source: String = "job.yaml",
             _ = try JobSpecParser.parse(yaml: "command: 1\nresources: {gpus: x}")
         } catch {
             #expect(error.source == "<spec>")
-            #expect(error.description == "<spec>:2: resources.gpus: expected a whole number, got 'x'")
+            #expect(error.description == "<spec>:2: resources.gpus: expected a whole number of GPUs or a share of one GPU (0.5, 250m), got 'x'")
         }
     }
 

@@ -1,0 +1,21 @@
+/// SplitMix64 (Steele, Lea, Flood 2014): a tiny, fast, seeded generator, so a run with the same
+/// `--seed` replays exactly the same workload on every machine.
+struct SplitMix64: RandomNumberGenerator {
+    private var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// Uniform integer in `range` (multiply-high, no modulo bias worth speaking of at these sizes).
+    mutating func int(in range: ClosedRange<Int>) -> Int {
+        let span = UInt64(range.upperBound - range.lowerBound + 1)
+        return range.lowerBound + Int(next().multipliedFullWidth(by: span).high)
+    }
+}

@@ -28,6 +28,8 @@ final class TestCluster: @unchecked Sendable {
     var port = 0
     var schedd: Process?
     var agents: [String: Process] = [:]
+    /// Extra schedd arguments (kept across restarts).
+    var scheddArgs: [String] = []
 
     init() throws {
         dir = NSTemporaryDirectory() + "sched-it-" + UUID().uuidString.prefix(8)
@@ -55,7 +57,7 @@ final class TestCluster: @unchecked Sendable {
         let portFile = dir + "/port"
         try? FileManager.default.removeItem(atPath: portFile)
         schedd = try spawn("schedd", ["--listen", "127.0.0.1:\(port)", "--state-dir", dir + "/state", "--port-file", portFile,
-                                      "--heartbeat-ms", "200", "--node-timeout-ms", "4000", "--log-level", "debug"],
+                                      "--heartbeat-ms", "200", "--node-timeout-ms", "4000", "--log-level", "debug"] + scheddArgs,
                            log: dir + "/schedd.log")
         port = try await eventually("schedd to listen") {
             (try? String(contentsOfFile: portFile, encoding: .utf8)).flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
@@ -63,20 +65,22 @@ final class TestCluster: @unchecked Sendable {
     }
 
     /// Starts an agent; `xml` emulates that topology, nil discovers this host.
-    func startAgent(_ name: String, xml: String? = nil) throws {
+    func startAgent(_ name: String, xml: String? = nil, extra: [String] = []) throws {
         var args = ["--scheduler", "127.0.0.1:\(port)", "--node-name", name, "--work-dir", dir + "/agent-\(name)",
                     "--max-backoff-ms", "300", "--log-level", "debug"]
         if let xml { args += ["--topology-xml", Self.fixture(xml)] }
+        args += extra
         agents[name] = try spawn("sched-agent", args, log: dir + "/agent-\(name).log")
     }
 
     /// schedd + three agents: this host ("host"), the Kunpeng 920 ("kunpeng"), the DGX-2 ("dgx2").
-    static func standard() async throws -> TestCluster {
+    static func standard(scheddArgs: [String] = [], dgx2Args: [String] = []) async throws -> TestCluster {
         let c = try TestCluster()
+        c.scheddArgs = scheddArgs
         try await c.startSchedd()
         try c.startAgent("host")
         try c.startAgent("kunpeng", xml: "128arm-2pa2n8cluster4co.xml")
-        try c.startAgent("dgx2", xml: "nvidiaDGX2.xml")
+        try c.startAgent("dgx2", xml: "nvidiaDGX2.xml", extra: dgx2Args)
         try await c.waitForNodes(["dgx2", "host", "kunpeng"], status: .ready)
         return c
     }

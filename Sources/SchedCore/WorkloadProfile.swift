@@ -52,7 +52,7 @@ public struct WorkloadTracker: Sendable {
     public func profile() -> WorkloadProfile {
         let sorted = weights.sorted { a, b in
             a.value.weight != b.value.weight ? a.value.weight > b.value.weight
-                : (a.key.gpus, a.key.gpuMilli, a.key.cpus) < (b.key.gpus, b.key.gpuMilli, b.key.cpus)
+                : (a.key.gpus, a.key.gpuMilli, a.key.cpus, a.key.gpuModel ?? "") < (b.key.gpus, b.key.gpuMilli, b.key.cpus, b.key.gpuModel ?? "")
         }
         let total = sorted.reduce(0) { $0 + $1.value.weight }
         var shapes: [WorkloadProfile.Shape] = []

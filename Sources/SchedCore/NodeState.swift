@@ -53,7 +53,7 @@ public struct NodeState: Sendable, Hashable {
     /// Marks an assignment's resources as used.
     public mutating func apply(_ a: Assignment) {
         usedPUs.formUnion(a.pus)
-        for g in a.gpus {
+        for g in a.gpus where g >= 0 && g < gpuMilliUsed.count {
             usedGPUs.insert(g)
             gpuMilliUsed[g] += a.milliPerGPU
         }

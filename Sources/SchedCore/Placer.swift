@@ -25,23 +25,50 @@ public struct Placer: Sendable {
     }
 
     /// Places one task of `request` in `snapshot`.
-    /// - Complexity: O(nodes × (GPUs + cores)) for the filters, plus the in-node pick on feasible nodes.
+    ///
+    /// The filters run on every node; the policy scores every node that passes them. The in-node
+    /// pick (PUs, NUMA nodes, GPUs) then runs only on the best-ranked nodes, in rank order, until
+    /// three have a fit (the first is the winner; the three are the explanation's candidates).
+    /// A node whose pick fails is counted under `noTopologyFit`. The fragmentation-aware policy
+    /// needs the pick to score, so it picks on every node that passes the filters.
+    /// - Complexity: O(nodes × GPUs) for the filters and scores, plus at most a few in-node picks
+    ///   (every feasible node for fragmentation-aware).
     public func place(_ request: ResourceRequest, in snapshot: ClusterSnapshot) -> PlacementDecision {
         var counts = Array(repeating: 0, count: RejectionReason.allCases.count)
         var bestFree = Array(repeating: Int64(-1), count: RejectionReason.allCases.count)
         var bestCap = Array(repeating: Int64(-1), count: RejectionReason.allCases.count)
-        var feasible: [(node: Int, tier: Int, score: Int, assignment: Assignment)] = []
-
+        func reject(_ r: RejectionReason, _ node: NodeState) {
+            let k = RejectionReason.allCases.firstIndex(of: r)!
+            counts[k] += 1
+            let (free, cap) = Self.numbers(for: r, request: request, node: node)
+            if free > bestFree[k] { bestFree[k] = free }
+            if cap > bestCap[k] { bestCap[k] = cap }
+        }
+        let scoreNeedsPick = policy == .fragmentationAware
+        var candidates: [(node: Int, tier: Int, score: Int, assignment: Assignment?)] = []
         for (i, node) in snapshot.nodes.enumerated() {
-            switch check(request, on: node) {
-            case .success(let a):
-                feasible.append((i, Self.tier(request, node), policy.score(request, on: node, assignment: a, workload: workload), a))
-            case .failure(let r):
-                let k = RejectionReason.allCases.firstIndex(of: r)!
-                counts[k] += 1
-                let (free, cap) = Self.numbers(for: r, request: request, node: node)
-                if free > bestFree[k] { bestFree[k] = free }
-                if cap > bestCap[k] { bestCap[k] = cap }
+            if let r = filter(request, on: node) {
+                reject(r, node)
+            } else if scoreNeedsPick {
+                guard let a = CPUAllocator.pick(request, on: node) else {
+                    reject(.noTopologyFit, node)
+                    continue
+                }
+                candidates.append((i, Self.tier(request, node), policy.score(request, on: node, assignment: a, workload: workload), a))
+            } else {
+                candidates.append((i, Self.tier(request, node), policy.score(request, on: node), nil))
+            }
+        }
+        // Preferred tier first, then highest score; ties broken by snapshot order (node id).
+        candidates.sort { ($1.tier, $1.score, $0.node) < ($0.tier, $0.score, $1.node) }
+        var ranked: [(node: Int, score: Int, assignment: Assignment)] = []
+        var topologyMisses = 0
+        for c in candidates where ranked.count < 3 {
+            if let a = c.assignment ?? CPUAllocator.pick(request, on: snapshot.nodes[c.node]) {
+                ranked.append((c.node, c.score, a))
+            } else {
+                reject(.noTopologyFit, snapshot.nodes[c.node])
+                topologyMisses += 1
             }
         }
 
@@ -56,35 +83,40 @@ public struct Placer: Sendable {
             rejections.append(RejectionCount(reason: r, nodes: counts[k], requested: req,
                                              bestFree: req == nil ? nil : bestFree[k], bestCapacity: req == nil ? nil : bestCap[k]))
         }
-        // Preferred tier first, then highest score; ties broken by snapshot order (node id).
-        feasible.sort { ($1.tier, $1.score, $0.node) < ($0.tier, $0.score, $1.node) }
-        let top = feasible.prefix(3).map { CandidateScore(node: snapshot.nodes[$0.node].id, score: $0.score) }
+        let top = ranked.map { CandidateScore(node: snapshot.nodes[$0.node].id, score: $0.score) }
         let explanation = PlacementExplanation(policy: policy.rawValue, nodesEvaluated: snapshot.nodes.count,
-                                               nodesFeasible: feasible.count, rejections: rejections, topCandidates: top)
-        guard let best = feasible.first else { return .unplaceable(explanation) }
+                                               nodesFeasible: candidates.count - topologyMisses, rejections: rejections,
+                                               topCandidates: top)
+        guard let best = ranked.first else { return .unplaceable(explanation) }
         return .placed(best.assignment, score: best.score, explanation)
     }
 
     /// Runs the filters on one node in order, cheapest first; on success returns the in-node pick.
     public func check(_ request: ResourceRequest, on node: NodeState) -> Result<Assignment, RejectionReason> {
-        if !node.schedulable { return .failure(node.unschedulableReason) }
+        if let r = filter(request, on: node) { return .failure(r) }
+        guard let a = CPUAllocator.pick(request, on: node) else { return .failure(.noTopologyFit) }
+        return .success(a)
+    }
+
+    /// The counting filters, in order, cheapest first: the first reason that rules the node out, or nil.
+    public func filter(_ request: ResourceRequest, on node: NodeState) -> RejectionReason? {
+        if !node.schedulable { return node.unschedulableReason }
         if let arch = request.arch, ResourceRequest.canonicalArch(arch) != ResourceRequest.canonicalArch(node.topology.arch) {
-            return .failure(.wrongArch)
+            return .wrongArch
         }
-        if !request.labels.isEmpty, !request.labelsMatch(node.labels) { return .failure(.labelMismatch) }
+        if !request.labels.isEmpty, !request.labelsMatch(node.labels) { return .labelMismatch }
         if request.gpus > 0, request.gpuModel != nil,
            !node.topology.gpus.contains(where: { request.gpuModelMatches($0.model) }) {
-            return .failure(.noGPUModel)
+            return .noGPUModel
         }
-        if node.freePUCount < request.cpus { return .failure(.tooFewCPUs) }
-        if node.freeMemoryBytes < request.memoryBytes { return .failure(.tooLittleMemory) }
+        if node.freePUCount < request.cpus { return .tooFewCPUs }
+        if node.freeMemoryBytes < request.memoryBytes { return .tooLittleMemory }
         if request.gpus > 0 {
             var fitting = 0
             for g in node.topology.gpus.indices where node.gpuFits(g, request) { fitting += 1 }
-            if fitting < request.gpus { return .failure(.tooFewGPUs) }
+            if fitting < request.gpus { return .tooFewGPUs }
         }
-        guard let a = CPUAllocator.pick(request, on: node) else { return .failure(.noTopologyFit) }
-        return .success(a)
+        return nil
     }
 
     /// Preference tier, ranked before the score: a task that needs no GPU prefers nodes without

@@ -96,8 +96,14 @@ public enum Formatting {
 
     static func logRow(_ r: PlacementRecord) -> [String] {
         ["\(r.seq)", r.time, "\(r.job)", r.outcome.rawValue, r.node?.rawValue ?? "-", r.pus?.description ?? "-",
-         r.numaNodes?.description ?? "-", r.gpus.map { $0.isEmpty ? "-" : $0.map(String.init).joined(separator: ",") } ?? "-",
+         r.numaNodes?.description ?? "-", gpuList(r.gpus, r.gpuMilli),
          r.score.map(String.init) ?? "-", r.summary]
+    }
+
+    /// `0,1,2,3`, or `3(0.5)` for a share of one GPU; `-` when none.
+    static func gpuList(_ gpus: [Int]?, _ milli: Int?) -> String {
+        guard let gpus, !gpus.isEmpty else { return "-" }
+        return gpus.map(String.init).joined(separator: ",") + (milli.map { "(\(GPUAmount.format(gpus: 1, milli: $0)))" } ?? "")
     }
 
     /// One followed record as a line of text.
@@ -121,7 +127,7 @@ public enum Formatting {
             }
             if r.outcome == .placed, let node = r.node {
                 out.append("  Chosen: \(node) with score \(r.score ?? 0): cpus \(r.pus?.description ?? "-"), numa \(r.numaNodes?.description ?? "-")"
-                           + ((r.gpus ?? []).isEmpty ? "" : ", gpus \(r.gpus!.map(String.init).joined(separator: ","))"))
+                           + ((r.gpus ?? []).isEmpty ? "" : ", gpus \(gpuList(r.gpus, r.gpuMilli))"))
             }
             if !r.explanation.topCandidates.isEmpty {
                 out.append("  Candidates: " + r.explanation.topCandidates.map { "\($0.node)=\($0.score)" }.joined(separator: ", "))

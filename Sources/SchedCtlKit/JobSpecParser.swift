@@ -5,7 +5,7 @@ import Yams
 /// Reads the YAML job specs of `schedctl submit FILE` (the format is described in docs/job-spec.md).
 ///
 /// Every error names the line of the offending value and the field it belongs to, e.g.
-/// `job.yaml:7: resources.gpus: expected a whole number, got 'two'`.
+/// `job.yaml:7: resources.cpus: expected a whole number, got 'two'`.
 public enum JobSpecParser {
     /// The largest spec accepted, in bytes (UTF-8).
     public static let maxInputBytes = 1 << 20

@@ -31,6 +31,7 @@ extension SchedCtl {
                 guard let b = ByteSize.parse(m) else { throw ValidationError("--memory: expected a size such as 512M or 8GiB, got '\(m)'") }
                 mem = b
             }
+            if let w = workdir, !w.hasPrefix("/") { throw ValidationError("--workdir must be an absolute path, got '\(w)'") }
             guard let gpuAmount = GPUAmount.parse(gpus) else {
                 throw ValidationError("--gpus: expected whole GPUs (2) or a share of one GPU (0.5, 250m), got '\(gpus)'")
             }

@@ -123,7 +123,9 @@ public enum GPUAmount {
             if m % 1000 == 0 { return (m / 1000, 1000) }
             return m < 1000 ? (1, m) : nil
         }
-        guard t.allSatisfy({ $0.isNumber || $0 == "." }), let x = Double(t), x > 0, x < 1 else { return nil }
+        guard t.allSatisfy({ $0.isNumber || $0 == "." }), let x = Double(t), x >= 0 else { return nil }
+        if x == x.rounded(), x < 1_000_000 { return (Int(x), 1000) }   // 2.0, 0.0
+        guard x < 1 else { return nil }
         let milli = Int((x * 1000).rounded())
         return milli >= 1 ? (1, milli) : nil
     }

@@ -24,6 +24,7 @@ extension Scheduler {
             throw ErrorReply(.internalError, "unknown link")
         }
         if let problem = Self.validate(r.topology) { throw ErrorReply(.malformed, "REGISTER: topology: \(problem)") }
+        if let problem = Self.validate(labels: r.labels) { throw ErrorReply(.malformed, "REGISTER: labels: \(problem)") }
         pendingLinks[linkID] = nil
         let now = monotonicMs()
         var entry = nodes[r.node] ?? NodeEntry(stored: StoredNode(name: r.node, topology: r.topology, emulated: r.emulated,
@@ -198,6 +199,14 @@ extension Scheduler {
         if t.puCount > 65_536 { return "more than 65536 PUs" }
         if t.numaNodes.count > 4096 || t.gpus.count > 4096 { return "too many NUMA nodes or GPUs" }
         for g in t.gpus.enumerated() where g.element.index != g.offset { return "GPU indices must be 0..n-1 in order" }
+        return nil
+    }
+
+    /// Rejects label sets a peer could use to make schedd store without bound.
+    static func validate(labels: [String: String]?) -> String? {
+        guard let labels else { return nil }
+        if labels.count > 64 { return "more than 64 labels" }
+        for (k, v) in labels where k.isEmpty || k.count > 253 || v.count > 253 { return "label '\(k.prefix(40))' must be 1-253 characters, its value at most 253" }
         return nil
     }
 }

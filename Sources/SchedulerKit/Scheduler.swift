@@ -54,7 +54,14 @@ public actor Scheduler {
         for j in try store.allJobs() {
             jobs[j.id] = j
             workload.observe(j.spec.resources)
-            if j.state.isActive, let a = j.assignment { nodes[a.node]?.state.apply(a) }
+            if j.state.isActive, let a = j.assignment {
+                if nodes[a.node]?.state.canApply(a) == true {
+                    nodes[a.node]?.state.apply(a)
+                } else {
+                    logger.error("stored placement does not fit its node; its resources are not held",
+                                 metadata: ["job.id": "\(j.id)", "node.id": "\(a.node)"])
+                }
+            }
         }
         let active = jobs.values.filter { $0.state.isActive }.count
         let pending = jobs.values.filter { $0.state == .pending }.count

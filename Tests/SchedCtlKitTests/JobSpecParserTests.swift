@@ -419,5 +419,34 @@ private func parseError(_ yaml: String, source: String = "job.yaml",
             name: "arm-only", command: ["/bin/sh", "-c", "uname -m && nproc"],
             resources: ResourceRequest(cpus: 8, memoryBytes: 2 << 30, arch: "aarch64"),
             env: ["OMP_NUM_THREADS": "8"], workdir: "/tmp"))
+        #expect(try load("shared-gpu.yaml") == JobSpec(
+            name: "shared-gpu", command: ["sh", "-c", "echo $CUDA_VISIBLE_DEVICES $SCHED_GPU_SHARE_MILLI"],
+            resources: ResourceRequest(cpus: 1, gpus: 1, gpuMilli: 500)))
+        #expect(try load("rack-selector.yaml") == JobSpec(
+            name: "rack-selector", command: ["sh", "-c", "echo $CUDA_VISIBLE_DEVICES"],
+            resources: ResourceRequest(gpus: 8, labels: ["nvlink.domain": "rack-7"])))
+    }
+
+    @Test func queueSelectorAndGPUShares() throws {
+        let spec = try JobSpecParser.parse(yaml: """
+            command: [x]
+            queue: training
+            node_selector:
+              nvlink.domain: rack-7
+              zone: lab
+            resources:
+              gpus: 250m
+            """)
+        #expect(spec.queue == "training")
+        #expect(spec.resources.labels == ["nvlink.domain": "rack-7", "zone": "lab"])
+        #expect(spec.resources.gpus == 1 && spec.resources.gpuMilli == 250)
+        #expect(try JobSpecParser.parse(yaml: "command: [x]\nresources:\n  gpus: 0.5\n").resources.gpuMilli == 500)
+        #expect(try JobSpecParser.parse(yaml: "command: [x]\nresources:\n  gpus: 2.0\n").resources.gpus == 2)
+        let tooBig = try #require(parseError("command: [x]\nresources:\n  gpus: 1.5\n"))
+        #expect(tooBig.line == 3 && tooBig.field == "resources.gpus")
+        let badQueue = try #require(parseError("command: [x]\nqueue: \"a b\"\n"))
+        #expect(badQueue.line == 2 && badQueue.field == "queue")
+        let badSelector = try #require(parseError("command: [x]\nnode_selector: [a]\n"))
+        #expect(badSelector.description == "job.yaml:2: node_selector: expected a mapping of label names to values, got a list")
     }
 }

@@ -1,7 +1,13 @@
 /// One node as the core sees it: topology, what is in use, and whether it takes new work.
 public struct NodeState: Sendable, Hashable {
     public var id: NodeID
-    public var topology: NodeTopology
+    public var topology: NodeTopology { didSet { cacheTopologyTotals() } }
+    /// Every PU of the node (cached from the topology: the filters read it on every decision).
+    public private(set) var allPUs = CPUSet()
+    /// Number of PUs (cached).
+    public private(set) var puCount = 0
+    /// Memory of the CPU-bearing NUMA nodes (cached).
+    public private(set) var cpuMemoryBytes: Int64 = 0
     /// False when the node is down, not yet reconciled, or draining.
     public var schedulable: Bool
     /// Why the node is not schedulable, for explanations (`.notReady` or `.draining`).
@@ -28,10 +34,17 @@ public struct NodeState: Sendable, Hashable {
         self.gpuMilliUsed = Array(repeating: 0, count: topology.gpus.count)
         self.usedMemory = Array(repeating: 0, count: topology.numaNodes.count)
         self.labels = labels
+        cacheTopologyTotals()
     }
 
-    public var freePUs: CPUSet { topology.allPUs.subtracting(usedPUs) }
-    public var freePUCount: Int { topology.puCount - usedPUs.count }
+    private mutating func cacheTopologyTotals() {
+        allPUs = topology.allPUs
+        puCount = allPUs.count
+        cpuMemoryBytes = topology.cpuMemoryBytes
+    }
+
+    public var freePUs: CPUSet { allPUs.subtracting(usedPUs) }
+    public var freePUCount: Int { puCount - usedPUs.count }
     public var freeMemoryBytes: Int64 {
         var total: Int64 = 0
         for (i, n) in topology.numaNodes.enumerated() where !n.cpus.isEmpty { total += max(0, n.memoryBytes - usedMemory[i]) }
@@ -70,7 +83,7 @@ public struct NodeState: Sendable, Hashable {
     }
     /// True when none of the assignment's PUs or GPUs is already in use and the memory fits.
     public func canApply(_ a: Assignment) -> Bool {
-        guard a.pus.isDisjoint(with: usedPUs), a.pus.isSubset(of: topology.allPUs) else { return false }
+        guard a.pus.isDisjoint(with: usedPUs), a.pus.isSubset(of: allPUs) else { return false }
         let milli = a.milliPerGPU
         guard milli >= 1, milli <= 1000, Set(a.gpus).count == a.gpus.count else { return false }
         for g in a.gpus where g < 0 || g >= topology.gpus.count || gpuMilliUsed[g] + milli > 1000 { return false }
@@ -85,5 +98,10 @@ public struct NodeState: Sendable, Hashable {
 /// An immutable view of the fleet handed to the core for one decision; nodes sorted by id.
 public struct ClusterSnapshot: Sendable {
     public var nodes: [NodeState]
-    public init(nodes: [NodeState]) { self.nodes = nodes.sorted { $0.id < $1.id } }
+    public init(nodes: [NodeState]) {
+        // Sorting is skipped when the caller already keeps its nodes in id order.
+        var sorted = true
+        for i in nodes.indices.dropFirst() where !(nodes[i - 1].id < nodes[i].id) { sorted = false; break }
+        self.nodes = sorted ? nodes : nodes.sorted { $0.id < $1.id }
+    }
 }

@@ -126,14 +126,23 @@ public struct Placer: Sendable {
         request.gpus == 0 && !node.topology.gpus.isEmpty ? 0 : 1
     }
 
+    /// GPUs that could take the request, and GPUs of the requested model (no allocation).
+    static func gpuNumbers(_ request: ResourceRequest, _ node: NodeState) -> (Int64, Int64) {
+        var fitting: Int64 = 0, ofModel: Int64 = 0
+        for g in node.topology.gpus.indices where request.gpuModelMatches(node.topology.gpus[g].model) {
+            ofModel += 1
+            if node.gpuFits(g, request) { fitting += 1 }
+        }
+        return (fitting, ofModel)
+    }
+
     /// (free, capacity) of the dimension a reason refers to, for the explanation's numbers.
     static func numbers(for reason: RejectionReason, request: ResourceRequest, node: NodeState) -> (Int64, Int64) {
         switch reason.dimension {
-        case .cpus: (Int64(node.freePUCount), Int64(node.topology.puCount))
-        case .memory: (node.freeMemoryBytes, node.topology.cpuMemoryBytes)
+        case .cpus: (Int64(node.freePUCount), Int64(node.puCount))
+        case .memory: (node.freeMemoryBytes, node.cpuMemoryBytes)
         case .gpus:
-            (Int64(node.topology.gpus.indices.filter { node.gpuFits($0, request) }.count),
-             Int64(node.topology.gpus.filter { request.gpuModelMatches($0.model) }.count))
+            gpuNumbers(request, node)
         case nil: (0, 0)
         }
     }

@@ -2,9 +2,9 @@
 extension SchedulingPolicy {
     /// Utilisation after placement of each dimension, in percent: (cpu, memory?, gpu?).
     static func utilisationAfter(_ r: ResourceRequest, _ n: NodeState) -> (cpu: Int?, memory: Int?, gpu: Int?) {
-        let pus = n.topology.puCount
+        let pus = n.puCount
         let cpu = pus > 0 ? min(100, (n.usedPUs.count + r.cpus) * 100 / pus) : nil
-        let mem = n.topology.cpuMemoryBytes
+        let mem = n.cpuMemoryBytes
         var memory: Int?
         if mem > 0 {
             var used: Int64 = 0
@@ -50,8 +50,8 @@ extension SchedulingPolicy {
             num += rf * ff
             den += rf
         }
-        add(Int64(r.cpus), Int64(n.freePUCount), Int64(n.topology.puCount))
-        add(r.memoryBytes, n.freeMemoryBytes, n.topology.cpuMemoryBytes)
+        add(Int64(r.cpus), Int64(n.freePUCount), Int64(n.puCount))
+        add(r.memoryBytes, n.freeMemoryBytes, n.cpuMemoryBytes)
         let gpuCap = Int64(n.topology.gpus.count * 1000)
         add(Int64(r.gpuDemandMilli), gpuCap - Int64(n.gpuMilliUsedTotal), gpuCap)
         return den == 0 ? 0 : Int(num / den / 100)

@@ -120,12 +120,13 @@ public enum CPUAllocator {
         var out = CPUSet()
         var left = count
         for g in order {
-            // Fully free cores first so two tasks share a core only when they must.
-            let sortedCores = g.cores.sorted { a, b in
-                let fa = a.pus.intersection(available).count == a.pus.count, fb = b.pus.intersection(available).count == b.pus.count
-                return fa != fb ? fa : a.id < b.id
+            // Fully free cores first so two tasks share a core only when they must (cores are
+            // already in id order; a stable partition keeps it).
+            var fullyFree: [CoreInfo] = [], partly: [CoreInfo] = []
+            for c in g.cores {
+                if c.pus.isSubset(of: available) { fullyFree.append(c) } else { partly.append(c) }
             }
-            for c in sortedCores {
+            for c in fullyFree + partly {
                 for p in c.pus.intersection(available) where left > 0 {
                     out.insert(p)
                     left -= 1

@@ -48,7 +48,7 @@ public enum Fragmentation {
 
     /// Whether shape `m` could be placed on `node` now, by counts (no topology pick).
     static func fits(_ m: ResourceRequest, _ node: NodeState) -> Bool {
-        if let arch = m.arch, ResourceRequest.canonicalArch(arch) != ResourceRequest.canonicalArch(node.topology.arch) { return false }
+        if let arch = m.arch, ResourceRequest.canonicalArch(arch) != node.canonicalArch { return false }
         if !m.labelsMatch(node.labels) { return false }
         if node.freePUCount < m.cpus || node.freeMemoryBytes < m.memoryBytes { return false }
         if m.gpus > 0 {

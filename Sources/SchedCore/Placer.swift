@@ -46,8 +46,9 @@ public struct Placer: Sendable {
         }
         let scoreNeedsPick = policy == .fragmentationAware
         var candidates: [(node: Int, tier: Int, score: Int, assignment: Assignment?)] = []
+        let prepared = Prepared(request)
         for (i, node) in snapshot.nodes.enumerated() {
-            if let r = filter(request, on: node) {
+            if let r = filter(prepared, on: node) {
                 reject(r, node)
             } else if scoreNeedsPick {
                 guard let a = CPUAllocator.pick(request, on: node) else {
@@ -60,7 +61,21 @@ public struct Placer: Sendable {
             }
         }
         // Preferred tier first, then highest score; ties broken by snapshot order (node id).
-        candidates.sort { ($1.tier, $1.score, $0.node) < ($0.tier, $0.score, $1.node) }
+        // Only the first few are needed unless picks fail, so sort lazily: best three first.
+        func better(_ a: (node: Int, tier: Int, score: Int, assignment: Assignment?), _ b: (node: Int, tier: Int, score: Int, assignment: Assignment?)) -> Bool {
+            (b.tier, b.score, a.node) < (a.tier, a.score, b.node)
+        }
+        if candidates.count > 16 {
+            // Move the best 4 to the front in O(n), then sort the rest only if those all fail.
+            for k in 0..<4 {
+                var best = k
+                for i in (k + 1)..<candidates.count where better(candidates[i], candidates[best]) { best = i }
+                candidates.swapAt(k, best)
+            }
+            candidates[4...].sort(by: better)
+        } else {
+            candidates.sort(by: better)
+        }
         var ranked: [(node: Int, score: Int, assignment: Assignment)] = []
         var topologyMisses = 0
         for c in candidates where ranked.count < 3 {
@@ -100,22 +115,30 @@ public struct Placer: Sendable {
 
     /// The counting filters, in order, cheapest first: the first reason that rules the node out, or nil.
     public func filter(_ request: ResourceRequest, on node: NodeState) -> RejectionReason? {
+        filter(Prepared(request), on: node)
+    }
+
+    /// What the filters need from a request, computed once per decision (Kubernetes' PreFilter).
+    struct Prepared {
+        let request: ResourceRequest
+        let arch: String?
+        let model: [UInt8]?
+        init(_ r: ResourceRequest) {
+            request = r
+            arch = r.arch.map(ResourceRequest.canonicalArch)
+            model = r.gpuModel.flatMap { $0.isEmpty ? nil : Array($0.lowercased().utf8) }
+        }
+    }
+
+    func filter(_ p: Prepared, on node: NodeState) -> RejectionReason? {
+        let request = p.request
         if !node.schedulable { return node.unschedulableReason }
-        if let arch = request.arch, ResourceRequest.canonicalArch(arch) != ResourceRequest.canonicalArch(node.topology.arch) {
-            return .wrongArch
-        }
+        if let arch = p.arch, arch != node.canonicalArch { return .wrongArch }
         if !request.labels.isEmpty, !request.labelsMatch(node.labels) { return .labelMismatch }
-        if request.gpus > 0, request.gpuModel != nil,
-           !node.topology.gpus.contains(where: { request.gpuModelMatches($0.model) }) {
-            return .noGPUModel
-        }
+        if request.gpus > 0, p.model != nil, !node.hasGPUModel(p.model) { return .noGPUModel }
         if node.freePUCount < request.cpus { return .tooFewCPUs }
         if node.freeMemoryBytes < request.memoryBytes { return .tooLittleMemory }
-        if request.gpus > 0 {
-            var fitting = 0
-            for g in node.topology.gpus.indices where node.gpuFits(g, request) { fitting += 1 }
-            if fitting < request.gpus { return .tooFewGPUs }
-        }
+        if request.gpus > 0, node.gpuCounts(request, wantLowercased: p.model).fitting < request.gpus { return .tooFewGPUs }
         return nil
     }
 
@@ -128,12 +151,8 @@ public struct Placer: Sendable {
 
     /// GPUs that could take the request, and GPUs of the requested model (no allocation).
     static func gpuNumbers(_ request: ResourceRequest, _ node: NodeState) -> (Int64, Int64) {
-        var fitting: Int64 = 0, ofModel: Int64 = 0
-        for g in node.topology.gpus.indices where request.gpuModelMatches(node.topology.gpus[g].model) {
-            ofModel += 1
-            if node.gpuFits(g, request) { fitting += 1 }
-        }
-        return (fitting, ofModel)
+        let c = node.gpuCounts(request, wantLowercased: request.gpuModel.map { Array($0.lowercased().utf8) })
+        return (Int64(c.fitting), Int64(c.ofModel))
     }
 
     /// (free, capacity) of the dimension a reason refers to, for the explanation's numbers.

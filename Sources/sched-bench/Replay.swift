@@ -99,7 +99,7 @@ struct RunResult {
     var unplaceable = 0
     var placedByKind = [Int](repeating: 0, count: Workload.Kind.allCases.count)
     var attemptsByKind = [Int](repeating: 0, count: Workload.Kind.allCases.count)
-    /// Sum over decisions of the nodes that passed every filter (each got a full in-node pick).
+    /// Sum over decisions of the explanation's `nodesFeasible` (nodes that passed every filter).
     var feasibleNodes = 0
     /// Wall time of each `Placer.place` call, in nanoseconds, in call order.
     var latenciesNs: [Int64] = []
@@ -109,8 +109,8 @@ struct RunResult {
 enum Replay {
     /// Replays `jobs` requests through the real `Placer`, timing each `place` call alone; applies
     /// each placement to its node and releases the oldest assignments when the fleet is full.
-    static func run(_ fleet: inout Fleet, jobs: Int, seed: UInt64, progress: Bool) -> RunResult {
-        let placer = Placer(policy: .bestFit)
+    static func run(_ fleet: inout Fleet, jobs: Int, seed: UInt64, policy: SchedulingPolicy, progress: Bool) -> RunResult {
+        let placer = Placer(policy: policy)
         var gen = Workload(seed: seed)
         var result = RunResult()
         result.latenciesNs.reserveCapacity(jobs)

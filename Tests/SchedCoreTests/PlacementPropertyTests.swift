@@ -1,17 +1,8 @@
 import Testing
 import SchedCore
 
-/// SplitMix64 (Steele, Lea, Flood 2014): a tiny seeded generator, so every run sees the same streams.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+/// Test conveniences on the core's seeded generator.
+extension SplitMix64 {
     /// Uniform enough in 0..<n for tests (modulo bias is irrelevant here).
     mutating func next(below n: UInt64) -> UInt64 { next() % n }
     mutating func int(_ range: ClosedRange<Int>) -> Int {

@@ -22,7 +22,7 @@ struct PolicyIntegrationTests {
         #expect(ja.assignment?.gpuMilli == 500)
         // The node counts one GPU in use.
         #expect(try await c.nodes().first { $0.name == "dgx2" }?.gpusUsed == 1)
-        FileManager.default.createFile(atPath: release, contents: nil)
+        _ = FileManager.default.createFile(atPath: release, contents: nil)
         let out = c.read(try #require(try await c.waitTerminal(a).stdoutPath)).split(separator: " ")
         #expect(out.count == 3)
         #expect(out[1] == "500" && out[2].hasPrefix("50"))

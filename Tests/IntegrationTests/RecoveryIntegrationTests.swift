@@ -29,7 +29,7 @@ struct RecoveryIntegrationTests {
 
         c.killSchedd9()
         // While schedd is down, job b finishes on its agent; the agent keeps the exit for later.
-        FileManager.default.createFile(atPath: c.dir + "/b.release", contents: nil)
+        _ = FileManager.default.createFile(atPath: c.dir + "/b.release", contents: nil)
         try await c.startSchedd()
         try await c.waitForNodes(["dgx2", "host", "kunpeng"], status: .ready)
 
@@ -44,7 +44,7 @@ struct RecoveryIntegrationTests {
         guard case .jobList(let all) = try await c.request(.listJobs(ListJobs())) else { throw TestFailure("no JOB_LIST") }
         #expect(all.jobs.map(\.id).sorted() == [runHost, runArm, done, pending].sorted())
 
-        FileManager.default.createFile(atPath: c.dir + "/a.release", contents: nil)
+        _ = FileManager.default.createFile(atPath: c.dir + "/a.release", contents: nil)
         let aEnd = try await c.waitTerminal(runHost)
         #expect(aEnd.state == .completed)
         // Each task's process started exactly once.

@@ -42,7 +42,7 @@ final class TestCluster: @unchecked Sendable {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: Self.binDir + "/" + exe)
         p.arguments = args
-        FileManager.default.createFile(atPath: log, contents: nil)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
         let h = FileHandle(forWritingAtPath: log)!
         h.seekToEndOfFile()
         p.standardOutput = h

@@ -15,6 +15,7 @@ import SchedProtocol
 /// | ROCR_VISIBLE_DEVICES | the same for AMD GPUs |
 /// | SCHED_GPU_SHARE_MILLI, CUDA_MPS_ACTIVE_THREAD_PERCENTAGE | a task sharing one GPU: its share (thousandths) and the matching MPS percentage |
 /// | OMP_NUM_THREADS | number of PUs, unless the job sets it |
+/// | SCHED_ARRAY_JOB_ID, SCHED_ARRAY_TASK_ID | for a job-array member: the array's first job id and this member's index |
 public enum TaskEnvironment {
     public static func variables(for start: StartTask, node: NodeID, topology: NodeTopology, binding: HostBinding) -> [String: String] {
         let a = start.assignment
@@ -46,6 +47,10 @@ public enum TaskEnvironment {
             if topology.gpus.contains(where: { $0.vendor.lowercased().contains("amd") }) {
                 env["ROCR_VISIBLE_DEVICES"] = amd.map { "\($0.index)" }.joined(separator: ",")
             }
+        }
+        if let arrayJob = start.arrayJob, let index = start.arrayIndex {
+            env["SCHED_ARRAY_JOB_ID"] = "\(arrayJob)"
+            env["SCHED_ARRAY_TASK_ID"] = "\(index)"
         }
         // The job's own variables win over ours.
         for (k, v) in start.env { env[k] = v }

@@ -50,7 +50,8 @@ public enum Formatting {
         var t = Table(["ID", "NAME", "STATE", "NODE", "REQUEST", "SUBMITTED", "RESULT/REASON"])
         for j in jobs {
             let result = j.state.isTerminal ? (j.state == .cancelled ? (j.reason ?? "") : exit(j.exit)) : (j.reason ?? "")
-            t.add(["\(j.id)", j.spec.displayName, j.state.rawValue, j.node?.rawValue ?? "-", request(j.spec.resources),
+            let name = j.arrayIndex.map { "\(j.spec.displayName)[\($0)]" } ?? j.spec.displayName
+            t.add(["\(j.id)", name, j.state.rawValue, j.node?.rawValue ?? "-", request(j.spec.resources),
                    time(j.submittedAtMs), result])
         }
         return t.render()
@@ -60,9 +61,11 @@ public enum Formatting {
         var lines: [(String, String)] = [
             ("Job", "\(j.id)"), ("Name", j.spec.displayName), ("State", j.state.rawValue),
             ("Command", j.spec.command.map { $0.contains(" ") ? "'\($0)'" : $0 }.joined(separator: " ")),
-            ("Request", request(j.spec.resources)), ("Queue", j.spec.queueName), ("Placement", placement(j)),
+            ("Request", request(j.spec.resources)), ("Queue", j.spec.queueName + (j.spec.priority.map { ", priority \($0)" } ?? "")),
+            ("Placement", placement(j)),
             ("Submitted", time(j.submittedAtMs)), ("Started", time(j.startedAtMs)), ("Finished", time(j.finishedAtMs)),
         ]
+        if let a = j.arrayJob, let i = j.arrayIndex { lines.append(("Array", "job \(a), index \(i)")) }
         if let pid = j.pid { lines.append(("PID", "\(pid)")) }
         if j.exit != nil { lines.append(("Result", exit(j.exit))) }
         if let r = j.reason { lines.append(("Reason", r)) }

@@ -11,7 +11,8 @@ public enum JobSpecParser {
     public static let maxInputBytes = 1 << 20
 
     /// Fields allowed at the top level, in documentation order.
-    public static let topLevelFields = ["name", "command", "resources", "env", "workdir", "kill_grace", "queue", "node_selector"]
+    public static let topLevelFields = ["name", "command", "resources", "env", "workdir", "kill_grace", "queue", "node_selector",
+                                        "array", "priority"]
     /// Fields allowed under `resources:`.
     public static let resourceFields = ["cpus", "memory", "gpus", "gpu_model", "arch"]
     /// Canonical architectures `resources.arch` may name (after `ResourceRequest.canonicalArch`).
@@ -66,6 +67,8 @@ private struct SpecReader {
         var killGrace: Int?
         var queue: String?
         var selector: [String: String] = [:]
+        var array: Int?
+        var priority: Int?
 
         for (keyNode, value) in top {
             let key = try fieldName(keyNode, in: nil)
@@ -98,6 +101,12 @@ private struct SpecReader {
             case "node_selector":
                 nodes[key] = value
                 selector = try readLabels(value, key)
+            case "array":
+                nodes[key] = value
+                array = try optionalInt(value, key)
+            case "priority":
+                nodes[key] = value
+                priority = try optionalInt(value, key)
             default:
                 throw unknownField(key, keyNode, in: nil)
             }
@@ -110,7 +119,7 @@ private struct SpecReader {
 
         resources.labels = selector
         let spec = JobSpec(name: name, command: command, resources: resources, env: env,
-                           workdir: workdir, killGraceSeconds: killGrace, queue: queue)
+                           workdir: workdir, killGraceSeconds: killGrace, queue: queue, array: array, priority: priority)
         if let problem = spec.problems().first {
             throw fail(nodes[problem.field], problem.field, problem.message)
         }

@@ -17,6 +17,8 @@ extension SchedCtl {
         @Option(help: "CPU architecture: x86_64 or aarch64.") var arch: String?
         @Option(help: "Job name.") var name: String?
         @Option(help: "Queue (its policy ranks the nodes; default: default).") var queue: String?
+        @Option(help: "Submit N copies as a job array (members get SCHED_ARRAY_TASK_ID 0..N-1).") var array: Int?
+        @Option(help: "Priority: higher runs first among pending jobs (default 0).") var priority: Int?
         @Option(name: .customLong("node-selector"), help: "Only nodes with label KEY=VALUE (repeatable).") var nodeSelector: [String] = []
         @Option(name: .customLong("env"), help: "Environment variable KEY=VALUE for the task (repeatable).") var env: [String] = []
         @Option(help: "Working directory of the task.") var workdir: String?
@@ -49,7 +51,8 @@ extension SchedCtl {
                                resources: ResourceRequest(cpus: cpus, memoryBytes: mem, gpus: gpuAmount.gpus, gpuModel: gpuModel,
                                                           arch: arch.map(ResourceRequest.canonicalArch), gpuMilli: gpuAmount.milli,
                                                           labels: selector),
-                               env: vars, workdir: workdir, killGraceSeconds: killGrace, queue: queue)
+                               env: vars, workdir: workdir, killGraceSeconds: killGrace, queue: queue,
+                               array: array, priority: priority)
             if let p = spec.problems().first { throw ValidationError("\(p.field): \(p.message)") }
             return spec
         }
@@ -81,23 +84,31 @@ extension SchedCtl {
     }
 }
 
-/// Submits; without `wait` prints the id. With `wait`, prints progress, the placement, and exits
-/// with the job's status (see `exitStatus`).
+/// Submits; without `wait` prints the id (`FIRST-LAST` for a job array). With `wait`, prints
+/// progress, where each job ran, and exits with the job's status (see `exitStatus`; for an array,
+/// the first member that did not complete decides).
 func submitAndMaybeWait(_ spec: JobSpec, address: HostPort, wait: Bool) async throws {
-    let final: JobInfo? = try await SchedClient.with(address) { s in
+    let finals: [JobInfo] = try await SchedClient.with(address) { s in
         guard case .submitted(let sub) = try await s.request(.submit(Submit(spec: spec))) else { throw CLIError("unexpected reply to SUBMIT") }
+        let ids = (0..<Int64(sub.count ?? 1)).map { JobID(sub.job.rawValue + $0) }
+        let label = ids.count == 1 ? "\(sub.job)" : "\(sub.job)-\(ids.last!)"
         guard wait else {
-            print(sub.job)
-            return nil
+            print(label)
+            return []
         }
-        print("job \(sub.job) submitted")
-        guard case .jobInfo(let j) = try await s.request(.wait(JobRequest(job: sub.job))) else { throw CLIError("unexpected reply to WAIT") }
-        return j
+        print(ids.count == 1 ? "job \(label) submitted" : "jobs \(label) submitted (array of \(ids.count))")
+        var out: [JobInfo] = []
+        for id in ids {
+            guard case .jobInfo(let j) = try await s.request(.wait(JobRequest(job: id))) else { throw CLIError("unexpected reply to WAIT") }
+            out.append(j)
+        }
+        return out
     }
-    guard let j = final else { return }
-    print("job \(j.id) \(j.state.rawValue): \(Formatting.exit(j.exit))")
-    print("ran on \(Formatting.placement(j))")
-    if let o = j.stdoutPath { print("stdout: \(o)") }
-    let status = exitStatus(j)
-    if status != 0 { throw ExitCode(status) }
+    guard !finals.isEmpty else { return }
+    for j in finals {
+        print("job \(j.id) \(j.state.rawValue): \(Formatting.exit(j.exit))")
+        print("ran on \(Formatting.placement(j))")
+        if let o = j.stdoutPath { print("stdout: \(o)") }
+    }
+    if let bad = finals.first(where: { exitStatus($0) != 0 }) { throw ExitCode(exitStatus(bad)) }
 }

@@ -9,8 +9,14 @@ public struct Submit: Sendable, Codable, Hashable {
 }
 /// The id of a stored job.
 public struct Submitted: Sendable, Codable, Hashable {
+    /// The (first) job's id.
     public var job: JobID
-    public init(job: JobID) { self.job = job }
+    /// For a job array: how many jobs were stored, with ids `job`, `job+1`, ... `job+count-1`.
+    public var count: Int?
+    public init(job: JobID, count: Int? = nil) {
+        self.job = job
+        self.count = count
+    }
 }
 /// List jobs, newest first; `states` filters, `limit` caps (default 1000).
 public struct ListJobs: Sendable, Codable, Hashable {

@@ -41,6 +41,9 @@ public struct JobInfo: Sendable, Codable, Hashable {
     public var stderrPath: String?
     /// Set when a cancel was requested while the task was running.
     public var cancelRequested: Bool?
+    /// For a member of a job array: the array's first job id and this member's index.
+    public var arrayJob: JobID?
+    public var arrayIndex: Int?
 
     public init(id: JobID, spec: JobSpec, state: JobState, submittedAtMs: Int64) {
         self.id = id

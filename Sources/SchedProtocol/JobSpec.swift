@@ -17,9 +17,15 @@ public struct JobSpec: Sendable, Codable, Hashable {
     public var killGraceSeconds: Int?
     /// The queue, whose policy ranks nodes for this job (default `default`).
     public var queue: String?
+    /// Submit this many copies as a job array (Slurm's `--array=0-(N-1)`): each copy is its own
+    /// job with `arrayIndex` 0..N-1, all stored in one transaction.
+    public var array: Int?
+    /// Higher runs first among pending jobs (default 0); ties go to the older job.
+    public var priority: Int?
 
     public init(name: String? = nil, command: [String], resources: ResourceRequest = ResourceRequest(),
-                env: [String: String] = [:], workdir: String? = nil, killGraceSeconds: Int? = nil, queue: String? = nil) {
+                env: [String: String] = [:], workdir: String? = nil, killGraceSeconds: Int? = nil, queue: String? = nil,
+                array: Int? = nil, priority: Int? = nil) {
         self.name = name
         self.command = command
         self.resources = resources
@@ -27,9 +33,11 @@ public struct JobSpec: Sendable, Codable, Hashable {
         self.workdir = workdir
         self.killGraceSeconds = killGraceSeconds
         self.queue = queue
+        self.array = array
+        self.priority = priority
     }
 
-    enum CodingKeys: String, CodingKey { case name, command, resources, env, workdir, killGraceSeconds, queue }
+    enum CodingKeys: String, CodingKey { case name, command, resources, env, workdir, killGraceSeconds, queue, array, priority }
 
     /// Decodes with defaults for absent fields (`resources`, `env`).
     public init(from decoder: any Decoder) throws {
@@ -41,7 +49,12 @@ public struct JobSpec: Sendable, Codable, Hashable {
         workdir = try c.decodeIfPresent(String.self, forKey: .workdir)
         killGraceSeconds = try c.decodeIfPresent(Int.self, forKey: .killGraceSeconds)
         queue = try c.decodeIfPresent(String.self, forKey: .queue)
+        array = try c.decodeIfPresent(Int.self, forKey: .array)
+        priority = try c.decodeIfPresent(Int.self, forKey: .priority)
     }
+
+    /// Largest job array accepted in one submission.
+    public static let maxArray = 100_000
 
     /// The queue name, `default` when none is given.
     public var queueName: String { queue ?? "default" }
@@ -68,6 +81,8 @@ public struct JobSpec: Sendable, Codable, Hashable {
         for (k, v) in resources.labels where k.isEmpty || k.count > 253 || v.count > 253 {
             out.append(("node_selector", "label '\(k)' must be 1-253 characters, its value at most 253"))
         }
+        if let n = array, n < 1 || n > Self.maxArray { out.append(("array", "must be between 1 and \(Self.maxArray), got \(n)")) }
+        if let p = priority, abs(p) > 1_000_000 { out.append(("priority", "must be between -1000000 and 1000000")) }
         if let q = queue, q.isEmpty || q.count > 64 || !q.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." }) {
             out.append(("queue", "must be 1-64 letters, digits, '-', '_' or '.'"))
         }

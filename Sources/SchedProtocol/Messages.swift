@@ -171,8 +171,11 @@ public struct StartTask: Sendable, Codable, Hashable {
     public var workdir: String?
     public var assignment: Assignment
     public var killGraceSeconds: Int
+    /// Array membership, for the task's environment.
+    public var arrayJob: JobID?
+    public var arrayIndex: Int?
     public init(ref: TaskRef, jobName: String, command: [String], env: [String: String], workdir: String?,
-                assignment: Assignment, killGraceSeconds: Int) {
+                assignment: Assignment, killGraceSeconds: Int, arrayJob: JobID? = nil, arrayIndex: Int? = nil) {
         self.ref = ref
         self.jobName = jobName
         self.command = command
@@ -180,6 +183,8 @@ public struct StartTask: Sendable, Codable, Hashable {
         self.workdir = workdir
         self.assignment = assignment
         self.killGraceSeconds = killGraceSeconds
+        self.arrayJob = arrayJob
+        self.arrayIndex = arrayIndex
     }
 }
 

@@ -50,6 +50,21 @@ public final class SQLiteStore: SchedulerStore {
         }
     }
 
+    public func insertJobs(count: Int, _ make: (JobID, Int) -> JobInfo) throws -> [JobInfo] {
+        try db.write { db in
+            var out: [JobInfo] = []
+            out.reserveCapacity(count)
+            for i in 0..<count {
+                try db.execute(sql: "INSERT INTO jobs (state, data) VALUES ('pending', '{}')")
+                let job = make(JobID(db.lastInsertedRowID), i)
+                try db.execute(sql: "UPDATE jobs SET state = ?, node = ?, data = ? WHERE id = ?",
+                               arguments: [job.state.rawValue, job.node?.rawValue, LineCodec.json(job), job.id.rawValue])
+                out.append(job)
+            }
+            return out
+        }
+    }
+
     public func updateJob(_ job: JobInfo) throws {
         try db.write { db in
             try db.execute(sql: "UPDATE jobs SET state = ?, node = ?, data = ? WHERE id = ?",

@@ -9,6 +9,9 @@ import SchedProtocol
 public protocol SchedulerStore: Sendable {
     /// Stores a new job; `make` receives the id the store assigned and builds the record.
     func insertJob(_ make: (JobID) -> JobInfo) throws -> JobInfo
+    /// Stores `count` new jobs in one transaction (a job array): all or none. `make` receives
+    /// each assigned id and the member's index 0..count-1.
+    func insertJobs(count: Int, _ make: (JobID, Int) -> JobInfo) throws -> [JobInfo]
     /// Overwrites a job's record.
     func updateJob(_ job: JobInfo) throws
     /// Every stored job, oldest first.
@@ -21,6 +24,15 @@ public protocol SchedulerStore: Sendable {
     func saveNode(_ node: StoredNode) throws
     /// Every node ever registered.
     func allNodes() throws -> [StoredNode]
+}
+
+extension SchedulerStore {
+    /// Fallback for stores without transactions of their own: one insert per job.
+    public func insertJobs(count: Int, _ make: (JobID, Int) -> JobInfo) throws -> [JobInfo] {
+        var out: [JobInfo] = []
+        for i in 0..<count { out.append(try insertJob { make($0, i) }) }
+        return out
+    }
 }
 
 /// A node as remembered across restarts.

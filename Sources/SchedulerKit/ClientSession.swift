@@ -49,7 +49,9 @@ struct ClientSession {
 
     func answer(_ message: Message) async throws(ErrorReply) -> Message {
         switch message {
-        case .submit(let s): return .submitted(Submitted(job: try await scheduler.submit(s.spec).id))
+        case .submit(let s):
+            let (first, count) = try await scheduler.submitAll(s.spec)
+            return .submitted(Submitted(job: first.id, count: s.spec.array == nil ? nil : count))
         case .listJobs(let q): return .jobList(JobList(jobs: await scheduler.listJobs(q)))
         case .getJob(let r): return .jobInfo(try await scheduler.job(r.job))
         case .cancel(let r): return .jobInfo(try await scheduler.cancel(r.job))

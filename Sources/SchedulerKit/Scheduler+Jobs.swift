@@ -2,23 +2,40 @@ import SchedCore
 import SchedProtocol
 
 extension Scheduler {
-    /// Stores a new job and returns it once durable; then tries to place it.
-    public func submit(_ spec: JobSpec) throws(ErrorReply) -> JobInfo {
+    /// Stores a new job (or a job array, in one transaction) and returns the (first) job once
+    /// durable, with the number of jobs stored; then tries to place them.
+    public func submit(_ spec: JobSpec) throws(ErrorReply) -> JobInfo { try submitAll(spec).first }
+
+    /// `submit` for job arrays: the first job and how many were stored (ids are consecutive).
+    public func submitAll(_ spec: JobSpec) throws(ErrorReply) -> (first: JobInfo, count: Int) {
         if let p = spec.problems().first { throw ErrorReply(.invalidSpec, "\(p.field): \(p.message)") }
         guard queues[spec.queueName] != nil else {
             throw ErrorReply(.invalidSpec, "queue: no queue '\(spec.queueName)'; queues: \(queues.keys.sorted().joined(separator: ", "))")
         }
-        let job: JobInfo
+        let count = spec.array ?? 1
+        let now = Self.wallMs()
+        var stored: [JobInfo]
         do {
-            job = try store.insertJob { id in JobInfo(id: id, spec: spec, state: .pending, submittedAtMs: Self.wallMs()) }
+            stored = try store.insertJobs(count: count) { id, index in
+                var job = JobInfo(id: id, spec: spec, state: .pending, submittedAtMs: now)
+                if spec.array != nil {
+                    job.arrayIndex = index
+                    job.arrayJob = JobID(id.rawValue - Int64(index))
+                }
+                return job
+            }
         } catch {
             throw ErrorReply(.unavailable, "job not stored: \(error)")
         }
-        jobs[job.id] = job
-        workload.observe(spec.resources)
-        logger.info("submitted", metadata: ["job.id": "\(job.id)", "job.name": "\(spec.displayName)"])
+        guard let first = stored.first else { throw ErrorReply(.internalError, "no job stored") }
+        for job in stored {
+            jobs[job.id] = job
+            workload.observe(spec.resources)
+        }
+        stored.removeAll()
+        logger.info("submitted", metadata: ["job.id": "\(first.id)", "job.name": "\(spec.displayName)", "jobs": "\(count)"])
         schedulePending()
-        return jobs[job.id] ?? job
+        return (jobs[first.id] ?? first, count)
     }
 
     /// Jobs, newest first.

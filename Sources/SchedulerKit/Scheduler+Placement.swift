@@ -15,7 +15,9 @@ extension Scheduler {
     /// Tries every pending job, oldest first, against the current fleet; places what fits.
     /// A job that still cannot be placed gets a log record only when its reason changed.
     func schedulePending() {
-        let pending = jobs.values.filter { $0.state == .pending }.sorted { $0.id < $1.id }
+        // Highest priority first; the older job first among equals.
+        let pending = jobs.values.filter { $0.state == .pending }
+            .sorted { ($1.spec.priority ?? 0, $0.id) < ($0.spec.priority ?? 0, $1.id) }
         guard !pending.isEmpty else { return }
         var snap = snapshot()
         var index: [NodeID: Int] = [:]
@@ -55,7 +57,7 @@ extension Scheduler {
     func startTask(for job: JobInfo, assignment: Assignment) -> StartTask {
         StartTask(ref: TaskRef(job: job.id), jobName: job.spec.displayName, command: job.spec.command,
                   env: job.spec.env, workdir: job.spec.workdir, assignment: assignment,
-                  killGraceSeconds: job.spec.killGraceSeconds ?? 10)
+                  killGraceSeconds: job.spec.killGraceSeconds ?? 10, arrayJob: job.arrayJob, arrayIndex: job.arrayIndex)
     }
 
     /// Writes a placement record to the store and hands it to `log --follow` readers.

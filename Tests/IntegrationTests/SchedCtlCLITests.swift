@@ -74,6 +74,24 @@ struct SchedCtlCLITests {
         #expect(s3 == 0 && out3.contains("node dgx2 ready"))
     }
 
+    @Test("run --array 4 submits four jobs in one request; each knows its index")
+    func jobArray() async throws {
+        let c = try await TestCluster.standard()
+        defer { c.shutdown() }
+        let (status, out, _) = try c.schedctl(["run", "--array", "4", "--wait", "--", "sh", "-c", "echo $SCHED_ARRAY_JOB_ID $SCHED_ARRAY_TASK_ID"])
+        #expect(status == 0)
+        #expect(out.contains("jobs 1-4 submitted (array of 4)"))
+        var seen: [String] = []
+        for id in 1...4 {
+            let j = try await c.job(JobID(Int64(id)))
+            #expect(j.state == .completed && j.arrayJob == JobID(1) && j.arrayIndex == id - 1)
+            seen.append(c.read(try #require(j.stdoutPath)).trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        #expect(seen == ["1 0", "1 1", "1 2", "1 3"])
+        let (_, table, _) = try c.schedctl(["jobs"])
+        #expect(table.contains("sh[3]"))
+    }
+
     @Test("log --follow prints new decisions as they happen; status counts jobs")
     func logFollowAndStatus() async throws {
         let c = try await TestCluster.standard()

@@ -218,9 +218,9 @@ private func parseError(_ yaml: String, source: String = "job.yaml",
         #expect(misplaced.message
             == "unknown field 'cpus' (did you mean 'resources.cpus'? resource fields go under 'resources:')")
 
-        let nothingClose = try #require(parseError("command: [x]\npriority: high\n"))
+        let nothingClose = try #require(parseError("command: [x]\nflavour: high\n"))
         #expect(nothingClose.message
-            == "unknown field 'priority'; expected one of name, command, resources, env, workdir, kill_grace, queue, node_selector")
+            == "unknown field 'flavour'; expected one of name, command, resources, env, workdir, kill_grace, queue, node_selector, array, priority")
     }
 
     @Test func missingCommandNamesTheField() throws {
@@ -448,5 +448,14 @@ private func parseError(_ yaml: String, source: String = "job.yaml",
         #expect(badQueue.line == 2 && badQueue.field == "queue")
         let badSelector = try #require(parseError("command: [x]\nnode_selector: [a]\n"))
         #expect(badSelector.description == "job.yaml:2: node_selector: expected a mapping of label names to values, got a list")
+    }
+
+    @Test func arrayAndPriority() throws {
+        let spec = try JobSpecParser.parse(yaml: "command: [x]\narray: 8\npriority: 5\n")
+        #expect(spec.array == 8 && spec.priority == 5)
+        let zero = try #require(parseError("command: [x]\narray: 0\n"))
+        #expect(zero.description == "job.yaml:2: array: must be between 1 and 100000, got 0")
+        let word = try #require(parseError("command: [x]\npriority: high\n"))
+        #expect(word.description == "job.yaml:2: priority: expected a whole number, got 'high'")
     }
 }

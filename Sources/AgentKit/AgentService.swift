@@ -120,7 +120,7 @@ public struct AgentService: Service {
             try await outbound.write(LineCodec.encode(reply))
         case .killTask(let k):
             logger.info("stopping task", metadata: ["job.id": "\(k.ref.job)", "reason": "\(k.reason)"])
-            await supervisor.stop(k.ref, graceSeconds: k.graceSeconds)
+            await supervisor.stop(k.ref, graceSeconds: k.graceSeconds, signal: k.signal ?? SIGTERM)
         case .ackExit(let a):
             await supervisor.acknowledge(a.ref)
         case .ping:

@@ -146,15 +146,16 @@ public actor TaskSupervisor {
         resumeIfAllEnded()
     }
 
-    /// SIGTERM to the task's process group now, SIGKILL after `grace` seconds if it still runs.
+    /// `signal` (SIGTERM by default; a checkpoint signal on preemption) to the task's process
+    /// group now, SIGKILL after `grace` seconds if it still runs.
     /// A task this agent does not run is reported as ended, so schedd can close its books.
-    public func stop(_ ref: TaskRef, graceSeconds: Int) {
+    public func stop(_ ref: TaskRef, graceSeconds: Int, signal: Int32 = SIGTERM) {
         guard let e = entries[ref] else {
             publish(TaskExited(ref: ref, exit: TaskExit(error: "not running on this node")))
             return
         }
         guard e.exit == nil, let pid = e.pid else { return }
-        signalGroup(pid, SIGTERM)
+        signalGroup(pid, signal)
         entries[ref]?.killTimer?.cancel()
         entries[ref]?.killTimer = Task { [weak self] in
             try? await Task.sleep(for: .seconds(max(0, graceSeconds)))

@@ -66,6 +66,13 @@ public enum Formatting {
             ("Submitted", time(j.submittedAtMs)), ("Started", time(j.startedAtMs)), ("Finished", time(j.finishedAtMs)),
         ]
         if let a = j.arrayJob, let i = j.arrayIndex { lines.append(("Array", "job \(a), index \(i)")) }
+        if j.spec.preemptible == true {
+            var p = "yes"
+            if let m = j.spec.minRuntimeSeconds { p += ", after \(m) s" }
+            if let s = j.spec.checkpointSignal { p += ", checkpoint signal \(s)" }
+            if let n = j.preemptions { p += "; preempted \(n) time" + (n == 1 ? "" : "s") }
+            lines.append(("Preemptible", p))
+        }
         if let pid = j.pid { lines.append(("PID", "\(pid)")) }
         if j.exit != nil { lines.append(("Result", exit(j.exit))) }
         if let r = j.reason { lines.append(("Reason", r)) }

@@ -12,7 +12,7 @@ public enum JobSpecParser {
 
     /// Fields allowed at the top level, in documentation order.
     public static let topLevelFields = ["name", "command", "resources", "env", "workdir", "kill_grace", "queue", "node_selector",
-                                        "array", "priority"]
+                                        "array", "priority", "preemptible", "min_runtime", "checkpoint_signal"]
     /// Fields allowed under `resources:`.
     public static let resourceFields = ["cpus", "memory", "gpus", "gpu_model", "arch"]
     /// Canonical architectures `resources.arch` may name (after `ResourceRequest.canonicalArch`).
@@ -69,6 +69,9 @@ private struct SpecReader {
         var selector: [String: String] = [:]
         var array: Int?
         var priority: Int?
+        var preemptible: Bool?
+        var minRuntime: Int?
+        var checkpointSignal: Int32?
 
         for (keyNode, value) in top {
             let key = try fieldName(keyNode, in: nil)
@@ -107,6 +110,24 @@ private struct SpecReader {
             case "priority":
                 nodes[key] = value
                 priority = try optionalInt(value, key)
+            case "preemptible":
+                nodes[key] = value
+                if let t = try optionalString(value, key) {
+                    switch t.lowercased() {
+                    case "true", "yes", "on": preemptible = true
+                    case "false", "no", "off": preemptible = false
+                    default: throw fail(value, key, "expected true or false, got '\(Self.clip(t))'")
+                    }
+                }
+            case "min_runtime":
+                nodes[key] = value
+                minRuntime = try readDuration(value, key)
+            case "checkpoint_signal":
+                nodes[key] = value
+                if let t = try optionalString(value, key) {
+                    guard let n = SignalName.parse(t) else { throw fail(value, key, "unknown signal '\(Self.clip(t))' (USR1, USR2, TERM, INT, HUP or a number)") }
+                    checkpointSignal = n
+                }
             default:
                 throw unknownField(key, keyNode, in: nil)
             }
@@ -119,7 +140,8 @@ private struct SpecReader {
 
         resources.labels = selector
         let spec = JobSpec(name: name, command: command, resources: resources, env: env,
-                           workdir: workdir, killGraceSeconds: killGrace, queue: queue, array: array, priority: priority)
+                           workdir: workdir, killGraceSeconds: killGrace, queue: queue, array: array, priority: priority,
+                           preemptible: preemptible, minRuntimeSeconds: minRuntime, checkpointSignal: checkpointSignal)
         if let problem = spec.problems().first {
             throw fail(nodes[problem.field], problem.field, problem.message)
         }

@@ -19,6 +19,9 @@ extension SchedCtl {
         @Option(help: "Queue (its policy ranks the nodes; default: default).") var queue: String?
         @Option(help: "Submit N copies as a job array (members get SCHED_ARRAY_TASK_ID 0..N-1).") var array: Int?
         @Option(help: "Priority: higher runs first among pending jobs (default 0).") var priority: Int?
+        @Flag(help: "May be stopped and re-queued to make room for higher-priority jobs.") var preemptible = false
+        @Option(help: "Seconds to run before preemption may stop the job.") var minRuntime: Int?
+        @Option(help: "Signal sent first on preemption so the job can checkpoint (USR1, TERM, 10, ...).") var checkpointSignal: String?
         @Option(name: .customLong("node-selector"), help: "Only nodes with label KEY=VALUE (repeatable).") var nodeSelector: [String] = []
         @Option(name: .customLong("env"), help: "Environment variable KEY=VALUE for the task (repeatable).") var env: [String] = []
         @Option(help: "Working directory of the task.") var workdir: String?
@@ -32,6 +35,11 @@ extension SchedCtl {
             if let m = memory {
                 guard let b = ByteSize.parse(m) else { throw ValidationError("--memory: expected a size such as 512M or 8GiB, got '\(m)'") }
                 mem = b
+            }
+            var signal: Int32?
+            if let cs = checkpointSignal {
+                guard let n = SignalName.parse(cs) else { throw ValidationError("--checkpoint-signal: unknown signal '\(cs)'") }
+                signal = n
             }
             if let w = workdir, !w.hasPrefix("/") { throw ValidationError("--workdir must be an absolute path, got '\(w)'") }
             guard let gpuAmount = GPUAmount.parse(gpus) else {
@@ -52,7 +60,8 @@ extension SchedCtl {
                                                           arch: arch.map(ResourceRequest.canonicalArch), gpuMilli: gpuAmount.milli,
                                                           labels: selector),
                                env: vars, workdir: workdir, killGraceSeconds: killGrace, queue: queue,
-                               array: array, priority: priority)
+                               array: array, priority: priority, preemptible: preemptible ? true : nil,
+                               minRuntimeSeconds: minRuntime, checkpointSignal: signal)
             if let p = spec.problems().first { throw ValidationError("\(p.field): \(p.message)") }
             return spec
         }

@@ -44,6 +44,10 @@ public struct JobInfo: Sendable, Codable, Hashable {
     /// For a member of a job array: the array's first job id and this member's index.
     public var arrayJob: JobID?
     public var arrayIndex: Int?
+    /// Set while the job is being stopped to make room for this (higher-priority) job.
+    public var preemptedBy: JobID?
+    /// How many times the job was preempted and re-queued.
+    public var preemptions: Int?
 
     public init(id: JobID, spec: JobSpec, state: JobState, submittedAtMs: Int64) {
         self.id = id

@@ -22,10 +22,18 @@ public struct JobSpec: Sendable, Codable, Hashable {
     public var array: Int?
     /// Higher runs first among pending jobs (default 0); ties go to the older job.
     public var priority: Int?
+    /// May be stopped (and re-queued) to make room for a higher-priority job.
+    public var preemptible: Bool?
+    /// Seconds the job runs before it may be preempted (default 0).
+    public var minRuntimeSeconds: Int?
+    /// Signal sent first when the job is preempted, so it can checkpoint (default SIGTERM);
+    /// SIGKILL follows after `killGraceSeconds`.
+    public var checkpointSignal: Int32?
 
     public init(name: String? = nil, command: [String], resources: ResourceRequest = ResourceRequest(),
                 env: [String: String] = [:], workdir: String? = nil, killGraceSeconds: Int? = nil, queue: String? = nil,
-                array: Int? = nil, priority: Int? = nil) {
+                array: Int? = nil, priority: Int? = nil, preemptible: Bool? = nil, minRuntimeSeconds: Int? = nil,
+                checkpointSignal: Int32? = nil) {
         self.name = name
         self.command = command
         self.resources = resources
@@ -35,9 +43,13 @@ public struct JobSpec: Sendable, Codable, Hashable {
         self.queue = queue
         self.array = array
         self.priority = priority
+        self.preemptible = preemptible
+        self.minRuntimeSeconds = minRuntimeSeconds
+        self.checkpointSignal = checkpointSignal
     }
 
-    enum CodingKeys: String, CodingKey { case name, command, resources, env, workdir, killGraceSeconds, queue, array, priority }
+    enum CodingKeys: String, CodingKey { case name, command, resources, env, workdir, killGraceSeconds, queue, array, priority,
+                                          preemptible, minRuntimeSeconds, checkpointSignal }
 
     /// Decodes with defaults for absent fields (`resources`, `env`).
     public init(from decoder: any Decoder) throws {
@@ -51,6 +63,9 @@ public struct JobSpec: Sendable, Codable, Hashable {
         queue = try c.decodeIfPresent(String.self, forKey: .queue)
         array = try c.decodeIfPresent(Int.self, forKey: .array)
         priority = try c.decodeIfPresent(Int.self, forKey: .priority)
+        preemptible = try c.decodeIfPresent(Bool.self, forKey: .preemptible)
+        minRuntimeSeconds = try c.decodeIfPresent(Int.self, forKey: .minRuntimeSeconds)
+        checkpointSignal = try c.decodeIfPresent(Int32.self, forKey: .checkpointSignal)
     }
 
     /// Largest job array accepted in one submission.
@@ -83,6 +98,10 @@ public struct JobSpec: Sendable, Codable, Hashable {
         }
         if let n = array, n < 1 || n > Self.maxArray { out.append(("array", "must be between 1 and \(Self.maxArray), got \(n)")) }
         if let p = priority, abs(p) > 1_000_000 { out.append(("priority", "must be between -1000000 and 1000000")) }
+        if let m = minRuntimeSeconds, m < 0 || m > 31_536_000 { out.append(("min_runtime", "must be between 0 and one year")) }
+        if let s = checkpointSignal, s < 1 || s > 64 || s == 9 || s == 19 {
+            out.append(("checkpoint_signal", "must be a catchable signal (1-64, not KILL or STOP)"))
+        }
         if let q = queue, q.isEmpty || q.count > 64 || !q.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." }) {
             out.append(("queue", "must be 1-64 letters, digits, '-', '_' or '.'"))
         }
@@ -152,5 +171,17 @@ public enum GPUAmount {
         while s.count < 3 { s = "0" + s }
         while s.hasSuffix("0") { s.removeLast() }
         return "0." + s
+    }
+}
+
+/// Signal names as Linux numbers them (`USR1`, `SIGUSR1`, `10`).
+public enum SignalName {
+    static let numbers: [String: Int32] = ["HUP": 1, "INT": 2, "QUIT": 3, "USR1": 10, "USR2": 12, "TERM": 15,
+                                           "CONT": 18, "URG": 23, "XCPU": 24, "WINCH": 28, "PWR": 30]
+    public static func parse(_ text: String) -> Int32? {
+        var t = String(text.uppercased().filter { !$0.isWhitespace })
+        if let n = Int32(t) { return n }
+        if t.hasPrefix("SIG") { t.removeFirst(3) }
+        return numbers[t]
     }
 }

@@ -193,10 +193,13 @@ public struct KillTask: Sendable, Codable, Hashable {
     public var ref: TaskRef
     public var graceSeconds: Int
     public var reason: String
-    public init(ref: TaskRef, graceSeconds: Int, reason: String) {
+    /// The first signal (default SIGTERM): a preempted job's checkpoint signal.
+    public var signal: Int32?
+    public init(ref: TaskRef, graceSeconds: Int, reason: String, signal: Int32? = nil) {
         self.ref = ref
         self.graceSeconds = graceSeconds
         self.reason = reason
+        self.signal = signal
     }
 }
 

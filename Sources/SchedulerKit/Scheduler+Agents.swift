@@ -104,6 +104,14 @@ extension Scheduler {
         if job.cancelRequested == true {
             job.state = .cancelled
             job.reason = "cancelled by user"
+        } else if let by = job.preemptedBy {
+            // Preempted (whatever its exit status, e.g. 0 after a clean checkpoint): back to the
+            // queue, to run again later, from its checkpoint if it took one.
+            job.state = .pending
+            job.reason = "preempted by job \(by); requeued"
+            job.preemptions = (job.preemptions ?? 0) + 1
+            job.preemptedBy = nil
+            job.finishedAtMs = nil
         } else if exit.succeeded {
             job.state = .completed
             job.reason = nil
@@ -117,6 +125,13 @@ extension Scheduler {
             return false
         }
         if wasActive, let a = job.assignment { nodes[a.node]?.state.release(a) }
+        if job.state == .pending {
+            // Re-queued after preemption: it keeps its record but gives up its placement.
+            job.assignment = nil
+            job.hostBinding = nil
+            job.pid = nil
+            try? save(job)
+        }
         return true
     }
 

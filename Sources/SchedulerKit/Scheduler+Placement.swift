@@ -44,6 +44,14 @@ extension Scheduler {
                                                  "pus": "\(assignment.pus)", "gpus": "\(assignment.gpus)"])
                 send(.startTask(startTask(for: job, assignment: assignment)), to: assignment.node)
             case .unplaceable(let e):
+                let victims = preemptIfPossible(for: job, in: snap)
+                if !victims.isEmpty {
+                    job = jobs[job.id] ?? job
+                    job.reason = "waiting for preempted jobs to stop: \(victims.map(\.description).joined(separator: ", "))"
+                    try? save(job)
+                    lastPendingSummary[job.id] = nil
+                    continue
+                }
                 if lastPendingSummary[job.id] != e.summary {
                     lastPendingSummary[job.id] = e.summary
                     appendLog(job: job, decision: decision)

@@ -133,5 +133,33 @@ struct RecoveryIntegrationTests {
         // ids are dense: nothing half-written in between.
         #expect(stored == Set(1...Int64(stored.count)))
     }
+
+    @Test("a higher-priority job preempts a preemptible one: checkpoint signal, requeue, both run")
+    func preemptionWithCheckpointSignal() async throws {
+        let c = try await TestCluster.standard()
+        defer { c.shutdown() }
+        _ = try await c.request(.drain(NodeRequest(node: "kunpeng")))
+        _ = try await c.request(.drain(NodeRequest(node: "dgx2")))
+        let checkpoint = c.dir + "/checkpoint"
+        let starts = c.dir + "/victim.starts"
+        let victim = try await c.submit(JobSpec(
+            name: "victim",
+            command: ["sh", "-c", "trap 'echo checkpointed >> \(checkpoint); exit 0' USR1; echo $$ >> \(starts); while true; do sleep 0.05; done"],
+            resources: ResourceRequest(cpus: 2), killGraceSeconds: 5, preemptible: true, checkpointSignal: 10))
+        _ = try await c.waitForState(victim, .running)
+        _ = try await eventually("victim started") { c.read(starts).isEmpty ? nil : true }
+        let urgent = try await c.submit(JobSpec(name: "urgent", command: ["true"], resources: ResourceRequest(cpus: 2), priority: 10))
+        let u = try await c.waitTerminal(urgent)
+        #expect(u.state == .completed && u.node == "host")
+        #expect(c.read(checkpoint) == "checkpointed\n")
+        // The victim was re-queued and runs again once the room is back.
+        let again = try await eventually("victim running again") { () -> JobInfo? in
+            let j = try? await c.job(victim)
+            return j?.state == .running && c.read(starts).split(separator: "\n").count == 2 ? j : nil
+        }
+        #expect(again.preemptions == 1)
+        guard case .jobInfo(let cancelled) = try await c.request(.cancel(JobRequest(job: victim))) else { throw TestFailure("no JOB_INFO") }
+        #expect(cancelled.cancelRequested == true)
+    }
 }
 }

@@ -1,0 +1,36 @@
+import SchedCore
+import SchedProtocol
+
+extension Scheduler {
+    /// For a pending job that fits nowhere: if stopping lower-priority preemptible jobs would make
+    /// room (see `PreemptionPlanner`), asks their agents to stop them — checkpoint signal first,
+    /// SIGKILL after their grace period — and returns the victims. Their exits re-queue them and
+    /// free the room; the waiting job is placed by the next scheduling pass, before lower-priority
+    /// work. Nothing happens while victims chosen for this job are still stopping.
+    func preemptIfPossible(for job: JobInfo, in snapshot: ClusterSnapshot) -> [JobID] {
+        let priority = job.spec.priority ?? 0
+        guard !jobs.values.contains(where: { $0.preemptedBy == job.id && $0.state.isActive }) else { return [] }
+        let now = Self.wallMs()
+        let running = jobs.values.compactMap { j -> PreemptionCandidate? in
+            guard j.state == .running, j.preemptedBy == nil, j.cancelRequested != true, let a = j.assignment,
+                  links[a.node] != nil else { return nil }
+            return PreemptionCandidate(job: j.id, assignment: a, priority: j.spec.priority ?? 0,
+                                       preemptible: j.spec.preemptible ?? false,
+                                       elapsedMs: now - (j.startedAtMs ?? now),
+                                       minRuntimeMs: Int64(j.spec.minRuntimeSeconds ?? 0) * 1000)
+        }
+        guard !running.isEmpty,
+              let plan = PreemptionPlanner.plan(job.spec.resources, priority: priority, in: snapshot, running: running) else { return [] }
+        for id in plan.victims {
+            guard var victim = jobs[id] else { continue }
+            victim.preemptedBy = job.id
+            victim.reason = "being preempted by job \(job.id)"
+            do { try save(victim) } catch { return [] }
+            send(.killTask(KillTask(ref: TaskRef(job: id), graceSeconds: victim.spec.killGraceSeconds ?? 10,
+                                    reason: "preempted by job \(job.id)", signal: victim.spec.checkpointSignal)), to: plan.node)
+        }
+        logger.info("preempting", metadata: ["job.id": "\(job.id)", "node.id": "\(plan.node)",
+                                             "victims": "\(plan.victims.map(\.rawValue))", "lost.ms": "\(plan.lostWorkMs)"])
+        return plan.victims
+    }
+}

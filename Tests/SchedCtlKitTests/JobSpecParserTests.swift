@@ -220,7 +220,7 @@ private func parseError(_ yaml: String, source: String = "job.yaml",
 
         let nothingClose = try #require(parseError("command: [x]\nflavour: high\n"))
         #expect(nothingClose.message
-            == "unknown field 'flavour'; expected one of name, command, resources, env, workdir, kill_grace, queue, node_selector, array, priority")
+            == "unknown field 'flavour'; expected one of name, command, resources, env, workdir, kill_grace, queue, node_selector, array, priority, preemptible, min_runtime, checkpoint_signal")
     }
 
     @Test func missingCommandNamesTheField() throws {
@@ -457,5 +457,14 @@ private func parseError(_ yaml: String, source: String = "job.yaml",
         #expect(zero.description == "job.yaml:2: array: must be between 1 and 100000, got 0")
         let word = try #require(parseError("command: [x]\npriority: high\n"))
         #expect(word.description == "job.yaml:2: priority: expected a whole number, got 'high'")
+    }
+
+    @Test func preemptionFields() throws {
+        let spec = try JobSpecParser.parse(yaml: "command: [x]\npreemptible: true\nmin_runtime: 10m\ncheckpoint_signal: SIGUSR1\n")
+        #expect(spec.preemptible == true && spec.minRuntimeSeconds == 600 && spec.checkpointSignal == 10)
+        let bad = try #require(parseError("command: [x]\ncheckpoint_signal: KILL\n"))
+        #expect(bad.line == 2 && bad.field == "checkpoint_signal")
+        let notBool = try #require(parseError("command: [x]\npreemptible: maybe\n"))
+        #expect(notBool.description == "job.yaml:2: preemptible: expected true or false, got 'maybe'")
     }
 }

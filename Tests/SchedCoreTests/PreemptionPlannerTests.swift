@@ -54,4 +54,42 @@ struct PreemptionPlannerTests {
                                                        in: ClusterSnapshot(nodes: [n1, n2]), running: running))
         #expect(plan.node == "n2" && plan.victims == [JobID(2)])
     }
+
+    @Test("property: victims are always evictable, the plan fits, and the same input gives the same plan",
+          arguments: 1...30)
+    func neverCutsMinimumRuntime(seed: Int) {
+        var rng = SplitMix64(seed: UInt64(seed))
+        var nodes: [NodeState] = []
+        var running: [PreemptionCandidate] = []
+        var nextJob: Int64 = 1
+        for n in 0..<3 {
+            var node = TopologyFixture.node("n\(n)", TopologyFixture.make(numa: 2, coresPerNUMA: 4, threadsPerCore: 1))
+            while true {
+                let want = rng.int(in: 1...3)
+                guard let a = CPUAllocator.pick(ResourceRequest(cpus: want), on: node) else { break }
+                node.apply(a)
+                running.append(PreemptionCandidate(job: JobID(nextJob), assignment: a, priority: rng.int(in: 0...3),
+                                                   preemptible: rng.int(in: 0...3) > 0, elapsedMs: Int64(rng.int(in: 0...100)) * 1000,
+                                                   minRuntimeMs: Int64(rng.int(in: 0...100)) * 1000))
+                nextJob += 1
+            }
+            nodes.append(node)
+        }
+        let snap = ClusterSnapshot(nodes: nodes)
+        let request = ResourceRequest(cpus: rng.int(in: 1...6))
+        let priority = rng.int(in: 0...4)
+        let plan = PreemptionPlanner.plan(request, priority: priority, in: snap, running: running)
+        #expect(plan == PreemptionPlanner.plan(request, priority: priority, in: snap, running: running))
+        guard let plan else { return }
+        let byID = Dictionary(uniqueKeysWithValues: running.map { ($0.job, $0) })
+        for v in plan.victims {
+            let c = byID[v]!
+            #expect(c.evictable(by: priority), "victim \(v) was not evictable")
+            #expect(c.elapsedMs >= c.minRuntimeMs)
+            #expect(c.assignment.node == plan.node)
+        }
+        var node = snap.nodes.first { $0.id == plan.node }!
+        for v in plan.victims { node.release(byID[v]!.assignment) }
+        #expect(node.canApply(plan.assignment))
+    }
 }

@@ -16,6 +16,7 @@ import SchedProtocol
 /// | SCHED_GPU_SHARE_MILLI, CUDA_MPS_ACTIVE_THREAD_PERCENTAGE | a task sharing one GPU: its share (thousandths) and the matching MPS percentage |
 /// | OMP_NUM_THREADS | number of PUs, unless the job sets it |
 /// | SCHED_ARRAY_JOB_ID, SCHED_ARRAY_TASK_ID | for a job-array member: the array's first job id and this member's index |
+/// | SCHED_GANG_SIZE, SCHED_GANG_RANK, SCHED_GANG_NODES, SCHED_GANG_LEADER | for a gang member: size, rank, every member's node by rank, rank 0's node |
 public enum TaskEnvironment {
     public static func variables(for start: StartTask, node: NodeID, topology: NodeTopology, binding: HostBinding) -> [String: String] {
         let a = start.assignment
@@ -51,6 +52,13 @@ public enum TaskEnvironment {
         if let arrayJob = start.arrayJob, let index = start.arrayIndex {
             env["SCHED_ARRAY_JOB_ID"] = "\(arrayJob)"
             env["SCHED_ARRAY_TASK_ID"] = "\(index)"
+        }
+        if let gang = start.gangNodes, let rank = start.arrayIndex {
+            // Enough for a rendezvous (torchrun, MPI): size, rank, everyone's node, rank 0's node.
+            env["SCHED_GANG_SIZE"] = "\(gang.count)"
+            env["SCHED_GANG_RANK"] = "\(rank)"
+            env["SCHED_GANG_NODES"] = gang.map(\.rawValue).joined(separator: ",")
+            env["SCHED_GANG_LEADER"] = gang.first?.rawValue ?? ""
         }
         // The job's own variables win over ours.
         for (k, v) in start.env { env[k] = v }

@@ -12,7 +12,7 @@ public enum JobSpecParser {
 
     /// Fields allowed at the top level, in documentation order.
     public static let topLevelFields = ["name", "command", "resources", "env", "workdir", "kill_grace", "queue", "node_selector",
-                                        "array", "priority", "preemptible", "min_runtime", "checkpoint_signal"]
+                                        "array", "priority", "preemptible", "min_runtime", "checkpoint_signal", "gang", "nvlink"]
     /// Fields allowed under `resources:`.
     public static let resourceFields = ["cpus", "memory", "gpus", "gpu_model", "arch"]
     /// Canonical architectures `resources.arch` may name (after `ResourceRequest.canonicalArch`).
@@ -72,6 +72,8 @@ private struct SpecReader {
         var preemptible: Bool?
         var minRuntime: Int?
         var checkpointSignal: Int32?
+        var gang: Bool?
+        var nvlink: NVLinkLocality?
 
         for (keyNode, value) in top {
             let key = try fieldName(keyNode, in: nil)
@@ -112,12 +114,17 @@ private struct SpecReader {
                 priority = try optionalInt(value, key)
             case "preemptible":
                 nodes[key] = value
+                preemptible = try optionalBool(value, key)
+            case "gang":
+                nodes[key] = value
+                gang = try optionalBool(value, key)
+            case "nvlink":
+                nodes[key] = value
                 if let t = try optionalString(value, key) {
-                    switch t.lowercased() {
-                    case "true", "yes", "on": preemptible = true
-                    case "false", "no", "off": preemptible = false
-                    default: throw fail(value, key, "expected true or false, got '\(Self.clip(t))'")
+                    guard let l = NVLinkLocality(rawValue: t.lowercased()) else {
+                        throw fail(value, key, "expected required or preferred, got '\(Self.clip(t))'")
                     }
+                    nvlink = l
                 }
             case "min_runtime":
                 nodes[key] = value
@@ -141,7 +148,8 @@ private struct SpecReader {
         resources.labels = selector
         let spec = JobSpec(name: name, command: command, resources: resources, env: env,
                            workdir: workdir, killGraceSeconds: killGrace, queue: queue, array: array, priority: priority,
-                           preemptible: preemptible, minRuntimeSeconds: minRuntime, checkpointSignal: checkpointSignal)
+                           preemptible: preemptible, minRuntimeSeconds: minRuntime, checkpointSignal: checkpointSignal,
+                           gang: gang, nvlink: nvlink)
         if let problem = spec.problems().first {
             throw fail(nodes[problem.field], problem.field, problem.message)
         }
@@ -260,6 +268,16 @@ private struct SpecReader {
             env[name] = try requiredString(value, "env.\(name)")
         }
         return env
+    }
+
+    /// true / false (also yes/no, on/off); nil when absent.
+    func optionalBool(_ node: Node, _ field: String) throws(JobSpecError) -> Bool? {
+        guard let t = try optionalString(node, field) else { return nil }
+        switch t.lowercased() {
+        case "true", "yes", "on": return true
+        case "false", "no", "off": return false
+        default: throw fail(node, field, "expected true or false, got '\(Self.clip(t))'")
+        }
     }
 
     /// A mapping of label names to values (`node_selector`).

@@ -20,6 +20,8 @@ extension SchedCtl {
         @Option(help: "Submit N copies as a job array (members get SCHED_ARRAY_TASK_ID 0..N-1).") var array: Int?
         @Option(help: "Priority: higher runs first among pending jobs (default 0).") var priority: Int?
         @Flag(help: "May be stopped and re-queued to make room for higher-priority jobs.") var preemptible = false
+        @Flag(help: "With --array N: a gang, all N tasks placed at once or none.") var gang = false
+        @Option(help: "With --gang: keep it inside one NVLink domain: required or preferred.") var nvlink: String?
         @Option(help: "Seconds to run before preemption may stop the job.") var minRuntime: Int?
         @Option(help: "Signal sent first on preemption so the job can checkpoint (USR1, TERM, 10, ...).") var checkpointSignal: String?
         @Option(name: .customLong("node-selector"), help: "Only nodes with label KEY=VALUE (repeatable).") var nodeSelector: [String] = []
@@ -41,6 +43,11 @@ extension SchedCtl {
                 guard let n = SignalName.parse(cs) else { throw ValidationError("--checkpoint-signal: unknown signal '\(cs)'") }
                 signal = n
             }
+            var locality: NVLinkLocality?
+            if let n = nvlink {
+                guard let l = NVLinkLocality(rawValue: n.lowercased()) else { throw ValidationError("--nvlink: expected required or preferred, got '\(n)'") }
+                locality = l
+            }
             if let w = workdir, !w.hasPrefix("/") { throw ValidationError("--workdir must be an absolute path, got '\(w)'") }
             guard let gpuAmount = GPUAmount.parse(gpus) else {
                 throw ValidationError("--gpus: expected whole GPUs (2) or a share of one GPU (0.5, 250m), got '\(gpus)'")
@@ -61,7 +68,7 @@ extension SchedCtl {
                                                           labels: selector),
                                env: vars, workdir: workdir, killGraceSeconds: killGrace, queue: queue,
                                array: array, priority: priority, preemptible: preemptible ? true : nil,
-                               minRuntimeSeconds: minRuntime, checkpointSignal: signal)
+                               minRuntimeSeconds: minRuntime, checkpointSignal: signal, gang: gang ? true : nil, nvlink: locality)
             if let p = spec.problems().first { throw ValidationError("\(p.field): \(p.message)") }
             return spec
         }

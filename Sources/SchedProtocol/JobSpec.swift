@@ -29,11 +29,15 @@ public struct JobSpec: Sendable, Codable, Hashable {
     /// Signal sent first when the job is preempted, so it can checkpoint (default SIGTERM);
     /// SIGKILL follows after `killGraceSeconds`.
     public var checkpointSignal: Int32?
+    /// With `array`: place all members at once or none (a gang), e.g. a multi-node training run.
+    public var gang: Bool?
+    /// With `gang`: keep the whole gang inside one NVLink domain (`required`) or try to (`preferred`).
+    public var nvlink: NVLinkLocality?
 
     public init(name: String? = nil, command: [String], resources: ResourceRequest = ResourceRequest(),
                 env: [String: String] = [:], workdir: String? = nil, killGraceSeconds: Int? = nil, queue: String? = nil,
                 array: Int? = nil, priority: Int? = nil, preemptible: Bool? = nil, minRuntimeSeconds: Int? = nil,
-                checkpointSignal: Int32? = nil) {
+                checkpointSignal: Int32? = nil, gang: Bool? = nil, nvlink: NVLinkLocality? = nil) {
         self.name = name
         self.command = command
         self.resources = resources
@@ -46,10 +50,12 @@ public struct JobSpec: Sendable, Codable, Hashable {
         self.preemptible = preemptible
         self.minRuntimeSeconds = minRuntimeSeconds
         self.checkpointSignal = checkpointSignal
+        self.gang = gang
+        self.nvlink = nvlink
     }
 
     enum CodingKeys: String, CodingKey { case name, command, resources, env, workdir, killGraceSeconds, queue, array, priority,
-                                          preemptible, minRuntimeSeconds, checkpointSignal }
+                                          preemptible, minRuntimeSeconds, checkpointSignal, gang, nvlink }
 
     /// Decodes with defaults for absent fields (`resources`, `env`).
     public init(from decoder: any Decoder) throws {
@@ -66,7 +72,12 @@ public struct JobSpec: Sendable, Codable, Hashable {
         preemptible = try c.decodeIfPresent(Bool.self, forKey: .preemptible)
         minRuntimeSeconds = try c.decodeIfPresent(Int.self, forKey: .minRuntimeSeconds)
         checkpointSignal = try c.decodeIfPresent(Int32.self, forKey: .checkpointSignal)
+        gang = try c.decodeIfPresent(Bool.self, forKey: .gang)
+        nvlink = try c.decodeIfPresent(NVLinkLocality.self, forKey: .nvlink)
     }
+
+    /// Whether this is a gang (all members placed together).
+    public var isGang: Bool { gang == true }
 
     /// Largest job array accepted in one submission.
     public static let maxArray = 100_000
@@ -102,6 +113,8 @@ public struct JobSpec: Sendable, Codable, Hashable {
         if let s = checkpointSignal, s < 1 || s > 64 || s == 9 || s == 19 {
             out.append(("checkpoint_signal", "must be a catchable signal (1-64, not KILL or STOP)"))
         }
+        if gang == true, array == nil { out.append(("gang", "a gang needs array: N (its number of tasks)")) }
+        if nvlink != nil, gang != true { out.append(("nvlink", "applies to gangs only (set gang: true and array: N)")) }
         if let q = queue, q.isEmpty || q.count > 64 || !q.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." }) {
             out.append(("queue", "must be 1-64 letters, digits, '-', '_' or '.'"))
         }

@@ -174,6 +174,8 @@ public struct StartTask: Sendable, Codable, Hashable {
     /// Array membership, for the task's environment.
     public var arrayJob: JobID?
     public var arrayIndex: Int?
+    /// For a gang: every member's node, by rank (the member's array index).
+    public var gangNodes: [NodeID]?
     public init(ref: TaskRef, jobName: String, command: [String], env: [String: String], workdir: String?,
                 assignment: Assignment, killGraceSeconds: Int, arrayJob: JobID? = nil, arrayIndex: Int? = nil) {
         self.ref = ref
@@ -185,6 +187,7 @@ public struct StartTask: Sendable, Codable, Hashable {
         self.killGraceSeconds = killGraceSeconds
         self.arrayJob = arrayJob
         self.arrayIndex = arrayIndex
+        self.gangNodes = nil
     }
 }
 

@@ -23,7 +23,15 @@ extension Scheduler {
         var index: [NodeID: Int] = [:]
         for (i, n) in snap.nodes.enumerated() { index[n.id] = i }
         let profile = workload.profile()
+        var gangsTried = Set<JobID>()
         for var job in pending {
+            if job.spec.isGang, let gang = job.arrayJob {
+                // A gang's members are placed together, when its first pending member comes up.
+                if gangsTried.insert(gang).inserted {
+                    placeGang(pending.filter { $0.arrayJob == gang && $0.state == .pending }, snapshot: &snap, index: index, profile: profile)
+                }
+                continue
+            }
             let decision = placer(for: job.spec, workload: profile).place(job.spec.resources, in: snap)
             switch decision {
             case .placed(let assignment, _, _):
@@ -57,6 +65,50 @@ extension Scheduler {
                     appendLog(job: job, decision: decision)
                     job.reason = e.summary
                     try? save(job)
+                }
+            }
+        }
+    }
+
+    /// Places every pending member of a gang, or none (see `GangPlacer`).
+    func placeGang(_ members: [JobInfo], snapshot snap: inout ClusterSnapshot, index: [NodeID: Int], profile: WorkloadProfile) {
+        let members = members.sorted { ($0.arrayIndex ?? 0, $0.id) < ($1.arrayIndex ?? 0, $1.id) }
+        guard let first = members.first else { return }
+        let gangPlacer = GangPlacer(placer: placer(for: first.spec, workload: profile))
+        switch gangPlacer.place(first.spec.resources, count: members.count, in: snap, locality: first.spec.nvlink) {
+        case .placed(let decisions):
+            let assignments = decisions.compactMap { d -> Assignment? in if case .placed(let a, _, _) = d { a } else { nil } }
+            guard assignments.count == members.count else { return }
+            let nodes = assignments.map(\.node)
+            for (i, var job) in members.enumerated() {
+                let a = assignments[i]
+                job.state = .starting
+                job.assignment = a
+                job.reason = nil
+                do { try save(job) } catch {
+                    logger.error("cannot store gang placement", metadata: ["job.id": "\(job.id)", "error": "\(error)"])
+                    return
+                }
+                lastPendingSummary[job.id] = nil
+                appendLog(job: job, decision: decisions[i])
+                var start = startTask(for: job, assignment: a)
+                start.gangNodes = nodes
+                send(.startTask(start), to: a.node)
+            }
+            logger.info("gang placed", metadata: ["job.id": "\(first.id)", "members": "\(members.count)",
+                                                  "nodes": "\(Set(nodes).map(\.rawValue).sorted())"])
+            for a in assignments {
+                self.nodes[a.node]?.state.apply(a)
+                if let i = index[a.node] { snap.nodes[i].apply(a) }
+            }
+        case .unplaceable(let e):
+            let summary = "gang of \(members.count): " + e.summary
+            if lastPendingSummary[first.id] != summary {
+                lastPendingSummary[first.id] = summary
+                appendLog(job: first, decision: .unplaceable(e))
+                for var m in members {
+                    m.reason = summary
+                    try? save(m)
                 }
             }
         }

@@ -21,16 +21,23 @@ extension Scheduler {
         }
         guard !running.isEmpty,
               let plan = PreemptionPlanner.plan(job.spec.resources, priority: priority, in: snapshot, running: running) else { return [] }
+        // A gang is preempted whole: a victim's running siblings stop with it.
+        var victims = plan.victims
         for id in plan.victims {
+            guard let v = jobs[id], v.spec.isGang, let gang = v.arrayJob else { continue }
+            for s in jobs.values where s.arrayJob == gang && s.state.isActive && !victims.contains(s.id) { victims.append(s.id) }
+        }
+        for id in victims {
             guard var victim = jobs[id] else { continue }
             victim.preemptedBy = job.id
             victim.reason = "being preempted by job \(job.id)"
             do { try save(victim) } catch { return [] }
             send(.killTask(KillTask(ref: TaskRef(job: id), graceSeconds: victim.spec.killGraceSeconds ?? 10,
-                                    reason: "preempted by job \(job.id)", signal: victim.spec.checkpointSignal)), to: plan.node)
+                                    reason: "preempted by job \(job.id)", signal: victim.spec.checkpointSignal)),
+                 to: victim.assignment?.node ?? plan.node)
         }
         logger.info("preempting", metadata: ["job.id": "\(job.id)", "node.id": "\(plan.node)",
                                              "victims": "\(plan.victims.map(\.rawValue))", "lost.ms": "\(plan.lostWorkMs)"])
-        return plan.victims
+        return victims
     }
 }

@@ -61,5 +61,28 @@ struct PolicyIntegrationTests {
         let (_, status, _) = try c.schedctl(["status"])
         #expect(status.contains("queues:          default=best-fit, dense=most-allocated, wide=least-allocated"))
     }
+
+    @Test("a gang starts all its members at once with their rank and peers, or none")
+    func gangAllOrNothing() async throws {
+        let c = try await TestCluster.standard(dgx2Args: ["--nvlink-domain", "rack-7"])
+        defer { c.shutdown() }
+        let cmd = ["sh", "-c", "echo $SCHED_GANG_SIZE $SCHED_GANG_RANK $SCHED_GANG_LEADER $CUDA_VISIBLE_DEVICES"]
+        // 3 × 4 GPUs fit the DGX-2's 16 inside its NVLink domain.
+        let first = try await c.submit(JobSpec(command: cmd, resources: ResourceRequest(gpus: 4), array: 3, gang: true, nvlink: .required))
+        var lines: [String] = []
+        for i in 0..<3 {
+            let j = try await c.waitTerminal(JobID(first.rawValue + Int64(i)))
+            #expect(j.state == .completed && j.node == "dgx2")
+            lines.append(c.read(try #require(j.stdoutPath)))
+        }
+        #expect(lines.map { $0.split(separator: " ").prefix(3).joined(separator: " ") } == ["3 0 dgx2", "3 1 dgx2", "3 2 dgx2"])
+        // 5 × 4 GPUs cannot fit 16: no member starts, all wait with the gang's reason.
+        let big = try await c.submit(JobSpec(command: ["true"], resources: ResourceRequest(gpus: 4), array: 5, gang: true))
+        for i in 0..<5 {
+            let j = try await c.job(JobID(big.rawValue + Int64(i)))
+            #expect(j.state == .pending)
+            #expect(j.reason?.hasPrefix("gang of 5: ") == true)
+        }
+    }
 }
 }

@@ -220,7 +220,7 @@ private func parseError(_ yaml: String, source: String = "job.yaml",
 
         let nothingClose = try #require(parseError("command: [x]\nflavour: high\n"))
         #expect(nothingClose.message
-            == "unknown field 'flavour'; expected one of name, command, resources, env, workdir, kill_grace, queue, node_selector, array, priority, preemptible, min_runtime, checkpoint_signal")
+            == "unknown field 'flavour'; expected one of name, command, resources, env, workdir, kill_grace, queue, node_selector, array, priority, preemptible, min_runtime, checkpoint_signal, gang, nvlink")
     }
 
     @Test func missingCommandNamesTheField() throws {
@@ -466,5 +466,14 @@ private func parseError(_ yaml: String, source: String = "job.yaml",
         #expect(bad.line == 2 && bad.field == "checkpoint_signal")
         let notBool = try #require(parseError("command: [x]\npreemptible: maybe\n"))
         #expect(notBool.description == "job.yaml:2: preemptible: expected true or false, got 'maybe'")
+    }
+
+    @Test func gangFields() throws {
+        let spec = try JobSpecParser.parse(yaml: "command: [x]\narray: 16\ngang: true\nnvlink: required\n")
+        #expect(spec.gang == true && spec.nvlink == .required && spec.array == 16)
+        let lonely = try #require(parseError("command: [x]\ngang: true\n"))
+        #expect(lonely.description == "job.yaml:2: gang: a gang needs array: N (its number of tasks)")
+        let bad = try #require(parseError("command: [x]\narray: 2\ngang: yes\nnvlink: always\n"))
+        #expect(bad.description == "job.yaml:4: nvlink: expected required or preferred, got 'always'")
     }
 }

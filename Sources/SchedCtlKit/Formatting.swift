@@ -73,6 +73,7 @@ public enum Formatting {
             if let n = j.preemptions { p += "; preempted \(n) time" + (n == 1 ? "" : "s") }
             lines.append(("Preemptible", p))
         }
+        if j.spec.service == true { lines.append(("Service", "restarted \(j.restarts ?? 0) time" + (j.restarts == 1 ? "" : "s"))) }
         if let pid = j.pid { lines.append(("PID", "\(pid)")) }
         if j.exit != nil { lines.append(("Result", exit(j.exit))) }
         if let r = j.reason { lines.append(("Reason", r)) }

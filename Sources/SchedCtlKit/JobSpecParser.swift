@@ -12,7 +12,7 @@ public enum JobSpecParser {
 
     /// Fields allowed at the top level, in documentation order.
     public static let topLevelFields = ["name", "command", "resources", "env", "workdir", "kill_grace", "queue", "node_selector",
-                                        "array", "priority", "preemptible", "min_runtime", "checkpoint_signal", "gang", "nvlink"]
+                                        "array", "priority", "preemptible", "min_runtime", "checkpoint_signal", "gang", "nvlink", "service"]
     /// Fields allowed under `resources:`.
     public static let resourceFields = ["cpus", "memory", "gpus", "gpu_model", "arch"]
     /// Canonical architectures `resources.arch` may name (after `ResourceRequest.canonicalArch`).
@@ -74,6 +74,7 @@ private struct SpecReader {
         var checkpointSignal: Int32?
         var gang: Bool?
         var nvlink: NVLinkLocality?
+        var service: Bool?
 
         for (keyNode, value) in top {
             let key = try fieldName(keyNode, in: nil)
@@ -118,6 +119,9 @@ private struct SpecReader {
             case "gang":
                 nodes[key] = value
                 gang = try optionalBool(value, key)
+            case "service":
+                nodes[key] = value
+                service = try optionalBool(value, key)
             case "nvlink":
                 nodes[key] = value
                 if let t = try optionalString(value, key) {
@@ -149,7 +153,7 @@ private struct SpecReader {
         let spec = JobSpec(name: name, command: command, resources: resources, env: env,
                            workdir: workdir, killGraceSeconds: killGrace, queue: queue, array: array, priority: priority,
                            preemptible: preemptible, minRuntimeSeconds: minRuntime, checkpointSignal: checkpointSignal,
-                           gang: gang, nvlink: nvlink)
+                           gang: gang, nvlink: nvlink, service: service)
         if let problem = spec.problems().first {
             throw fail(nodes[problem.field], problem.field, problem.message)
         }

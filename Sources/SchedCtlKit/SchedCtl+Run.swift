@@ -21,6 +21,7 @@ extension SchedCtl {
         @Option(help: "Priority: higher runs first among pending jobs (default 0).") var priority: Int?
         @Flag(help: "May be stopped and re-queued to make room for higher-priority jobs.") var preemptible = false
         @Flag(help: "With --array N: a gang, all N tasks placed at once or none.") var gang = false
+        @Flag(help: "A service: the task (each replica, with --array N) is restarted whenever it ends, until cancelled.") var service = false
         @Option(help: "With --gang: keep it inside one NVLink domain: required or preferred.") var nvlink: String?
         @Option(help: "Seconds to run before preemption may stop the job.") var minRuntime: Int?
         @Option(help: "Signal sent first on preemption so the job can checkpoint (USR1, TERM, 10, ...).") var checkpointSignal: String?
@@ -68,7 +69,8 @@ extension SchedCtl {
                                                           labels: selector),
                                env: vars, workdir: workdir, killGraceSeconds: killGrace, queue: queue,
                                array: array, priority: priority, preemptible: preemptible ? true : nil,
-                               minRuntimeSeconds: minRuntime, checkpointSignal: signal, gang: gang ? true : nil, nvlink: locality)
+                               minRuntimeSeconds: minRuntime, checkpointSignal: signal, gang: gang ? true : nil, nvlink: locality,
+                               service: service ? true : nil)
             if let p = spec.problems().first { throw ValidationError("\(p.field): \(p.message)") }
             return spec
         }

@@ -48,6 +48,10 @@ public struct JobInfo: Sendable, Codable, Hashable {
     public var preemptedBy: JobID?
     /// How many times the job was preempted and re-queued.
     public var preemptions: Int?
+    /// For a service: how many times its task was started again after it ended.
+    public var restarts: Int?
+    /// Not to be placed before this wall-clock time (ms): a service's restart back-off.
+    public var notBeforeMs: Int64?
 
     public init(id: JobID, spec: JobSpec, state: JobState, submittedAtMs: Int64) {
         self.id = id

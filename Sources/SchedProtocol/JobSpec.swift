@@ -33,11 +33,14 @@ public struct JobSpec: Sendable, Codable, Hashable {
     public var gang: Bool?
     /// With `gang`: keep the whole gang inside one NVLink domain (`required`) or try to (`preferred`).
     public var nvlink: NVLinkLocality?
+    /// A service: its task (each replica, with `array: N`) is started again whenever it ends,
+    /// until cancelled.
+    public var service: Bool?
 
     public init(name: String? = nil, command: [String], resources: ResourceRequest = ResourceRequest(),
                 env: [String: String] = [:], workdir: String? = nil, killGraceSeconds: Int? = nil, queue: String? = nil,
                 array: Int? = nil, priority: Int? = nil, preemptible: Bool? = nil, minRuntimeSeconds: Int? = nil,
-                checkpointSignal: Int32? = nil, gang: Bool? = nil, nvlink: NVLinkLocality? = nil) {
+                checkpointSignal: Int32? = nil, gang: Bool? = nil, nvlink: NVLinkLocality? = nil, service: Bool? = nil) {
         self.name = name
         self.command = command
         self.resources = resources
@@ -52,10 +55,11 @@ public struct JobSpec: Sendable, Codable, Hashable {
         self.checkpointSignal = checkpointSignal
         self.gang = gang
         self.nvlink = nvlink
+        self.service = service
     }
 
     enum CodingKeys: String, CodingKey { case name, command, resources, env, workdir, killGraceSeconds, queue, array, priority,
-                                          preemptible, minRuntimeSeconds, checkpointSignal, gang, nvlink }
+                                          preemptible, minRuntimeSeconds, checkpointSignal, gang, nvlink, service }
 
     /// Decodes with defaults for absent fields (`resources`, `env`).
     public init(from decoder: any Decoder) throws {
@@ -74,6 +78,7 @@ public struct JobSpec: Sendable, Codable, Hashable {
         checkpointSignal = try c.decodeIfPresent(Int32.self, forKey: .checkpointSignal)
         gang = try c.decodeIfPresent(Bool.self, forKey: .gang)
         nvlink = try c.decodeIfPresent(NVLinkLocality.self, forKey: .nvlink)
+        service = try c.decodeIfPresent(Bool.self, forKey: .service)
     }
 
     /// Whether this is a gang (all members placed together).
@@ -114,6 +119,7 @@ public struct JobSpec: Sendable, Codable, Hashable {
             out.append(("checkpoint_signal", "must be a catchable signal (1-64, not KILL or STOP)"))
         }
         if gang == true, array == nil { out.append(("gang", "a gang needs array: N (its number of tasks)")) }
+        if service == true, gang == true { out.append(("service", "a service's replicas restart one by one; it cannot be a gang")) }
         if nvlink != nil, gang != true { out.append(("nvlink", "applies to gangs only (set gang: true and array: N)")) }
         if let q = queue, q.isEmpty || q.count > 64 || !q.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." }) {
             out.append(("queue", "must be 1-64 letters, digits, '-', '_' or '.'"))

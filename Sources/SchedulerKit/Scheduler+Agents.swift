@@ -104,6 +104,15 @@ extension Scheduler {
         if job.cancelRequested == true {
             job.state = .cancelled
             job.reason = "cancelled by user"
+        } else if job.spec.service == true {
+            // A service replica is kept running: back to the queue to start again.
+            job.state = .pending
+            job.restarts = (job.restarts ?? 0) + 1
+            // Back-off: 1 s, 2 s, 4 s, ... up to 60 s between restarts, so a crash loop costs little.
+            job.notBeforeMs = Self.wallMs() + min(60_000, 1000 << min(6, (job.restarts ?? 1) - 1))
+            job.reason = "restarting after " + (exit.error ?? (exit.signal.map { "signal \($0)" } ?? "exit code \(exit.exitCode ?? -1)"))
+            job.preemptedBy = nil
+            job.finishedAtMs = nil
         } else if let by = job.preemptedBy {
             // Preempted (whatever its exit status, e.g. 0 after a clean checkpoint): back to the
             // queue, to run again later, from its checkpoint if it took one.

@@ -16,7 +16,8 @@ extension Scheduler {
     /// A job that still cannot be placed gets a log record only when its reason changed.
     func schedulePending() {
         // Highest priority first; the older job first among equals.
-        let pending = jobs.values.filter { $0.state == .pending }
+        let now = Self.wallMs()
+        let pending = jobs.values.filter { $0.state == .pending && ($0.notBeforeMs ?? 0) <= now }
             .sorted { ($1.spec.priority ?? 0, $0.id) < ($0.spec.priority ?? 0, $1.id) }
         guard !pending.isEmpty else { return }
         var snap = snapshot()

@@ -161,5 +161,27 @@ struct RecoveryIntegrationTests {
         guard case .jobInfo(let cancelled) = try await c.request(.cancel(JobRequest(job: victim))) else { throw TestFailure("no JOB_INFO") }
         #expect(cancelled.cancelRequested == true)
     }
+
+    @Test("a service replica whose process dies is started again")
+    func serviceReplicaRestarts() async throws {
+        let c = try await TestCluster.standard()
+        defer { c.shutdown() }
+        let starts = c.dir + "/svc.starts"
+        let id = try await c.submit(JobSpec(name: "svc", command: ["sh", "-c", "echo $$ >> \(starts); exec sleep 300"],
+                                            resources: ResourceRequest(arch: "aarch64"), service: true))
+        let first = try await c.waitForState(id, .running)
+        let pid = try #require(first.pid)
+        _ = try await eventually("first start recorded") { c.read(starts).isEmpty ? nil : true }
+        kill(pid, SIGKILL)
+        let again = try await eventually("replica restarted") { () -> JobInfo? in
+            let j = try? await c.job(id)
+            return j?.state == .running && j?.pid != pid ? j : nil
+        }
+        #expect(again.restarts == 1)
+        _ = try await eventually("second start recorded") { c.read(starts).split(separator: "\n").count == 2 ? true : nil }
+        // Cancelling ends it for good.
+        _ = try await c.request(.cancel(JobRequest(job: id)))
+        #expect(try await c.waitTerminal(id).state == .cancelled)
+    }
 }
 }

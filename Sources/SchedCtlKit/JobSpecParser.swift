@@ -12,7 +12,8 @@ public enum JobSpecParser {
 
     /// Fields allowed at the top level, in documentation order.
     public static let topLevelFields = ["name", "command", "resources", "env", "workdir", "kill_grace", "queue", "node_selector",
-                                        "array", "priority", "preemptible", "min_runtime", "checkpoint_signal", "gang", "nvlink", "service"]
+                                        "array", "priority", "preemptible", "min_runtime", "checkpoint_signal", "gang", "nvlink", "service",
+                                        "speed", "alternatives"]
     /// Fields allowed under `resources:`.
     public static let resourceFields = ["cpus", "memory", "gpus", "gpu_model", "arch"]
     /// Canonical architectures `resources.arch` may name (after `ResourceRequest.canonicalArch`).
@@ -75,6 +76,8 @@ private struct SpecReader {
         var gang: Bool?
         var nvlink: NVLinkLocality?
         var service: Bool?
+        var speed: Int?
+        var alternatives: [TaskShape]?
 
         for (keyNode, value) in top {
             let key = try fieldName(keyNode, in: nil)
@@ -122,6 +125,12 @@ private struct SpecReader {
             case "service":
                 nodes[key] = value
                 service = try optionalBool(value, key)
+            case "speed":
+                nodes[key] = value
+                speed = try readSpeed(value, key)
+            case "alternatives":
+                nodes[key] = value
+                alternatives = try readAlternatives(value)
             case "nvlink":
                 nodes[key] = value
                 if let t = try optionalString(value, key) {
@@ -153,7 +162,7 @@ private struct SpecReader {
         let spec = JobSpec(name: name, command: command, resources: resources, env: env,
                            workdir: workdir, killGraceSeconds: killGrace, queue: queue, array: array, priority: priority,
                            preemptible: preemptible, minRuntimeSeconds: minRuntime, checkpointSignal: checkpointSignal,
-                           gang: gang, nvlink: nvlink, service: service)
+                           gang: gang, nvlink: nvlink, service: service, speedMilli: speed, alternatives: alternatives)
         if let problem = spec.problems().first {
             throw fail(nodes[problem.field], problem.field, problem.message)
         }
@@ -272,6 +281,39 @@ private struct SpecReader {
             env[name] = try requiredString(value, "env.\(name)")
         }
         return env
+    }
+
+    /// A relative speed such as `1`, `0.4`: thousandths, 0.001 to 1000.
+    func readSpeed(_ node: Node, _ field: String) throws(JobSpecError) -> Int? {
+        guard let t = try optionalString(node, field) else { return nil }
+        guard let x = Double(Self.trim(t)), x >= 0.001, x <= 1000 else {
+            throw fail(node, field, "expected a relative speed between 0.001 and 1000 (1 = reference), got '\(Self.clip(t))'")
+        }
+        return Int((x * 1000).rounded())
+    }
+
+    /// `alternatives:` — a list of `{resources: {...}, speed: X}`.
+    mutating func readAlternatives(_ node: Node) throws(JobSpecError) -> [TaskShape]? {
+        if Self.isNull(node) { return nil }
+        guard case .sequence(let items) = node else {
+            throw fail(node, "alternatives", "expected a list of shapes ({resources: {...}, speed: 0.4}), got \(Self.describe(node))")
+        }
+        var out: [TaskShape] = []
+        for (i, item) in items.enumerated() {
+            let field = "alternatives[\(i)]"
+            guard case .mapping(let map) = item else { throw fail(item, field, "expected a mapping with resources and speed, got \(Self.describe(item))") }
+            var shape = TaskShape(resources: ResourceRequest())
+            for (k, v) in map {
+                guard case .scalar(let key) = k else { throw fail(k, field, "expected a field name") }
+                switch key.string {
+                case "resources": shape.resources = try readResources(v)
+                case "speed": shape.speedMilli = try readSpeed(v, "\(field).speed") ?? 1000
+                default: throw fail(k, field, "unknown field '\(Self.clip(key.string))' (expected resources, speed)")
+                }
+            }
+            out.append(shape)
+        }
+        return out
     }
 
     /// true / false (also yes/no, on/off); nil when absent.

@@ -52,6 +52,8 @@ public struct JobInfo: Sendable, Codable, Hashable {
     public var restarts: Int?
     /// Not to be placed before this wall-clock time (ms): a service's restart back-off.
     public var notBeforeMs: Int64?
+    /// Which shape runs (0 = `spec.resources`, 1... = `spec.alternatives`), when the job has alternatives.
+    public var shape: Int?
 
     public init(id: JobID, spec: JobSpec, state: JobState, submittedAtMs: Int64) {
         self.id = id

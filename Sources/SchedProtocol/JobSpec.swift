@@ -36,11 +36,16 @@ public struct JobSpec: Sendable, Codable, Hashable {
     /// A service: its task (each replica, with `array: N`) is started again whenever it ends,
     /// until cancelled.
     public var service: Bool?
+    /// Relative speed of `resources` in thousandths (default 1000), compared with `alternatives`.
+    public var speedMilli: Int?
+    /// Other shapes the task can run in, each with its relative speed; the fastest that fits now is used.
+    public var alternatives: [TaskShape]?
 
     public init(name: String? = nil, command: [String], resources: ResourceRequest = ResourceRequest(),
                 env: [String: String] = [:], workdir: String? = nil, killGraceSeconds: Int? = nil, queue: String? = nil,
                 array: Int? = nil, priority: Int? = nil, preemptible: Bool? = nil, minRuntimeSeconds: Int? = nil,
-                checkpointSignal: Int32? = nil, gang: Bool? = nil, nvlink: NVLinkLocality? = nil, service: Bool? = nil) {
+                checkpointSignal: Int32? = nil, gang: Bool? = nil, nvlink: NVLinkLocality? = nil, service: Bool? = nil,
+                speedMilli: Int? = nil, alternatives: [TaskShape]? = nil) {
         self.name = name
         self.command = command
         self.resources = resources
@@ -56,10 +61,13 @@ public struct JobSpec: Sendable, Codable, Hashable {
         self.gang = gang
         self.nvlink = nvlink
         self.service = service
+        self.speedMilli = speedMilli
+        self.alternatives = alternatives
     }
 
     enum CodingKeys: String, CodingKey { case name, command, resources, env, workdir, killGraceSeconds, queue, array, priority,
-                                          preemptible, minRuntimeSeconds, checkpointSignal, gang, nvlink, service }
+                                          preemptible, minRuntimeSeconds, checkpointSignal, gang, nvlink, service,
+                                          speedMilli, alternatives }
 
     /// Decodes with defaults for absent fields (`resources`, `env`).
     public init(from decoder: any Decoder) throws {
@@ -79,6 +87,13 @@ public struct JobSpec: Sendable, Codable, Hashable {
         gang = try c.decodeIfPresent(Bool.self, forKey: .gang)
         nvlink = try c.decodeIfPresent(NVLinkLocality.self, forKey: .nvlink)
         service = try c.decodeIfPresent(Bool.self, forKey: .service)
+        speedMilli = try c.decodeIfPresent(Int.self, forKey: .speedMilli)
+        alternatives = try c.decodeIfPresent([TaskShape].self, forKey: .alternatives)
+    }
+
+    /// Every shape: `resources` first (shape 0), then the alternatives.
+    public var shapes: [TaskShape] {
+        [TaskShape(resources: resources, speedMilli: speedMilli ?? 1000)] + (alternatives ?? [])
     }
 
     /// Whether this is a gang (all members placed together).
@@ -119,6 +134,14 @@ public struct JobSpec: Sendable, Codable, Hashable {
             out.append(("checkpoint_signal", "must be a catchable signal (1-64, not KILL or STOP)"))
         }
         if gang == true, array == nil { out.append(("gang", "a gang needs array: N (its number of tasks)")) }
+        if let alts = alternatives {
+            if alts.count > 16 { out.append(("alternatives", "at most 16 shapes")) }
+            if gang == true { out.append(("alternatives", "a gang has one shape")) }
+            for (i, a) in alts.enumerated() where a.resources.cpus < 1 || a.speedMilli < 1 || a.speedMilli > 1_000_000 {
+                out.append(("alternatives[\(i)]", "needs cpus >= 1 and a speed between 0.001 and 1000"))
+            }
+        }
+        if let s = speedMilli, s < 1 || s > 1_000_000 { out.append(("speed", "must be between 0.001 and 1000")) }
         if service == true, gang == true { out.append(("service", "a service's replicas restart one by one; it cannot be a gang")) }
         if nvlink != nil, gang != true { out.append(("nvlink", "applies to gangs only (set gang: true and array: N)")) }
         if let q = queue, q.isEmpty || q.count > 64 || !q.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." }) {

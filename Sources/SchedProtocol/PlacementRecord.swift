@@ -31,6 +31,8 @@ public struct PlacementRecord: Sendable, Codable, Hashable {
     /// One-line summary, e.g. `0/3 nodes available: 1 wrong arch, 2 too few free GPUs` (reasons in filter order).
     public var summary: String
     public var explanation: PlacementExplanation
+    /// For a job with alternative shapes: the shape chosen (0 = its `resources`) and why.
+    public var shape: Int?
 
     public static let currentVersion = 1
 

@@ -33,7 +33,20 @@ extension Scheduler {
                 }
                 continue
             }
-            let decision = placer(for: job.spec, workload: profile).place(job.spec.resources, in: snap)
+            let jobPlacer = placer(for: job.spec, workload: profile)
+            var decision = jobPlacer.place(job.spec.resources, in: snap)
+            var shapeNote: (index: Int, why: String)?
+            if job.spec.alternatives?.isEmpty == false {
+                let shapes = job.spec.shapes
+                if let (i, d) = ShapeChooser.choose(shapes, placer: jobPlacer, in: snap) {
+                    let faster = shapes.indices.filter { shapes[$0].speedMilli > shapes[i].speedMilli }
+                    let why = faster.isEmpty ? "the fastest shape fits"
+                        : "faster shape\(faster.count == 1 ? "" : "s") \(faster.map(String.init).joined(separator: ", ")) fit nowhere"
+                    decision = d
+                    shapeNote = (i, "shape \(i) (speed \(Double(shapes[i].speedMilli) / 1000)): \(why)")
+                    job.shape = i
+                }
+            }
             switch decision {
             case .placed(let assignment, _, _):
                 job.state = .starting
@@ -48,7 +61,7 @@ extension Scheduler {
                 nodes[assignment.node]?.state.apply(assignment)
                 if let i = index[assignment.node] { snap.nodes[i].apply(assignment) }
                 lastPendingSummary[job.id] = nil
-                appendLog(job: job, decision: decision)
+                appendLog(job: job, decision: decision, shape: shapeNote)
                 logger.info("placed", metadata: ["job.id": "\(job.id)", "node.id": "\(assignment.node)",
                                                  "pus": "\(assignment.pus)", "gpus": "\(assignment.gpus)"])
                 send(.startTask(startTask(for: job, assignment: assignment)), to: assignment.node)
@@ -116,15 +129,22 @@ extension Scheduler {
     }
 
     func startTask(for job: JobInfo, assignment: Assignment) -> StartTask {
-        StartTask(ref: TaskRef(job: job.id), jobName: job.spec.displayName, command: job.spec.command,
-                  env: job.spec.env, workdir: job.spec.workdir, assignment: assignment,
+        var env = job.spec.env
+        if let shape = job.shape { env["SCHED_SHAPE"] = "\(shape)" }
+        return StartTask(ref: TaskRef(job: job.id), jobName: job.spec.displayName, command: job.spec.command,
+                  env: env, workdir: job.spec.workdir, assignment: assignment,
                   killGraceSeconds: job.spec.killGraceSeconds ?? 10, arrayJob: job.arrayJob, arrayIndex: job.arrayIndex)
     }
 
     /// Writes a placement record to the store and hands it to `log --follow` readers.
-    func appendLog(job: JobInfo, decision: PlacementDecision) {
-        let record = PlacementRecord(time: Self.rfc3339(Self.wallMs()), job: job.id, jobName: job.spec.displayName,
-                                     request: job.spec.resources, decision: decision)
+    func appendLog(job: JobInfo, decision: PlacementDecision, shape: (index: Int, why: String)? = nil) {
+        let request = shape.map { job.spec.shapes[$0.index].resources } ?? job.spec.resources
+        var record = PlacementRecord(time: Self.rfc3339(Self.wallMs()), job: job.id, jobName: job.spec.displayName,
+                                     request: request, decision: decision)
+        if let shape {
+            record.shape = shape.index
+            record.summary = shape.why + "; " + record.summary
+        }
         do {
             let stored = try store.appendPlacement(record)
             for (_, f) in logFollowers where Self.matches(stored, f.query) { f.continuation.yield(stored) }

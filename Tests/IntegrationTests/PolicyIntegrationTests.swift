@@ -84,5 +84,26 @@ struct PolicyIntegrationTests {
             #expect(j.reason?.hasPrefix("gang of 5: ") == true)
         }
     }
+
+    @Test("a job with alternative shapes runs in the fastest one that fits, and the record says why")
+    func alternativeShapes() async throws {
+        let c = try await TestCluster.standard()
+        defer { c.shutdown() }
+        let arm = TaskShape(resources: ResourceRequest(cpus: 16, arch: "aarch64"), speedMilli: 400)
+        // No H100 anywhere: the 0.4-speed Arm shape runs on the Kunpeng.
+        let slow = try await c.submit(JobSpec(command: ["sh", "-c", "echo $SCHED_SHAPE"],
+                                              resources: ResourceRequest(cpus: 1, gpus: 1, gpuModel: "H100"), alternatives: [arm]))
+        let j = try await c.waitTerminal(slow)
+        #expect(j.node == "kunpeng" && j.shape == 1 && j.assignment?.pus.count == 16)
+        #expect(c.read(try #require(j.stdoutPath)) == "1\n")
+        let record = try #require(try await c.explain(slow).latest)
+        #expect(record.shape == 1)
+        #expect(record.summary.hasPrefix("shape 1 (speed 0.4): faster shape 0 fit nowhere; placed on kunpeng"))
+        // A V100 is free: the full-speed GPU shape wins.
+        let fast = try await c.submit(JobSpec(command: ["true"], resources: ResourceRequest(cpus: 1, gpus: 1, gpuModel: "V100"),
+                                              alternatives: [arm]))
+        let f = try await c.waitTerminal(fast)
+        #expect(f.node == "dgx2" && f.shape == 0)
+    }
 }
 }

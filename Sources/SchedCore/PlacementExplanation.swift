@@ -2,6 +2,7 @@
 public enum RejectionReason: String, Sendable, Codable, Hashable, CaseIterable, Error {
     case notReady = "not ready"
     case draining = "draining"
+    case reserved = "reserved for an earlier job"
     case wrongArch = "wrong arch"
     case labelMismatch = "node labels do not match"
     case noGPUModel = "no GPU of the requested model"

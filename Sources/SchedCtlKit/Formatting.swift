@@ -123,6 +123,10 @@ public enum Formatting {
     public static func explanation(_ x: Explanation) -> String {
         let j = x.job
         var out = ["Job \(j.id) (\(j.spec.displayName)) is \(j.state.rawValue).", "Request: \(request(j.spec.resources))"]
+        if let p = x.queuePosition, let n = x.queueLength { out.append("Queue position: \(p) of \(n) (priority \(j.spec.priority ?? 0))") }
+        if j.state == .pending, let t = j.estimatedStartMs {
+            out.append("Expected start: \(time(t)) (backfill reservation, from running jobs' time limits)")
+        }
         func describe(_ r: PlacementRecord, _ title: String) {
             out.append("")
             out.append("\(title) (\(r.time), policy \(r.policy)):")

@@ -13,7 +13,7 @@ public enum JobSpecParser {
     /// Fields allowed at the top level, in documentation order.
     public static let topLevelFields = ["name", "command", "resources", "env", "workdir", "kill_grace", "queue", "node_selector",
                                         "array", "priority", "preemptible", "min_runtime", "checkpoint_signal", "gang", "nvlink", "service",
-                                        "speed", "alternatives"]
+                                        "speed", "alternatives", "time_limit"]
     /// Fields allowed under `resources:`.
     public static let resourceFields = ["cpus", "memory", "gpus", "gpu_model", "arch"]
     /// Canonical architectures `resources.arch` may name (after `ResourceRequest.canonicalArch`).
@@ -77,6 +77,7 @@ private struct SpecReader {
         var nvlink: NVLinkLocality?
         var service: Bool?
         var speed: Int?
+        var timeLimit: Int?
         var alternatives: [TaskShape]?
 
         for (keyNode, value) in top {
@@ -128,6 +129,9 @@ private struct SpecReader {
             case "speed":
                 nodes[key] = value
                 speed = try readSpeed(value, key)
+            case "time_limit":
+                nodes[key] = value
+                timeLimit = try readDuration(value, key)
             case "alternatives":
                 nodes[key] = value
                 alternatives = try readAlternatives(value)
@@ -162,7 +166,8 @@ private struct SpecReader {
         let spec = JobSpec(name: name, command: command, resources: resources, env: env,
                            workdir: workdir, killGraceSeconds: killGrace, queue: queue, array: array, priority: priority,
                            preemptible: preemptible, minRuntimeSeconds: minRuntime, checkpointSignal: checkpointSignal,
-                           gang: gang, nvlink: nvlink, service: service, speedMilli: speed, alternatives: alternatives)
+                           gang: gang, nvlink: nvlink, service: service, speedMilli: speed, alternatives: alternatives,
+                           timeLimitSeconds: timeLimit)
         if let problem = spec.problems().first {
             throw fail(nodes[problem.field], problem.field, problem.message)
         }

@@ -24,6 +24,7 @@ extension SchedCtl {
         @Flag(help: "A service: the task (each replica, with --array N) is restarted whenever it ends, until cancelled.") var service = false
         @Option(help: "With --gang: keep it inside one NVLink domain: required or preferred.") var nvlink: String?
         @Option(help: "Seconds to run before preemption may stop the job.") var minRuntime: Int?
+        @Option(help: "Stop the task after this many seconds (also lets backfill start it early).") var timeLimit: Int?
         @Option(help: "Signal sent first on preemption so the job can checkpoint (USR1, TERM, 10, ...).") var checkpointSignal: String?
         @Option(name: .customLong("node-selector"), help: "Only nodes with label KEY=VALUE (repeatable).") var nodeSelector: [String] = []
         @Option(name: .customLong("env"), help: "Environment variable KEY=VALUE for the task (repeatable).") var env: [String] = []
@@ -70,7 +71,7 @@ extension SchedCtl {
                                env: vars, workdir: workdir, killGraceSeconds: killGrace, queue: queue,
                                array: array, priority: priority, preemptible: preemptible ? true : nil,
                                minRuntimeSeconds: minRuntime, checkpointSignal: signal, gang: gang ? true : nil, nvlink: locality,
-                               service: service ? true : nil)
+                               service: service ? true : nil, timeLimitSeconds: timeLimit)
             if let p = spec.problems().first { throw ValidationError("\(p.field): \(p.message)") }
             return spec
         }

@@ -61,10 +61,15 @@ public struct Explanation: Sendable, Codable, Hashable {
     public var latest: PlacementRecord?
     /// For a pending job: a fresh evaluation against the current fleet.
     public var current: PlacementRecord?
-    public init(job: JobInfo, latest: PlacementRecord?, current: PlacementRecord?) {
+    /// For a pending job: its place in the queue (1 = tried first) and the queue's length.
+    public var queuePosition: Int?
+    public var queueLength: Int?
+    public init(job: JobInfo, latest: PlacementRecord?, current: PlacementRecord?, queuePosition: Int? = nil, queueLength: Int? = nil) {
         self.job = job
         self.latest = latest
         self.current = current
+        self.queuePosition = queuePosition
+        self.queueLength = queueLength
     }
 }
 /// Read the placement log. Records with `seq > after`, filtered; with `follow`, new records keep

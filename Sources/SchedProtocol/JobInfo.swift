@@ -52,6 +52,11 @@ public struct JobInfo: Sendable, Codable, Hashable {
     public var restarts: Int?
     /// Not to be placed before this wall-clock time (ms): a service's restart back-off.
     public var notBeforeMs: Int64?
+    /// Set when the task was stopped for running past its time limit.
+    public var timedOut: Bool?
+    /// For the first waiting job: when backfill expects it to start (wall-clock ms), from the
+    /// running tasks' time limits.
+    public var estimatedStartMs: Int64?
     /// Which shape runs (0 = `spec.resources`, 1... = `spec.alternatives`), when the job has alternatives.
     public var shape: Int?
 

@@ -36,6 +36,9 @@ public struct JobSpec: Sendable, Codable, Hashable {
     /// A service: its task (each replica, with `array: N`) is started again whenever it ends,
     /// until cancelled.
     public var service: Bool?
+    /// The task is stopped (SIGTERM, SIGKILL after the grace) once it has run this long; also
+    /// what backfill uses to know when its resources come back.
+    public var timeLimitSeconds: Int?
     /// Relative speed of `resources` in thousandths (default 1000), compared with `alternatives`.
     public var speedMilli: Int?
     /// Other shapes the task can run in, each with its relative speed; the fastest that fits now is used.
@@ -45,7 +48,7 @@ public struct JobSpec: Sendable, Codable, Hashable {
                 env: [String: String] = [:], workdir: String? = nil, killGraceSeconds: Int? = nil, queue: String? = nil,
                 array: Int? = nil, priority: Int? = nil, preemptible: Bool? = nil, minRuntimeSeconds: Int? = nil,
                 checkpointSignal: Int32? = nil, gang: Bool? = nil, nvlink: NVLinkLocality? = nil, service: Bool? = nil,
-                speedMilli: Int? = nil, alternatives: [TaskShape]? = nil) {
+                speedMilli: Int? = nil, alternatives: [TaskShape]? = nil, timeLimitSeconds: Int? = nil) {
         self.name = name
         self.command = command
         self.resources = resources
@@ -63,11 +66,12 @@ public struct JobSpec: Sendable, Codable, Hashable {
         self.service = service
         self.speedMilli = speedMilli
         self.alternatives = alternatives
+        self.timeLimitSeconds = timeLimitSeconds
     }
 
     enum CodingKeys: String, CodingKey { case name, command, resources, env, workdir, killGraceSeconds, queue, array, priority,
                                           preemptible, minRuntimeSeconds, checkpointSignal, gang, nvlink, service,
-                                          speedMilli, alternatives }
+                                          speedMilli, alternatives, timeLimitSeconds }
 
     /// Decodes with defaults for absent fields (`resources`, `env`).
     public init(from decoder: any Decoder) throws {
@@ -89,6 +93,7 @@ public struct JobSpec: Sendable, Codable, Hashable {
         service = try c.decodeIfPresent(Bool.self, forKey: .service)
         speedMilli = try c.decodeIfPresent(Int.self, forKey: .speedMilli)
         alternatives = try c.decodeIfPresent([TaskShape].self, forKey: .alternatives)
+        timeLimitSeconds = try c.decodeIfPresent(Int.self, forKey: .timeLimitSeconds)
     }
 
     /// Every shape: `resources` first (shape 0), then the alternatives.
@@ -141,6 +146,7 @@ public struct JobSpec: Sendable, Codable, Hashable {
                 out.append(("alternatives[\(i)]", "needs cpus >= 1 and a speed between 0.001 and 1000"))
             }
         }
+        if let t = timeLimitSeconds, t < 1 || t > 31_536_000 { out.append(("time_limit", "must be between 1 second and one year")) }
         if let s = speedMilli, s < 1 || s > 1_000_000 { out.append(("speed", "must be between 0.001 and 1000")) }
         if service == true, gang == true { out.append(("service", "a service's replicas restart one by one; it cannot be a gang")) }
         if nvlink != nil, gang != true { out.append(("nvlink", "applies to gangs only (set gang: true and array: N)")) }

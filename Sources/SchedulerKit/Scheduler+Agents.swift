@@ -104,6 +104,9 @@ extension Scheduler {
         if job.cancelRequested == true {
             job.state = .cancelled
             job.reason = "cancelled by user"
+        } else if job.timedOut == true {
+            job.state = .failed
+            job.reason = "time limit of \(job.spec.timeLimitSeconds ?? 0) s reached"
         } else if job.spec.service == true {
             // A service replica is kept running: back to the queue to start again.
             job.state = .pending
@@ -197,6 +200,21 @@ extension Scheduler {
         n.registered = false
         nodes[node] = n
         logger.warning("agent disconnected", metadata: ["node.id": "\(node)"])
+    }
+
+    /// Stops running tasks that passed their time limit (SIGTERM, SIGKILL after the grace period);
+    /// they end as `failed` with the reason `time limit ... reached`. Call periodically.
+    public func enforceTimeLimits() {
+        let now = Self.wallMs()
+        for var job in jobs.values where job.state == .running && job.timedOut != true && job.cancelRequested != true {
+            guard let limit = job.spec.timeLimitSeconds, let started = job.startedAtMs, let a = job.assignment,
+                  now - started >= Int64(limit) * 1000 else { continue }
+            job.timedOut = true
+            job.reason = "time limit reached, stopping"
+            do { try save(job) } catch { continue }
+            send(.killTask(KillTask(ref: TaskRef(job: job.id), graceSeconds: job.spec.killGraceSeconds ?? 10,
+                                    reason: "time limit of \(limit) s reached")), to: a.node)
+        }
     }
 
     /// Marks nodes silent for longer than the timeout as down and fails the jobs they held

@@ -93,6 +93,13 @@ extension Scheduler {
             current = PlacementRecord(time: Self.rfc3339(Self.wallMs()), job: id, jobName: j.spec.displayName,
                                       request: j.spec.resources, decision: d)
         }
-        return Explanation(job: j, latest: latest, current: current)
+        var position: Int?, length: Int?
+        if j.state == .pending {
+            let queue = jobs.values.filter { $0.state == .pending }
+                .sorted { ($1.spec.priority ?? 0, $0.id) < ($0.spec.priority ?? 0, $1.id) }
+            position = (queue.firstIndex { $0.id == id } ?? 0) + 1
+            length = queue.count
+        }
+        return Explanation(job: j, latest: latest, current: current, queuePosition: position, queueLength: length)
     }
 }

@@ -20,20 +20,33 @@ extension Scheduler {
         let pending = jobs.values.filter { $0.state == .pending && ($0.notBeforeMs ?? 0) <= now }
             .sorted { ($1.spec.priority ?? 0, $0.id) < ($0.spec.priority ?? 0, $1.id) }
         guard !pending.isEmpty else { return }
-        var snap = snapshot()
+        var fleet = snapshot()
         var index: [NodeID: Int] = [:]
-        for (i, n) in snap.nodes.enumerated() { index[n.id] = i }
+        for (i, n) in fleet.nodes.enumerated() { index[n.id] = i }
         let profile = workload.profile()
         var gangsTried = Set<JobID>()
+        // EASY backfill: the first job that cannot start gets a reservation; later jobs may use
+        // the reserved node only if their time limit ends them before it starts.
+        var reservation: (job: JobID, at: Reservation)?
+        func view(for job: JobInfo) -> ClusterSnapshot {
+            guard let r = reservation?.at, let i = index[r.node],
+                  !Backfill.respects(r, node: r.node, timeLimitMs: job.spec.timeLimitSeconds.map { Int64($0) * 1000 }, nowMs: now)
+            else { return fleet }
+            var masked = fleet
+            masked.nodes[i].schedulable = false
+            masked.nodes[i].unschedulableReason = .reserved
+            return masked
+        }
         for var job in pending {
             if job.spec.isGang, let gang = job.arrayJob {
                 // A gang's members are placed together, when its first pending member comes up.
                 if gangsTried.insert(gang).inserted {
-                    placeGang(pending.filter { $0.arrayJob == gang && $0.state == .pending }, snapshot: &snap, index: index, profile: profile)
+                    placeGang(pending.filter { $0.arrayJob == gang && $0.state == .pending }, snapshot: &fleet, index: index, profile: profile)
                 }
                 continue
             }
             let jobPlacer = placer(for: job.spec, workload: profile)
+            let snap = view(for: job)
             var decision = jobPlacer.place(job.spec.resources, in: snap)
             var shapeNote: (index: Int, why: String)?
             if job.spec.alternatives?.isEmpty == false {
@@ -59,7 +72,7 @@ extension Scheduler {
                     return
                 }
                 nodes[assignment.node]?.state.apply(assignment)
-                if let i = index[assignment.node] { snap.nodes[i].apply(assignment) }
+                if let i = index[assignment.node] { fleet.nodes[i].apply(assignment) }
                 lastPendingSummary[job.id] = nil
                 appendLog(job: job, decision: decision, shape: shapeNote)
                 logger.info("placed", metadata: ["job.id": "\(job.id)", "node.id": "\(assignment.node)",
@@ -74,13 +87,28 @@ extension Scheduler {
                     lastPendingSummary[job.id] = nil
                     continue
                 }
-                if lastPendingSummary[job.id] != e.summary {
+                var estimate: Int64?
+                if reservation == nil, let r = Backfill.reservation(for: job.spec.resources, in: fleet, running: runningTasks(now: now), nowMs: now) {
+                    reservation = (job.id, r)
+                    estimate = r.startMs
+                }
+                if lastPendingSummary[job.id] != e.summary || job.estimatedStartMs != estimate {
                     lastPendingSummary[job.id] = e.summary
                     appendLog(job: job, decision: decision)
                     job.reason = e.summary
+                    job.estimatedStartMs = estimate
                     try? save(job)
                 }
             }
+        }
+    }
+
+    /// Active tasks with the time their limit ends them (nil without a limit), for backfill.
+    func runningTasks(now: Int64) -> [RunningTask] {
+        jobs.values.compactMap { j -> RunningTask? in
+            guard j.state.isActive, let a = j.assignment else { return nil }
+            let end = j.spec.timeLimitSeconds.map { (j.startedAtMs ?? now) + Int64($0) * 1000 }
+            return RunningTask(assignment: a, endMs: end)
         }
     }
 

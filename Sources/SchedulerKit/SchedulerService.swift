@@ -37,6 +37,7 @@ public struct SchedulerService: Service {
                     while !Task.isCancelled {
                         try await Task.sleep(for: .seconds(1))
                         await scheduler.tick()
+                        await scheduler.enforceTimeLimits()
                         await scheduler.schedulePendingFromTick()
                     }
                 }

@@ -183,5 +183,17 @@ struct RecoveryIntegrationTests {
         _ = try await c.request(.cancel(JobRequest(job: id)))
         #expect(try await c.waitTerminal(id).state == .cancelled)
     }
+
+    @Test("a task that runs past its time limit is stopped and the job fails with that reason")
+    func timeLimitEnforced() async throws {
+        let c = try await TestCluster.standard()
+        defer { c.shutdown() }
+        let id = try await c.submit(JobSpec(command: ["sleep", "300"], resources: ResourceRequest(arch: "aarch64"),
+                                            killGraceSeconds: 1, timeLimitSeconds: 1))
+        let j = try await c.waitTerminal(id)
+        #expect(j.state == .failed)
+        #expect(j.exit?.signal == SIGTERM)
+        #expect(j.reason == "time limit of 1 s reached")
+    }
 }
 }

@@ -28,6 +28,10 @@ extension Scheduler {
         // EASY backfill: the first job that cannot start gets a reservation; later jobs may use
         // the reserved node only if their time limit ends them before it starts.
         var reservation: (job: JobID, at: Reservation)?
+        // Preemption is looked at only for jobs that outrank some preemptible running job, so a
+        // long queue of ordinary jobs costs nothing extra per pass.
+        let lowestPreemptible = jobs.values.filter { $0.state == .running && $0.spec.preemptible == true }
+            .map { $0.spec.priority ?? 0 }.min()
         func view(for job: JobInfo) -> ClusterSnapshot {
             guard let r = reservation?.at, let i = index[r.node],
                   !Backfill.respects(r, node: r.node, timeLimitMs: job.spec.timeLimitSeconds.map { Int64($0) * 1000 }, nowMs: now)
@@ -79,7 +83,8 @@ extension Scheduler {
                                                  "pus": "\(assignment.pus)", "gpus": "\(assignment.gpus)"])
                 send(.startTask(startTask(for: job, assignment: assignment)), to: assignment.node)
             case .unplaceable(let e):
-                let victims = preemptIfPossible(for: job, in: snap)
+                let outranks = lowestPreemptible.map { (job.spec.priority ?? 0) > $0 } ?? false
+                let victims = outranks ? preemptIfPossible(for: job, in: snap) : []
                 if !victims.isEmpty {
                     job = jobs[job.id] ?? job
                     job.reason = "waiting for preempted jobs to stop: \(victims.map(\.description).joined(separator: ", "))"

@@ -8,17 +8,25 @@ public struct PreemptionCandidate: Sendable, Hashable {
     public var elapsedMs: Int64
     /// It may not be preempted before running this long.
     public var minRuntimeMs: Int64
-    public init(job: JobID, assignment: Assignment, priority: Int, preemptible: Bool, elapsedMs: Int64, minRuntimeMs: Int64) {
+    /// Its tenant uses more than its guaranteed quota: the task runs on borrowed capacity.
+    public var borrowing: Bool
+    public init(job: JobID, assignment: Assignment, priority: Int, preemptible: Bool, elapsedMs: Int64, minRuntimeMs: Int64,
+                borrowing: Bool = false) {
         self.job = job
         self.assignment = assignment
         self.priority = priority
         self.preemptible = preemptible
         self.elapsedMs = elapsedMs
         self.minRuntimeMs = minRuntimeMs
+        self.borrowing = borrowing
     }
-    /// Whether a job of `priority` may preempt this one now.
-    public func evictable(by priority: Int) -> Bool {
-        preemptible && self.priority < priority && elapsedMs >= minRuntimeMs
+    /// Whether a job of `priority` may preempt this one now. With `reclaim` (the preemptor's
+    /// tenant is within its guaranteed quota) any task on borrowed capacity may go, whatever its
+    /// priority or preemptible flag; the minimum runtime always holds.
+    public func evictable(by priority: Int, reclaim: Bool = false) -> Bool {
+        guard elapsedMs >= minRuntimeMs else { return false }
+        if reclaim && borrowing { return true }
+        return preemptible && self.priority < priority
     }
 }
 
@@ -42,9 +50,9 @@ public struct PreemptionPlan: Sendable, Hashable {
 /// preemptible, not of lower priority, or younger than their minimum runtime are never chosen.
 public enum PreemptionPlanner {
     public static func plan(_ request: ResourceRequest, priority: Int, in snapshot: ClusterSnapshot,
-                            running: [PreemptionCandidate]) -> PreemptionPlan? {
+                            running: [PreemptionCandidate], reclaim: Bool = false) -> PreemptionPlan? {
         var byNode: [NodeID: [PreemptionCandidate]] = [:]
-        for c in running where c.evictable(by: priority) { byNode[c.assignment.node, default: []].append(c) }
+        for c in running where c.evictable(by: priority, reclaim: reclaim) { byNode[c.assignment.node, default: []].append(c) }
         let placer = Placer()
         var best: PreemptionPlan?
         for node in snapshot.nodes {

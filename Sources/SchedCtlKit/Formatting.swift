@@ -61,7 +61,8 @@ public enum Formatting {
         var lines: [(String, String)] = [
             ("Job", "\(j.id)"), ("Name", j.spec.displayName), ("State", j.state.rawValue),
             ("Command", j.spec.command.map { $0.contains(" ") ? "'\($0)'" : $0 }.joined(separator: " ")),
-            ("Request", request(j.spec.resources)), ("Queue", j.spec.queueName + (j.spec.priority.map { ", priority \($0)" } ?? "")),
+            ("Request", request(j.spec.resources)),
+            ("Queue", j.spec.queueName + (j.spec.priority.map { ", priority \($0)" } ?? "") + ", tenant \(j.spec.tenantName)"),
             ("Placement", placement(j)),
             ("Submitted", time(j.submittedAtMs)), ("Started", time(j.startedAtMs)), ("Finished", time(j.finishedAtMs)),
         ]

@@ -13,7 +13,7 @@ public enum JobSpecParser {
     /// Fields allowed at the top level, in documentation order.
     public static let topLevelFields = ["name", "command", "resources", "env", "workdir", "kill_grace", "queue", "node_selector",
                                         "array", "priority", "preemptible", "min_runtime", "checkpoint_signal", "gang", "nvlink", "service",
-                                        "speed", "alternatives", "time_limit"]
+                                        "speed", "alternatives", "time_limit", "tenant"]
     /// Fields allowed under `resources:`.
     public static let resourceFields = ["cpus", "memory", "gpus", "gpu_model", "arch"]
     /// Canonical architectures `resources.arch` may name (after `ResourceRequest.canonicalArch`).
@@ -78,6 +78,7 @@ private struct SpecReader {
         var service: Bool?
         var speed: Int?
         var timeLimit: Int?
+        var tenant: String?
         var alternatives: [TaskShape]?
 
         for (keyNode, value) in top {
@@ -132,6 +133,9 @@ private struct SpecReader {
             case "time_limit":
                 nodes[key] = value
                 timeLimit = try readDuration(value, key)
+            case "tenant":
+                nodes[key] = value
+                tenant = try optionalString(value, key)
             case "alternatives":
                 nodes[key] = value
                 alternatives = try readAlternatives(value)
@@ -167,7 +171,7 @@ private struct SpecReader {
                            workdir: workdir, killGraceSeconds: killGrace, queue: queue, array: array, priority: priority,
                            preemptible: preemptible, minRuntimeSeconds: minRuntime, checkpointSignal: checkpointSignal,
                            gang: gang, nvlink: nvlink, service: service, speedMilli: speed, alternatives: alternatives,
-                           timeLimitSeconds: timeLimit)
+                           timeLimitSeconds: timeLimit, tenant: tenant)
         if let problem = spec.problems().first {
             throw fail(nodes[problem.field], problem.field, problem.message)
         }

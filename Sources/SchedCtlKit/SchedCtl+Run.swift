@@ -17,6 +17,7 @@ extension SchedCtl {
         @Option(help: "CPU architecture: x86_64 or aarch64.") var arch: String?
         @Option(help: "Job name.") var name: String?
         @Option(help: "Queue (its policy ranks the nodes; default: default).") var queue: String?
+        @Option(help: "Tenant the job is accounted to (quotas, fair share; default: default).") var tenant: String?
         @Option(help: "Submit N copies as a job array (members get SCHED_ARRAY_TASK_ID 0..N-1).") var array: Int?
         @Option(help: "Priority: higher runs first among pending jobs (default 0).") var priority: Int?
         @Flag(help: "May be stopped and re-queued to make room for higher-priority jobs.") var preemptible = false
@@ -71,7 +72,7 @@ extension SchedCtl {
                                env: vars, workdir: workdir, killGraceSeconds: killGrace, queue: queue,
                                array: array, priority: priority, preemptible: preemptible ? true : nil,
                                minRuntimeSeconds: minRuntime, checkpointSignal: signal, gang: gang ? true : nil, nvlink: locality,
-                               service: service ? true : nil, timeLimitSeconds: timeLimit)
+                               service: service ? true : nil, timeLimitSeconds: timeLimit, tenant: tenant)
             if let p = spec.problems().first { throw ValidationError("\(p.field): \(p.message)") }
             return spec
         }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import SchedCore
 import SchedProtocol
 
 extension SchedCtl {
@@ -26,6 +27,10 @@ extension SchedCtl {
                 jobs:            \(counts(s.jobs))
                 rejected lines:  \(s.rejectedLines)
                 """)
+            for (name, t) in (s.tenants ?? [:]).sorted(by: { $0.key < $1.key }) {
+                func show(_ q: TenantQuota) -> String { "\(q.cpus) cpus, \(Double(q.gpuMilli) / 1000) gpus" }
+                print("tenant \(name): holds \(show(t.holding)); quota \(t.quota.map(show) ?? "none"); usage \(t.decayedUsageCoreSeconds) core-s")
+            }
         }
     }
 }

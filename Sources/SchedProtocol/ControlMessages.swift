@@ -98,6 +98,18 @@ public struct Empty: Sendable, Codable, Hashable {
     public init() {}
 }
 
+/// One tenant in `schedctl status`.
+public struct TenantStatus: Sendable, Codable, Hashable {
+    public var holding: TenantQuota
+    public var quota: TenantQuota?
+    public var decayedUsageCoreSeconds: Int64
+    public init(holding: TenantQuota, quota: TenantQuota?, decayedUsageCoreSeconds: Int64) {
+        self.holding = holding
+        self.quota = quota
+        self.decayedUsageCoreSeconds = decayedUsageCoreSeconds
+    }
+}
+
 /// Daemon health for `schedctl status`.
 public struct SchedulerStatus: Sendable, Codable, Hashable {
     public var software: String
@@ -113,8 +125,11 @@ public struct SchedulerStatus: Sendable, Codable, Hashable {
     public var rejectedLines: Int
     /// Each queue's policy.
     public var queues: [String: String]?
+    /// Per tenant: what it holds now, its guaranteed quota, and its decayed usage (core-seconds).
+    public var tenants: [String: TenantStatus]?
     public init(software: String, protocolVersion: Int, uptimeSeconds: Int64, policy: String, stateDir: String,
-                nodes: [String: Int], jobs: [String: Int], rejectedLines: Int, queues: [String: String]? = nil) {
+                nodes: [String: Int], jobs: [String: Int], rejectedLines: Int, queues: [String: String]? = nil,
+                tenants: [String: TenantStatus]? = nil) {
         self.software = software
         self.protocolVersion = protocolVersion
         self.uptimeSeconds = uptimeSeconds
@@ -124,5 +139,6 @@ public struct SchedulerStatus: Sendable, Codable, Hashable {
         self.jobs = jobs
         self.rejectedLines = rejectedLines
         self.queues = queues
+        self.tenants = tenants
     }
 }

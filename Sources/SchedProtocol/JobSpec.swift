@@ -36,6 +36,8 @@ public struct JobSpec: Sendable, Codable, Hashable {
     /// A service: its task (each replica, with `array: N`) is started again whenever it ends,
     /// until cancelled.
     public var service: Bool?
+    /// The tenant (team, project) the job is accounted to: quotas and fair share (default `default`).
+    public var tenant: String?
     /// The task is stopped (SIGTERM, SIGKILL after the grace) once it has run this long; also
     /// what backfill uses to know when its resources come back.
     public var timeLimitSeconds: Int?
@@ -48,7 +50,7 @@ public struct JobSpec: Sendable, Codable, Hashable {
                 env: [String: String] = [:], workdir: String? = nil, killGraceSeconds: Int? = nil, queue: String? = nil,
                 array: Int? = nil, priority: Int? = nil, preemptible: Bool? = nil, minRuntimeSeconds: Int? = nil,
                 checkpointSignal: Int32? = nil, gang: Bool? = nil, nvlink: NVLinkLocality? = nil, service: Bool? = nil,
-                speedMilli: Int? = nil, alternatives: [TaskShape]? = nil, timeLimitSeconds: Int? = nil) {
+                speedMilli: Int? = nil, alternatives: [TaskShape]? = nil, timeLimitSeconds: Int? = nil, tenant: String? = nil) {
         self.name = name
         self.command = command
         self.resources = resources
@@ -67,11 +69,12 @@ public struct JobSpec: Sendable, Codable, Hashable {
         self.speedMilli = speedMilli
         self.alternatives = alternatives
         self.timeLimitSeconds = timeLimitSeconds
+        self.tenant = tenant
     }
 
     enum CodingKeys: String, CodingKey { case name, command, resources, env, workdir, killGraceSeconds, queue, array, priority,
                                           preemptible, minRuntimeSeconds, checkpointSignal, gang, nvlink, service,
-                                          speedMilli, alternatives, timeLimitSeconds }
+                                          speedMilli, alternatives, timeLimitSeconds, tenant }
 
     /// Decodes with defaults for absent fields (`resources`, `env`).
     public init(from decoder: any Decoder) throws {
@@ -94,7 +97,11 @@ public struct JobSpec: Sendable, Codable, Hashable {
         speedMilli = try c.decodeIfPresent(Int.self, forKey: .speedMilli)
         alternatives = try c.decodeIfPresent([TaskShape].self, forKey: .alternatives)
         timeLimitSeconds = try c.decodeIfPresent(Int.self, forKey: .timeLimitSeconds)
+        tenant = try c.decodeIfPresent(String.self, forKey: .tenant)
     }
+
+    /// The tenant name, `default` when none is given.
+    public var tenantName: String { tenant ?? "default" }
 
     /// Every shape: `resources` first (shape 0), then the alternatives.
     public var shapes: [TaskShape] {
@@ -150,6 +157,9 @@ public struct JobSpec: Sendable, Codable, Hashable {
         if let s = speedMilli, s < 1 || s > 1_000_000 { out.append(("speed", "must be between 0.001 and 1000")) }
         if service == true, gang == true { out.append(("service", "a service's replicas restart one by one; it cannot be a gang")) }
         if nvlink != nil, gang != true { out.append(("nvlink", "applies to gangs only (set gang: true and array: N)")) }
+        if let t = tenant, t.isEmpty || t.count > 64 || !t.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." }) {
+            out.append(("tenant", "must be 1-64 letters, digits, '-', '_' or '.'"))
+        }
         if let q = queue, q.isEmpty || q.count > 64 || !q.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." }) {
             out.append(("queue", "must be 1-64 letters, digits, '-', '_' or '.'"))
         }

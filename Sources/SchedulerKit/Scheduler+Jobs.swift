@@ -95,8 +95,7 @@ extension Scheduler {
         }
         var position: Int?, length: Int?
         if j.state == .pending {
-            let queue = jobs.values.filter { $0.state == .pending }
-                .sorted { ($1.spec.priority ?? 0, $0.id) < ($0.spec.priority ?? 0, $1.id) }
+            let queue = jobs.values.filter { $0.state == .pending }.sorted(by: queueOrder)
             position = (queue.firstIndex { $0.id == id } ?? 0) + 1
             length = queue.count
         }

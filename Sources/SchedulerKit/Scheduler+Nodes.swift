@@ -30,7 +30,7 @@ extension Scheduler {
         return SchedulerStatus(software: WireProtocol.software, protocolVersion: WireProtocol.version,
                                uptimeSeconds: (monotonicMs() - startedMs) / 1000, policy: config.policy.rawValue,
                                stateDir: config.stateDir, nodes: nodeCounts, jobs: jobCounts, rejectedLines: rejectedLines,
-                               queues: queues.mapValues(\.rawValue))
+                               queues: queues.mapValues(\.rawValue), tenants: tenantStatus())
     }
 
     /// Stops new work from going to a node; running tasks finish.

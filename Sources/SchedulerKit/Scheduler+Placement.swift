@@ -17,8 +17,9 @@ extension Scheduler {
     func schedulePending() {
         // Highest priority first; the older job first among equals.
         let now = Self.wallMs()
+        advanceFairShare()
         let pending = jobs.values.filter { $0.state == .pending && ($0.notBeforeMs ?? 0) <= now }
-            .sorted { ($1.spec.priority ?? 0, $0.id) < ($0.spec.priority ?? 0, $1.id) }
+            .sorted(by: queueOrder)
         guard !pending.isEmpty else { return }
         var fleet = snapshot()
         var index: [NodeID: Int] = [:]
@@ -32,13 +33,21 @@ extension Scheduler {
         // long queue of ordinary jobs costs nothing extra per pass.
         let lowestPreemptible = jobs.values.filter { $0.state == .running && $0.spec.preemptible == true }
             .map { $0.spec.priority ?? 0 }.min()
+        // Jobs whose victims are stopping are gone from the queue or placed; forget stale entries.
+        preemptors = preemptors.filter { jobs[$0.key]?.state == .pending }
         func view(for job: JobInfo) -> ClusterSnapshot {
-            guard let r = reservation?.at, let i = index[r.node],
-                  !Backfill.respects(r, node: r.node, timeLimitMs: job.spec.timeLimitSeconds.map { Int64($0) * 1000 }, nowMs: now)
-            else { return fleet }
+            var reserved = Set(preemptors.filter { $0.key != job.id }.values)
+            if let r = reservation?.at,
+               !Backfill.respects(r, node: r.node, timeLimitMs: job.spec.timeLimitSeconds.map { Int64($0) * 1000 }, nowMs: now) {
+                reserved.insert(r.node)
+            }
+            guard !reserved.isEmpty else { return fleet }
             var masked = fleet
-            masked.nodes[i].schedulable = false
-            masked.nodes[i].unschedulableReason = .reserved
+            for n in reserved {
+                guard let i = index[n] else { continue }
+                masked.nodes[i].schedulable = false
+                masked.nodes[i].unschedulableReason = .reserved
+            }
             return masked
         }
         for var job in pending {
@@ -77,6 +86,7 @@ extension Scheduler {
                 }
                 nodes[assignment.node]?.state.apply(assignment)
                 if let i = index[assignment.node] { fleet.nodes[i].apply(assignment) }
+                preemptors[job.id] = nil
                 lastPendingSummary[job.id] = nil
                 appendLog(job: job, decision: decision, shape: shapeNote)
                 logger.info("placed", metadata: ["job.id": "\(job.id)", "node.id": "\(assignment.node)",
@@ -84,7 +94,8 @@ extension Scheduler {
                 send(.startTask(startTask(for: job, assignment: assignment)), to: assignment.node)
             case .unplaceable(let e):
                 let outranks = lowestPreemptible.map { (job.spec.priority ?? 0) > $0 } ?? false
-                let victims = outranks ? preemptIfPossible(for: job, in: snap) : []
+                let reclaim = !config.tenants.isEmpty && mayReclaim(job, holdings: tenantHoldings())
+                let victims = outranks || reclaim ? preemptIfPossible(for: job, in: snap, reclaim: reclaim) : []
                 if !victims.isEmpty {
                     job = jobs[job.id] ?? job
                     job.reason = "waiting for preempted jobs to stop: \(victims.map(\.description).joined(separator: ", "))"

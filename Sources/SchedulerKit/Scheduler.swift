@@ -20,6 +20,12 @@ public actor Scheduler {
     let queues: [String: SchedulingPolicy]
     /// What the fleet typically receives, learned from submissions (fragmentation-aware policy).
     var workload = WorkloadTracker()
+    /// Decayed usage per tenant, for fair-share ordering.
+    var fairShare = FairShare()
+    var fairShareClockMs: Int64?
+    /// Pending jobs whose victims are stopping, and the node being freed for each: they go first,
+    /// and nobody else may take that node meanwhile.
+    var preemptors: [JobID: NodeID] = [:]
     let logger: Logger
     /// Monotonic milliseconds, injected so tests can drive time.
     let monotonicMs: @Sendable () -> Int64

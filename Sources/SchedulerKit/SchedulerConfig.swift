@@ -17,6 +17,8 @@ public struct SchedulerConfig: Sendable {
     public var policy: SchedulingPolicy
     /// Further queues and their policies; `default` is always there (with `policy` unless named here).
     public var queues: [String: SchedulingPolicy]
+    /// Guaranteed quotas per tenant; a tenant not named here has none (it may only borrow).
+    public var tenants: [String: TenantQuota] = [:]
 
     public init(listen: HostPort, stateDir: String, heartbeatIntervalMs: Int = 2_000, nodeTimeoutMs: Int = 10_000,
                 maxLineBytes: Int = 1 << 20, policy: SchedulingPolicy = .bestFit, queues: [String: SchedulingPolicy] = [:]) {

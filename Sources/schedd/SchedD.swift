@@ -33,6 +33,9 @@ struct SchedD: AsyncParsableCommand {
     @Option(help: "A queue and its policy, NAME=POLICY (repeatable), e.g. --queue inference=pack --queue training=fgd.")
     var queue: [String] = []
 
+    @Option(help: "A tenant's guaranteed quota, NAME=cpus:N,gpus:M (repeatable; GPUs may be fractional, e.g. gpus:2.5).")
+    var tenant: [String] = []
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
@@ -44,6 +47,28 @@ struct SchedD: AsyncParsableCommand {
         guard heartbeatMs >= 50, nodeTimeoutMs > heartbeatMs else { throw ValidationError("need --heartbeat-ms >= 50 and --node-timeout-ms > --heartbeat-ms") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level '\(logLevel)'") }
         _ = try queues()
+        _ = try tenants()
+    }
+
+    /// `--tenant NAME=cpus:N,gpus:M` values.
+    func tenants() throws -> [String: TenantQuota] {
+        var out: [String: TenantQuota] = [:]
+        for t in tenant {
+            let parts = t.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, !parts[0].isEmpty else { throw ValidationError("--tenant: expected NAME=cpus:N,gpus:M, got '\(t)'") }
+            var q = TenantQuota()
+            for item in parts[1].split(separator: ",") {
+                let kv = item.split(separator: ":", maxSplits: 1).map(String.init)
+                guard kv.count == 2 else { throw ValidationError("--tenant \(parts[0]): expected cpus:N or gpus:M, got '\(item)'") }
+                switch kv[0] {
+                case "cpus": guard let n = Int(kv[1]), n >= 0 else { throw ValidationError("--tenant \(parts[0]): bad cpus '\(kv[1])'") }; q.cpus = n
+                case "gpus": guard let g = Double(kv[1]), g >= 0 else { throw ValidationError("--tenant \(parts[0]): bad gpus '\(kv[1])'") }; q.gpuMilli = Int((g * 1000).rounded())
+                default: throw ValidationError("--tenant \(parts[0]): unknown resource '\(kv[0])' (cpus, gpus)")
+                }
+            }
+            out[parts[0]] = q
+        }
+        return out
     }
 
     /// The default queue's policy and the named queues.
@@ -69,8 +94,9 @@ struct SchedD: AsyncParsableCommand {
         }
         let logger = Logger(label: "schedd")
         let (defaultPolicy, queues) = try queues()
-        let config = SchedulerConfig(listen: HostPort(listen)!, stateDir: stateDir, heartbeatIntervalMs: heartbeatMs,
+        var config = SchedulerConfig(listen: HostPort(listen)!, stateDir: stateDir, heartbeatIntervalMs: heartbeatMs,
                                      nodeTimeoutMs: nodeTimeoutMs, maxLineBytes: maxLineBytes, policy: defaultPolicy, queues: queues)
+        config.tenants = try tenants()
         let portFile = self.portFile
         let service = SchedulerService(config: config, logger: logger) { port in
             if let portFile { writePortFile(portFile, port) }

@@ -220,7 +220,7 @@ private func parseError(_ yaml: String, source: String = "job.yaml",
 
         let nothingClose = try #require(parseError("command: [x]\nflavour: high\n"))
         #expect(nothingClose.message
-            == "unknown field 'flavour'; expected one of name, command, resources, env, workdir, kill_grace, queue, node_selector, array, priority, preemptible, min_runtime, checkpoint_signal, gang, nvlink, service, speed, alternatives, time_limit")
+            == "unknown field 'flavour'; expected one of name, command, resources, env, workdir, kill_grace, queue, node_selector, array, priority, preemptible, min_runtime, checkpoint_signal, gang, nvlink, service, speed, alternatives, time_limit, tenant")
     }
 
     @Test func missingCommandNamesTheField() throws {

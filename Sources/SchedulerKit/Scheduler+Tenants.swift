@@ -1,0 +1,60 @@
+import SchedCore
+import SchedProtocol
+
+extension Scheduler {
+    /// What each tenant holds now: PUs and thousandths of GPUs of its active jobs.
+    func tenantHoldings() -> [String: TenantQuota] {
+        var out: [String: TenantQuota] = [:]
+        for j in jobs.values where j.state.isActive {
+            guard let a = j.assignment else { continue }
+            var h = out[j.spec.tenantName] ?? TenantQuota()
+            h.cpus += a.pus.count
+            h.gpuMilli += a.gpus.count * a.milliPerGPU
+            out[j.spec.tenantName] = h
+        }
+        return out
+    }
+
+    /// Brings the fair-share usage up to now (call before ordering the queue).
+    func advanceFairShare() {
+        let now = monotonicMs()
+        fairShare.advance(elapsedMs: now - (fairShareClockMs ?? now), holding: tenantHoldings())
+        fairShareClockMs = now
+    }
+
+    /// Queue order: jobs whose preemption victims are stopping first (the room they free is
+    /// theirs), then priority (high first), then the tenant's decayed usage (low first), then age.
+    func queueOrder(_ a: JobInfo, _ b: JobInfo) -> Bool {
+        let ra = preemptors[a.id] != nil, rb = preemptors[b.id] != nil
+        if ra != rb { return ra }
+        let pa = a.spec.priority ?? 0, pb = b.spec.priority ?? 0
+        if pa != pb { return pa > pb }
+        let ua = fairShare.usage(of: a.spec.tenantName), ub = fairShare.usage(of: b.spec.tenantName)
+        if ua != ub { return ua < ub }
+        return a.id < b.id
+    }
+
+    /// Whether the job's tenant still has guaranteed quota for it (and so may reclaim borrowed capacity).
+    func mayReclaim(_ job: JobInfo, holdings: [String: TenantQuota]) -> Bool {
+        guard let quota = config.tenants[job.spec.tenantName] else { return false }
+        return quota.covers(usage: holdings[job.spec.tenantName] ?? TenantQuota(), plus: job.spec.resources)
+    }
+
+    /// Whether a tenant uses more than its guaranteed quota (its jobs run on borrowed capacity).
+    func isBorrowing(_ tenant: String, holdings: [String: TenantQuota]) -> Bool {
+        (config.tenants[tenant] ?? TenantQuota()).exceeded(by: holdings[tenant] ?? TenantQuota())
+    }
+
+    /// Per-tenant figures for `schedctl status`.
+    func tenantStatus() -> [String: TenantStatus] {
+        let holdings = tenantHoldings()
+        var names = Set(holdings.keys).union(config.tenants.keys)
+        for j in jobs.values where j.state == .pending { names.insert(j.spec.tenantName) }
+        var out: [String: TenantStatus] = [:]
+        for t in names {
+            out[t] = TenantStatus(holding: holdings[t] ?? TenantQuota(), quota: config.tenants[t],
+                                  decayedUsageCoreSeconds: Int64(fairShare.usage(of: t)))
+        }
+        return out
+    }
+}

@@ -54,6 +54,22 @@ public struct CandidateScore: Sendable, Codable, Hashable {
     }
 }
 
+/// Why the chosen node scored what it did: each dimension's use after placement, in percent, and
+/// the preference tier (1 = preferred: a node without GPUs for a task that needs none, or any node
+/// for a GPU task).
+public struct ScoreBreakdown: Sendable, Codable, Hashable {
+    public var tier: Int
+    public var cpuPercentAfter: Int?
+    public var memoryPercentAfter: Int?
+    public var gpuPercentAfter: Int?
+    public init(tier: Int, cpuPercentAfter: Int?, memoryPercentAfter: Int?, gpuPercentAfter: Int?) {
+        self.tier = tier
+        self.cpuPercentAfter = cpuPercentAfter
+        self.memoryPercentAfter = memoryPercentAfter
+        self.gpuPercentAfter = gpuPercentAfter
+    }
+}
+
 /// What the core looked at for one decision; serialised as the placement-log record's body.
 public struct PlacementExplanation: Sendable, Codable, Hashable {
     public var policy: String
@@ -63,6 +79,8 @@ public struct PlacementExplanation: Sendable, Codable, Hashable {
     public var rejections: [RejectionCount]
     /// The best feasible nodes, best first (at most 3).
     public var topCandidates: [CandidateScore]
+    /// The chosen node's score breakdown (absent when nothing was placed).
+    public var chosen: ScoreBreakdown?
 
     public init(policy: String, nodesEvaluated: Int, nodesFeasible: Int, rejections: [RejectionCount], topCandidates: [CandidateScore]) {
         self.policy = policy

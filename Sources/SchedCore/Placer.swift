@@ -99,9 +99,15 @@ public struct Placer: Sendable {
                                              bestFree: req == nil ? nil : bestFree[k], bestCapacity: req == nil ? nil : bestCap[k]))
         }
         let top = ranked.map { CandidateScore(node: snapshot.nodes[$0.node].id, score: $0.score) }
-        let explanation = PlacementExplanation(policy: policy.rawValue, nodesEvaluated: snapshot.nodes.count,
+        var explanation = PlacementExplanation(policy: policy.rawValue, nodesEvaluated: snapshot.nodes.count,
                                                nodesFeasible: candidates.count - topologyMisses, rejections: rejections,
                                                topCandidates: top)
+        if let best = ranked.first {
+            let node = snapshot.nodes[best.node]
+            let u = SchedulingPolicy.utilisationAfter(request, node)
+            explanation.chosen = ScoreBreakdown(tier: Self.tier(request, node), cpuPercentAfter: u.cpu,
+                                                memoryPercentAfter: u.memory, gpuPercentAfter: u.gpu)
+        }
         guard let best = ranked.first else { return .unplaceable(explanation) }
         return .placed(best.assignment, score: best.score, explanation)
     }

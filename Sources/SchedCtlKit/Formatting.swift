@@ -144,6 +144,14 @@ public enum Formatting {
             if r.outcome == .placed, let node = r.node {
                 out.append("  Chosen: \(node) with score \(r.score ?? 0): cpus \(r.pus?.description ?? "-"), numa \(r.numaNodes?.description ?? "-")"
                            + ((r.gpus ?? []).isEmpty ? "" : ", gpus \(gpuList(r.gpus, r.gpuMilli))"))
+                if let b = r.explanation.chosen {
+                    var parts: [String] = []
+                    if let c = b.cpuPercentAfter { parts.append("CPUs \(c)%") }
+                    if let m = b.memoryPercentAfter { parts.append("memory \(m)%") }
+                    if let g = b.gpuPercentAfter { parts.append("GPUs \(g)%") }
+                    out.append("  In use there after placement: " + parts.joined(separator: ", ")
+                               + (b.tier == 1 ? "" : " (a GPU node, used because no node without GPUs could take this CPU-only task)"))
+                }
             }
             if !r.explanation.topCandidates.isEmpty {
                 out.append("  Candidates: " + r.explanation.topCandidates.map { "\($0.node)=\($0.score)" }.joined(separator: ", "))

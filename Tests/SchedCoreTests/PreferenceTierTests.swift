@@ -25,10 +25,12 @@ struct PreferenceTierTests {
     func cpuTaskFallsBackToGPUNode() {
         let gpu = TopologyFixture.node("a-gpu", TopologyFixture.make(numa: 1, coresPerNUMA: 2, threadsPerCore: 2, gpusPerNUMA: 2))
         let cpu = TopologyFixture.node("b-cpu", TopologyFixture.make(arch: "aarch64", numa: 1, coresPerNUMA: 4))
-        guard case .placed(let a, _, _) = Placer().place(ResourceRequest(cpus: 2, arch: "x86_64"), in: ClusterSnapshot(nodes: [gpu, cpu])) else {
+        guard case .placed(let a, _, let e) = Placer().place(ResourceRequest(cpus: 2, arch: "x86_64"), in: ClusterSnapshot(nodes: [gpu, cpu])) else {
             Issue.record("not placed")
             return
         }
         #expect(a.node == "a-gpu")
+        // The breakdown says why: 2 of 4 PUs in use after placement, GPUs untouched, fallback tier.
+        #expect(e.chosen == ScoreBreakdown(tier: 0, cpuPercentAfter: 50, memoryPercentAfter: 0, gpuPercentAfter: 0))
     }
 }

@@ -31,6 +31,9 @@ extension Scheduler {
         var reservation: (job: JobID, at: Reservation)?
         // Preemption is looked at only for jobs that outrank some preemptible running job, so a
         // long queue of ordinary jobs costs nothing extra per pass.
+        // What each tenant holds, computed only when a reclaim is considered and again only after
+        // something was placed (a long queue of unplaceable jobs reuses it).
+        var holdingsCache: [String: TenantQuota]?
         let lowestPreemptible = jobs.values.filter { $0.state == .running && $0.spec.preemptible == true }
             .map { $0.spec.priority ?? 0 }.min()
         // Jobs whose victims are stopping are gone from the queue or placed; forget stale entries.
@@ -55,6 +58,7 @@ extension Scheduler {
                 // A gang's members are placed together, when its first pending member comes up.
                 if gangsTried.insert(gang).inserted {
                     placeGang(pending.filter { $0.arrayJob == gang && $0.state == .pending }, snapshot: &fleet, index: index, profile: profile)
+                    holdingsCache = nil
                 }
                 continue
             }
@@ -87,6 +91,7 @@ extension Scheduler {
                 nodes[assignment.node]?.state.apply(assignment)
                 if let i = index[assignment.node] { fleet.nodes[i].apply(assignment) }
                 preemptors[job.id] = nil
+                holdingsCache = nil
                 lastPendingSummary[job.id] = nil
                 appendLog(job: job, decision: decision, shape: shapeNote)
                 logger.info("placed", metadata: ["job.id": "\(job.id)", "node.id": "\(assignment.node)",
@@ -94,7 +99,12 @@ extension Scheduler {
                 send(.startTask(startTask(for: job, assignment: assignment)), to: assignment.node)
             case .unplaceable(let e):
                 let outranks = lowestPreemptible.map { (job.spec.priority ?? 0) > $0 } ?? false
-                let reclaim = !config.tenants.isEmpty && mayReclaim(job, holdings: tenantHoldings())
+                var reclaim = false
+                if !config.tenants.isEmpty {
+                    let holdings = holdingsCache ?? tenantHoldings()
+                    holdingsCache = holdings
+                    reclaim = mayReclaim(job, holdings: holdings)
+                }
                 let victims = outranks || reclaim ? preemptIfPossible(for: job, in: snap, reclaim: reclaim) : []
                 if !victims.isEmpty {
                     job = jobs[job.id] ?? job

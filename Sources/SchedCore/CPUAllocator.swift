@@ -14,14 +14,19 @@ public enum CPUAllocator {
         let topo = node.topology
         let free = node.freePUs
         // Free PUs and free memory per CPU-bearing NUMA node (by position).
-        let cpuNUMA = topo.numaNodes.indices.filter { !topo.numaNodes[$0].cpus.isEmpty }
+        let cpuNUMA = node.nodeClass.cpuNUMAPositions
         func freePUs(_ pos: Int) -> CPUSet { topo.numaNodes[pos].cpus.intersection(free) }
+        func freeCount(_ pos: Int) -> Int { topo.numaNodes[pos].cpus.intersectionCount(free) }
 
         // 1. GPUs.
         var gpus: [Int] = []
         var preferredNUMA: [Int] = []   // positions
         if request.gpus > 0 {
-            var candidates = topo.gpus.filter { node.gpuFits($0.index, request) }
+            let want = request.gpuModel.flatMap { $0.isEmpty ? nil : Array($0.lowercased().utf8) }
+            var candidates = topo.gpus.filter {
+                node.gpuModelMatches($0.index, want)
+                    && (request.sharesGPU ? node.gpuMilliUsed[$0.index] + request.gpuMilli <= 1000 : node.gpuMilliUsed[$0.index] == 0)
+            }
             guard candidates.count >= request.gpus else { return nil }
             if request.sharesGPU {
                 // Best fit among GPUs: the one with the least free share that still fits, so
@@ -32,8 +37,8 @@ public enum CPUAllocator {
             var groups: [Int: [Int]] = [:]
             for g in candidates { groups[g.numaNodes.members.first ?? -1, default: []].append(g.index) }
             let local = groups.keys.sorted().compactMap { os -> (pos: Int, gpus: [Int])? in
-                guard os >= 0, let pos = topo.numaPosition(ofOS: os), let gs = groups[os], gs.count >= request.gpus,
-                      freePUs(pos).count >= request.cpus, node.freeMemory(numaPosition: pos) >= request.memoryBytes else { return nil }
+                guard os >= 0, let pos = node.nodeClass.numaPosition(ofOS: os), let gs = groups[os], gs.count >= request.gpus,
+                      freeCount(pos) >= request.cpus, node.freeMemory(numaPosition: pos) >= request.memoryBytes else { return nil }
                 return (pos, gs)
             }
             let bestLocal: (pos: Int, gpus: [Int])?
@@ -48,28 +53,28 @@ public enum CPUAllocator {
                 preferredNUMA = [best.pos]
             } else if request.sharesGPU, let g = candidates.first {
                 gpus = [g.index]
-                if let os = g.numaNodes.members.first, let pos = topo.numaPosition(ofOS: os) { preferredNUMA = [pos] }
+                if let os = g.numaNodes.members.first, let pos = node.nodeClass.numaPosition(ofOS: os) { preferredNUMA = [pos] }
             } else {
                 let ordered = groups.sorted { $0.value.count != $1.value.count ? $0.value.count > $1.value.count : $0.key < $1.key }
                 for (os, gs) in ordered where gpus.count < request.gpus {
                     gpus += gs.prefix(request.gpus - gpus.count)
-                    if os >= 0, let pos = topo.numaPosition(ofOS: os) { preferredNUMA.append(pos) }
+                    if os >= 0, let pos = node.nodeClass.numaPosition(ofOS: os) { preferredNUMA.append(pos) }
                 }
             }
         }
 
         // 2. PUs.
         var chosenNUMA: [Int] = []
-        let fitsOne = cpuNUMA.filter { freePUs($0).count >= request.cpus && node.freeMemory(numaPosition: $0) >= request.memoryBytes }
+        let fitsOne = cpuNUMA.filter { freeCount($0) >= request.cpus && node.freeMemory(numaPosition: $0) >= request.memoryBytes }
         if let pos = preferredNUMA.first(where: { fitsOne.contains($0) })
-            ?? fitsOne.min(by: { (freePUs($0).count, $0) < (freePUs($1).count, $1) }) {
+            ?? fitsOne.min(by: { (freeCount($0), $0) < (freeCount($1), $1) }) {
             chosenNUMA = [pos]
         } else {
             let rest = cpuNUMA.filter { !preferredNUMA.contains($0) }
-                .sorted { (-freePUs($0).count, $0) < (-freePUs($1).count, $1) }
+                .sorted { (-freeCount($0), $0) < (-freeCount($1), $1) }
             var have = 0
             for pos in preferredNUMA.filter({ cpuNUMA.contains($0) }) + rest where have < request.cpus {
-                let n = freePUs(pos).count
+                let n = freeCount(pos)
                 if n == 0 { continue }
                 chosenNUMA.append(pos)
                 have += n
@@ -79,7 +84,7 @@ public enum CPUAllocator {
         var pus = CPUSet()
         var remaining = request.cpus
         for pos in chosenNUMA where remaining > 0 {
-            let taken = takePUs(remaining, within: freePUs(pos), numaOS: topo.numaNodes[pos].id, topology: topo)
+            let taken = takePUs(remaining, within: freePUs(pos), numaPosition: pos, node: node)
             pus.formUnion(taken)
             remaining -= taken.count
         }
@@ -106,32 +111,39 @@ public enum CPUAllocator {
     /// Takes up to `count` PUs from `available` on one NUMA node, keeping them together:
     /// the L3 group with the fewest free PUs that still holds them all, else L3 groups by most free;
     /// within a group, core by core in hwloc's order.
-    static func takePUs(_ count: Int, within available: CPUSet, numaOS: Int, topology: NodeTopology) -> CPUSet {
-        let cores = topology.cores.filter { $0.numa == numaOS && !$0.pus.isDisjoint(with: available) }
-        var byL3: [Int: [CoreInfo]] = [:]
-        for c in cores { byL3[c.l3, default: []].append(c) }
-        let groups = byL3.map { (l3: $0.key, cores: $0.value, free: $0.value.reduce(0) { $0 + $1.pus.intersection(available).count }) }
-        let order: [(l3: Int, cores: [CoreInfo], free: Int)]
-        if let one = groups.filter({ $0.free >= count }).min(by: { ($0.free, $0.l3) < ($1.free, $1.l3) }) {
-            order = [one]
+    static func takePUs(_ count: Int, within available: CPUSet, numaPosition pos: Int, node: NodeState) -> CPUSet {
+        let cores = node.topology.cores
+        let groups = node.nodeClass.coreGroups[pos]
+        // Free PUs per L3 group of this NUMA node.
+        var best: (group: Int, free: Int)?
+        var free = [Int](repeating: 0, count: groups.count)
+        for (gi, g) in groups.enumerated() {
+            for c in g.cores { free[gi] += cores[c].pus.intersectionCount(available) }
+            // The group with the fewest free PUs that still holds them all (then the lowest L3).
+            if free[gi] >= count, best == nil || (free[gi], g.l3) < (best!.free, groups[best!.group].l3) { best = (gi, free[gi]) }
+        }
+        let order: [Int]
+        if let best {
+            order = [best.group]
         } else {
-            order = groups.sorted { ($1.free, $0.l3) < ($0.free, $1.l3) }
+            // Else the groups with the most free PUs first.
+            order = groups.indices.filter { free[$0] > 0 }.sorted { (free[$1], groups[$0].l3) < (free[$0], groups[$1].l3) }
         }
         var out = CPUSet()
         var left = count
-        for g in order {
-            // Fully free cores first so two tasks share a core only when they must (cores are
-            // already in id order; a stable partition keeps it).
-            var fullyFree: [CoreInfo] = [], partly: [CoreInfo] = []
-            for c in g.cores {
-                if c.pus.isSubset(of: available) { fullyFree.append(c) } else { partly.append(c) }
-            }
-            for c in fullyFree + partly {
-                for p in c.pus.intersection(available) where left > 0 {
-                    out.insert(p)
-                    left -= 1
+        for gi in order {
+            // Fully free cores first so two tasks share a core only when they must; cores in id order.
+            for fullyFreePass in [true, false] {
+                for c in groups[gi].cores {
+                    let pus = cores[c].pus
+                    let full = pus.isSubset(of: available)
+                    if full != fullyFreePass || (!full && pus.isDisjoint(with: available)) { continue }
+                    for p in pus where left > 0 && available.contains(p) {
+                        out.insert(p)
+                        left -= 1
+                    }
+                    if left == 0 { return out }
                 }
-                if left == 0 { return out }
             }
         }
         // PUs not under any core (should not happen) as a last resort.

@@ -55,17 +55,43 @@ public struct IndexSet64: Hashable, Sendable, Codable, CustomStringConvertible, 
         r.trim()
         return r
     }
-    public func isSubset(of o: IndexSet64) -> Bool { subtracting(o).isEmpty }
-    public func isDisjoint(with o: IndexSet64) -> Bool { intersection(o).isEmpty }
+    /// Whether every member is also in `o` (no allocation).
+    public func isSubset(of o: IndexSet64) -> Bool {
+        for i in words.indices where words[i] & ~(i < o.words.count ? o.words[i] : 0) != 0 { return false }
+        return true
+    }
+    /// Whether no member is in `o` (no allocation).
+    public func isDisjoint(with o: IndexSet64) -> Bool {
+        for i in 0..<Swift.min(words.count, o.words.count) where words[i] & o.words[i] != 0 { return false }
+        return true
+    }
+    /// `intersection(o).count` without building the intersection.
+    public func intersectionCount(_ o: IndexSet64) -> Int {
+        var n = 0
+        for i in 0..<Swift.min(words.count, o.words.count) { n += (words[i] & o.words[i]).nonzeroBitCount }
+        return n
+    }
+    /// Removes every member of `o` in place.
+    public mutating func subtract(_ o: IndexSet64) {
+        for i in 0..<Swift.min(words.count, o.words.count) { words[i] &= ~o.words[i] }
+        trim()
+    }
 
     /// Members in ascending order.
     public var members: [Int] { Array(self) }
 
-    public func makeIterator() -> AnyIterator<Int> {
+    public func makeIterator() -> Iterator { Iterator(words: words) }
+
+    /// Walks the members in ascending order, word by word (no allocation).
+    public struct Iterator: IteratorProtocol {
+        let words: [UInt64]
         var wordIndex = 0
-        var current: UInt64 = words.first ?? 0
-        let words = self.words
-        return AnyIterator {
+        var current: UInt64
+        init(words: [UInt64]) {
+            self.words = words
+            current = words.first ?? 0
+        }
+        public mutating func next() -> Int? {
             while wordIndex < words.count {
                 if current != 0 {
                     let bit = current.trailingZeroBitCount

@@ -40,9 +40,7 @@ public struct GangPlacer: Sendable {
             let assignments = decisions.compactMap { d -> Assignment? in if case .placed(let a, _, _) = d { a } else { nil } }
             // What the domain has left after the gang (fewer is a tighter fit).
             var left = ClusterSnapshot(nodes: nodes)
-            var index: [NodeID: Int] = [:]
-            for (i, n) in left.nodes.enumerated() { index[n.id] = i }
-            for a in assignments { if let i = index[a.node] { left.nodes[i].apply(a) } }
+            for a in assignments { left.apply(a) }
             let freeGPUs = left.nodes.reduce(0) { $0 + $1.freeGPUCount }
             let freePUs = left.nodes.reduce(0) { $0 + $1.freePUCount }
             let key = (freeGPUs, freePUs, d)
@@ -63,15 +61,13 @@ public struct GangPlacer: Sendable {
 
     func placeAll(_ request: ResourceRequest, count: Int, in snapshot: ClusterSnapshot) -> GangDecision {
         var scratch = snapshot
-        var index: [NodeID: Int] = [:]
-        for (i, n) in scratch.nodes.enumerated() { index[n.id] = i }
         var out: [PlacementDecision] = []
         for _ in 0..<count {
             let d = placer.place(request, in: scratch)
             switch d {
             case .placed(let a, _, _):
                 out.append(d)
-                if let i = index[a.node] { scratch.nodes[i].apply(a) }
+                scratch.apply(a)
             case .unplaceable(let e):
                 return .unplaceable(e)
             }

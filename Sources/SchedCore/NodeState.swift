@@ -1,19 +1,19 @@
 /// One node as the core sees it: topology, what is in use, and whether it takes new work.
 public struct NodeState: Sendable, Hashable {
     public var id: NodeID
-    public var topology: NodeTopology { didSet { cacheTopologyTotals() } }
-    /// Every PU of the node (cached from the topology: the filters read it on every decision).
-    public private(set) var allPUs = CPUSet()
-    /// Number of PUs (cached).
-    public private(set) var puCount = 0
-    /// Memory of the CPU-bearing NUMA nodes (cached).
-    public private(set) var cpuMemoryBytes: Int64 = 0
-    /// The architecture in canonical spelling (cached).
-    public private(set) var canonicalArch = ""
-    /// Each GPU's model, lowercased, as UTF-8 bytes (cached: model matching is a byte search).
-    private(set) var gpuModelsLowercased: [[UInt8]] = []
-    /// The lowercased model when every GPU has the same one (one match per node instead of per GPU).
-    private(set) var uniformGPUModel: [UInt8]?
+    public var topology: NodeTopology { didSet { nodeClass = NodeClass(topology) } }
+    /// What the core derives from the topology, shared with nodes of the same kind.
+    public private(set) var nodeClass: NodeClass
+    /// Every PU of the node.
+    public var allPUs: CPUSet { nodeClass.allPUs }
+    /// Number of PUs.
+    public var puCount: Int { nodeClass.puCount }
+    /// Memory of the CPU-bearing NUMA nodes.
+    public var cpuMemoryBytes: Int64 { nodeClass.cpuMemoryBytes }
+    /// The architecture in canonical spelling.
+    public var canonicalArch: String { nodeClass.canonicalArch }
+    var gpuModelsLowercased: [[UInt8]] { nodeClass.gpuModelsLowercased }
+    var uniformGPUModel: [UInt8]? { nodeClass.uniformGPUModel }
     /// False when the node is down, not yet reconciled, or draining.
     public var schedulable: Bool
     /// Why the node is not schedulable, for explanations (`.notReady` or `.draining`).
@@ -29,10 +29,18 @@ public struct NodeState: Sendable, Hashable {
     /// Node labels (`nvlink.domain`, `rack`, `zone`, ...), matched by `ResourceRequest.labels`.
     public var labels: [String: String]
 
+    /// A node with its own `NodeClass`; `NodeClassRegistry.node` shares one between nodes of a kind.
     public init(id: NodeID, topology: NodeTopology, schedulable: Bool = true,
                 unschedulableReason: RejectionReason = .notReady, labels: [String: String] = [:]) {
+        self.init(id: id, topology: topology, nodeClass: NodeClass(topology), schedulable: schedulable,
+                  unschedulableReason: unschedulableReason, labels: labels)
+    }
+
+    init(id: NodeID, topology: NodeTopology, nodeClass: NodeClass, schedulable: Bool,
+         unschedulableReason: RejectionReason, labels: [String: String]) {
         self.id = id
         self.topology = topology
+        self.nodeClass = nodeClass
         self.schedulable = schedulable
         self.unschedulableReason = unschedulableReason
         self.usedPUs = CPUSet()
@@ -40,17 +48,15 @@ public struct NodeState: Sendable, Hashable {
         self.gpuMilliUsed = Array(repeating: 0, count: topology.gpus.count)
         self.usedMemory = Array(repeating: 0, count: topology.numaNodes.count)
         self.labels = labels
-        cacheTopologyTotals()
     }
 
-    private mutating func cacheTopologyTotals() {
-        allPUs = topology.allPUs
-        puCount = allPUs.count
-        cpuMemoryBytes = topology.cpuMemoryBytes
-        canonicalArch = ResourceRequest.canonicalArch(topology.arch)
-        gpuModelsLowercased = topology.gpus.map { Array($0.model.lowercased().utf8) }
-        let distinct = Set(gpuModelsLowercased)
-        uniformGPUModel = distinct.count == 1 ? distinct.first : nil
+    /// Distinct GPU models, lowercased, sorted (the capacity index pools nodes by them).
+    var distinctGPUModels: [[UInt8]] { nodeClass.distinctGPUModels }
+    /// The largest free share of any one GPU, in thousandths (0 without GPUs).
+    public var largestFreeShare: Int {
+        var best = 0
+        for used in gpuMilliUsed where 1000 - used > best { best = 1000 - used }
+        return best
     }
 
     /// Whether GPU `g`'s model contains `wantLowercased` (nil accepts every model).
@@ -102,7 +108,7 @@ public struct NodeState: Sendable, Hashable {
 
     private mutating func sumCPUMemory() {
         var total: Int64 = 0
-        for i in usedMemory.indices where i < topology.numaNodes.count && !topology.numaNodes[i].cpus.isEmpty { total += usedMemory[i] }
+        for i in nodeClass.cpuNUMAPositions where i < usedMemory.count { total += usedMemory[i] }
         usedCPUMemory = total
     }
     public var freeMemoryBytes: Int64 { max(0, cpuMemoryBytes - usedCPUMemory) }
@@ -127,7 +133,7 @@ public struct NodeState: Sendable, Hashable {
             usedGPUs.insert(g)
             gpuMilliUsed[g] += a.milliPerGPU
         }
-        for m in a.memory { if let i = topology.numaPosition(ofOS: m.numa) { usedMemory[i] += m.bytes } }
+        for m in a.memory { if let i = nodeClass.numaPosition(ofOS: m.numa) { usedMemory[i] += m.bytes } }
     }
     /// Returns an assignment's resources.
     public mutating func release(_ a: Assignment) {
@@ -136,7 +142,7 @@ public struct NodeState: Sendable, Hashable {
             gpuMilliUsed[g] = max(0, gpuMilliUsed[g] - a.milliPerGPU)
             if gpuMilliUsed[g] == 0 { usedGPUs.remove(g) }
         }
-        for m in a.memory { if let i = topology.numaPosition(ofOS: m.numa) { usedMemory[i] = max(0, usedMemory[i] - m.bytes) } }
+        for m in a.memory { if let i = nodeClass.numaPosition(ofOS: m.numa) { usedMemory[i] = max(0, usedMemory[i] - m.bytes) } }
     }
     /// True when none of the assignment's PUs or GPUs is already in use and the memory fits.
     public func canApply(_ a: Assignment) -> Bool {
@@ -145,20 +151,25 @@ public struct NodeState: Sendable, Hashable {
         guard milli >= 1, milli <= 1000, Set(a.gpus).count == a.gpus.count else { return false }
         for g in a.gpus where g < 0 || g >= topology.gpus.count || gpuMilliUsed[g] + milli > 1000 { return false }
         for m in a.memory {
-            guard m.bytes >= 0, let i = topology.numaPosition(ofOS: m.numa),
+            guard m.bytes >= 0, let i = nodeClass.numaPosition(ofOS: m.numa),
                   usedMemory[i] + m.bytes <= topology.numaNodes[i].memoryBytes else { return false }
         }
         return true
     }
 }
 
-/// An immutable view of the fleet handed to the core for one decision; nodes sorted by id.
-public struct ClusterSnapshot: Sendable {
-    public var nodes: [NodeState]
-    public init(nodes: [NodeState]) {
-        // Sorting is skipped when the caller already keeps its nodes in id order.
-        var sorted = true
-        for i in nodes.indices.dropFirst() where !(nodes[i - 1].id < nodes[i].id) { sorted = false; break }
-        self.nodes = sorted ? nodes : nodes.sorted { $0.id < $1.id }
+
+extension NodeState {
+    /// Equality ignores `nodeClass`: it is derived from the topology.
+    public static func == (a: NodeState, b: NodeState) -> Bool {
+        a.id == b.id && a.schedulable == b.schedulable && a.unschedulableReason == b.unschedulableReason
+            && a.usedPUs == b.usedPUs && a.usedGPUs == b.usedGPUs && a.gpuMilliUsed == b.gpuMilliUsed
+            && a.usedMemory == b.usedMemory && a.labels == b.labels && a.topology == b.topology
+    }
+    public func hash(into h: inout Hasher) {
+        h.combine(id)
+        h.combine(usedPUs)
+        h.combine(gpuMilliUsed)
+        h.combine(usedMemory)
     }
 }

@@ -81,6 +81,9 @@ public struct PlacementExplanation: Sendable, Codable, Hashable {
     public var topCandidates: [CandidateScore]
     /// The chosen node's score breakdown (absent when nothing was placed).
     public var chosen: ScoreBreakdown?
+    /// Nodes large enough that the core did not look at, because enough candidates were found
+    /// first (absent when every node was looked at or ruled out).
+    public var nodesNotExamined: Int?
 
     public init(policy: String, nodesEvaluated: Int, nodesFeasible: Int, rejections: [RejectionCount], topCandidates: [CandidateScore]) {
         self.policy = policy
@@ -96,6 +99,7 @@ public struct PlacementExplanation: Sendable, Codable, Hashable {
         if !rejections.isEmpty {
             s += ": " + rejections.map { "\($0.nodes) \($0.reason.rawValue)" }.joined(separator: ", ")
         }
+        if let n = nodesNotExamined, n > 0 { s += "; \(n) not examined (enough candidates found first)" }
         return s
     }
 }

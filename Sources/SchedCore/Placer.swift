@@ -18,55 +18,157 @@ public struct Placer: Sendable {
     public var policy: SchedulingPolicy
     /// The workload the fleet typically receives (used by the fragmentation-aware policy).
     public var workload: WorkloadProfile
+    /// How many feasible nodes of each pool the policy ranks before choosing; nil ranks every
+    /// feasible node (exhaustive, as a simulator reproducing a paper needs). Like
+    /// kube-scheduler's `percentageOfNodesToScore`, but the nodes come from the capacity index
+    /// tightest first (loosest first for spreading policies), not in fleet order.
+    public var candidateLimit: Int?
+    /// The limit schedd uses.
+    public static let defaultCandidateLimit = 8
 
-    public init(policy: SchedulingPolicy = .bestFit, workload: WorkloadProfile = WorkloadProfile()) {
+    public init(policy: SchedulingPolicy = .bestFit, workload: WorkloadProfile = WorkloadProfile(),
+                candidateLimit: Int? = Placer.defaultCandidateLimit) {
         self.policy = policy
         self.workload = workload
+        self.candidateLimit = candidateLimit
+    }
+
+    /// A feasible node: its position, preference tier, score and (fragmentation-aware) pick.
+    struct Candidate {
+        var node: Int
+        var tier: Int
+        var score: Int
+        var assignment: Assignment?
     }
 
     /// Places one task of `request` in `snapshot`.
     ///
-    /// The filters run on every node; the policy scores every node that passes them. The in-node
-    /// pick (PUs, NUMA nodes, GPUs) then runs only on the best-ranked nodes, in rank order, until
-    /// three have a fit (the first is the winner; the three are the explanation's candidates).
-    /// A node whose pick fails is counted under `noTopologyFit`. The fragmentation-aware policy
-    /// needs the pick to score, so it picks on every node that passes the filters.
-    /// - Complexity: O(nodes × GPUs) for the filters and scores, plus at most a few in-node picks
-    ///   (every feasible node for fragmentation-aware).
+    /// Candidates come from the snapshot's capacity index: pools whose kind cannot match are ruled
+    /// out whole; in each other pool, the dimension with the fewest nodes large enough is walked
+    /// in the policy's order and the filters run on those nodes only, until `candidateLimit`
+    /// feasible nodes are found. Pools of the preferred tier go first; when they give a feasible
+    /// node the others are not looked at. The policy ranks the candidates (tier, score, node id) and
+    /// the in-node pick (PUs, NUMA nodes, GPUs) runs on the best, then the next if the pick fails.
+    /// The fragmentation-aware policy needs the pick to score, so it picks on every candidate.
+    /// - Complexity: O(pools × buckets + nodes walked); nodes walked is about `candidateLimit`
+    ///   per pool when the request fits, and every node large enough in the walked dimension when
+    ///   it does not.
     public func place(_ request: ResourceRequest, in snapshot: ClusterSnapshot) -> PlacementDecision {
-        var counts = Array(repeating: 0, count: RejectionReason.allCases.count)
-        var bestFree = Array(repeating: Int64(-1), count: RejectionReason.allCases.count)
-        var bestCap = Array(repeating: Int64(-1), count: RejectionReason.allCases.count)
-        func reject(_ r: RejectionReason, _ node: NodeState) {
-            let k = RejectionReason.allCases.firstIndex(of: r)!
-            counts[k] += 1
-            let (free, cap) = Self.numbers(for: r, request: request, node: node)
-            if free > bestFree[k] { bestFree[k] = free }
-            if cap > bestCap[k] { bestCap[k] = cap }
+        let decision = place(request, in: snapshot, limit: candidateLimit)
+        // Every limited candidate failed its in-node pick: look at every node before giving up.
+        if case .unplaceable(let e) = decision, candidateLimit != nil, (e.nodesNotExamined ?? 0) > 0 {
+            return place(request, in: snapshot, limit: nil)
         }
-        let scoreNeedsPick = policy == .fragmentationAware
-        var candidates: [(node: Int, tier: Int, score: Int, assignment: Assignment?)] = []
+        return decision
+    }
+
+    func place(_ request: ResourceRequest, in snapshot: ClusterSnapshot, limit: Int?) -> PlacementDecision {
+        // Nodes are read through the buffer so that no NodeState is copied in the walk.
+        snapshot.nodes.withUnsafeBufferPointer { decide(request, in: snapshot, nodes: $0, limit: limit) }
+    }
+
+    private func decide(_ request: ResourceRequest, in snapshot: ClusterSnapshot, nodes: UnsafeBufferPointer<NodeState>,
+                        limit: Int?) -> PlacementDecision {
         let prepared = Prepared(request)
-        for (i, node) in snapshot.nodes.enumerated() {
-            if let r = filter(prepared, on: node) {
-                reject(r, node)
-            } else if scoreNeedsPick {
-                guard let a = CPUAllocator.pick(request, on: node) else {
-                    reject(.noTopologyFit, node)
+        let index = snapshot.index
+        var tally = RejectionTally()
+        for (k, n) in index.unschedulable.enumerated() where n > 0 { tally.add(k, count: n) }
+        let scoreNeedsPick = policy == .fragmentationAware
+        let ascending = policy.prefersTightNodes
+        var candidates: [Candidate] = []
+        candidates.reserveCapacity(2 * (limit ?? 8))
+        var notExamined = 0
+        for tier in [1, 0] {
+            for pool in index.pools where pool.live > 0 && Self.tier(request, hasGPUs: pool.hasGPUs) == tier {
+                if let arch = prepared.arch, arch != pool.key.arch {
+                    tally.add(.wrongArch, count: pool.live)
                     continue
                 }
-                candidates.append((i, Self.tier(request, node), policy.score(request, on: node, assignment: a, workload: workload), a))
-            } else {
-                candidates.append((i, Self.tier(request, node), policy.score(request, on: node), nil))
+                if request.gpus > 0, prepared.model != nil, !pool.hasModel(prepared.model) {
+                    tally.add(.noGPUModel, count: pool.live, free: 0, capacity: 0)
+                    continue
+                }
+                if request.gpus > 0, !pool.hasGPUs {
+                    tally.add(.tooFewGPUs, count: pool.live, free: 0, capacity: 0)
+                    continue
+                }
+                // A pool of the lower tier cannot win once the preferred tier has a candidate.
+                if limit != nil, tier == 0, !candidates.isEmpty {
+                    notExamined += pool.live
+                    continue
+                }
+                // The dimension with the fewest nodes that reach the request.
+                var dimension = CapacityIndex.Dimension.pus
+                var threshold = request.cpus
+                var reaching = pool.byPUs.count(atLeast: threshold)
+                func consider(_ d: CapacityIndex.Dimension, _ t: Int) {
+                    let c = pool.buckets(d).count(atLeast: t)
+                    if c < reaching { dimension = d; threshold = t; reaching = c }
+                }
+                if request.memoryBytes > 0 { consider(.memory, CapacityIndex.memoryKey(request.memoryBytes)) }
+                if request.gpus > 0 { request.sharesGPU ? consider(.share, request.gpuMilli) : consider(.gpus, request.gpus) }
+                let buckets = pool.buckets(dimension)
+                if reaching < pool.live {
+                    let best = Int64(buckets.largestKey(below: threshold) ?? 0)
+                    let n = pool.live - reaching
+                    switch dimension {
+                    case .pus: tally.add(.tooFewCPUs, count: n, free: best, capacity: Int64(pool.maxPUs))
+                    case .memory: tally.add(.tooLittleMemory, count: n, free: best << 30, capacity: pool.maxMemory)
+                    case .gpus: tally.add(.tooFewGPUs, count: n, free: best, capacity: Int64(pool.maxGPUs))
+                    case .share: tally.add(.tooFewGPUs, count: n, free: 0, capacity: Int64(pool.maxGPUs))
+                    }
+                }
+                // Walk the buckets that reach the request, in the policy's order.
+                var found = 0, walked = 0
+                var key = ascending ? threshold : buckets.maxKey
+                walk: while key >= threshold && key <= buckets.maxKey {
+                    for member in buckets.lists[key] {
+                        if let limit, found >= limit { break walk }
+                        walked += 1
+                        let i = Int(member)
+                        // What the index knows rules most nodes out without reading their state.
+                        let k = index.keys[i]
+                        if k.pus < request.cpus {
+                            tally.add(.tooFewCPUs, count: 1, free: Int64(k.pus), capacity: Int64(pool.maxPUs))
+                            continue
+                        }
+                        if k.memory < request.memoryBytes {
+                            tally.add(.tooLittleMemory, count: 1, free: k.memory, capacity: pool.maxMemory)
+                            continue
+                        }
+                        if request.gpus > 0, request.sharesGPU ? Int(k.share) < request.gpuMilli : Int(k.gpus) < request.gpus {
+                            tally.add(.tooFewGPUs, count: 1, free: request.sharesGPU ? 0 : Int64(k.gpus), capacity: Int64(pool.maxGPUs))
+                            continue
+                        }
+                        if let r = filter(prepared, on: nodes[i]) {
+                            tally.reject(r, request: request, node: nodes[i])
+                            continue
+                        }
+                        if scoreNeedsPick {
+                            guard let a = CPUAllocator.pick(request, on: nodes[i]) else {
+                                tally.reject(.noTopologyFit, request: request, node: nodes[i])
+                                continue
+                            }
+                            candidates.append(Candidate(node: i, tier: tier,
+                                                        score: policy.score(request, on: nodes[i], assignment: a, workload: workload),
+                                                        assignment: a))
+                        } else {
+                            candidates.append(Candidate(node: i, tier: tier, score: policy.score(request, on: nodes[i]),
+                                                        assignment: nil))
+                        }
+                        found += 1
+                    }
+                    key += ascending ? 1 : -1
+                }
+                notExamined += reaching - walked
             }
         }
         // Preferred tier first, then highest score; ties broken by snapshot order (node id).
-        // Only the first few are needed unless picks fail, so sort lazily: best three first.
-        func better(_ a: (node: Int, tier: Int, score: Int, assignment: Assignment?), _ b: (node: Int, tier: Int, score: Int, assignment: Assignment?)) -> Bool {
+        // Only the first is needed unless its pick fails, so sort lazily: best four first.
+        func better(_ a: Candidate, _ b: Candidate) -> Bool {
             (b.tier, b.score, a.node) < (a.tier, a.score, b.node)
         }
         if candidates.count > 16 {
-            // Move the best 4 to the front in O(n), then sort the rest only if those all fail.
             for k in 0..<4 {
                 var best = k
                 for i in (k + 1)..<candidates.count where better(candidates[i], candidates[best]) { best = i }
@@ -76,40 +178,30 @@ public struct Placer: Sendable {
         } else {
             candidates.sort(by: better)
         }
-        var ranked: [(node: Int, score: Int, assignment: Assignment)] = []
+        var chosen: (rank: Int, assignment: Assignment)?
         var topologyMisses = 0
-        for c in candidates where ranked.count < 3 {
-            if let a = c.assignment ?? CPUAllocator.pick(request, on: snapshot.nodes[c.node]) {
-                ranked.append((c.node, c.score, a))
-            } else {
-                reject(.noTopologyFit, snapshot.nodes[c.node])
-                topologyMisses += 1
+        for (rank, c) in candidates.enumerated() {
+            if let a = c.assignment ?? CPUAllocator.pick(request, on: nodes[c.node]) {
+                chosen = (rank, a)
+                break
             }
+            tally.reject(.noTopologyFit, request: request, node: nodes[c.node])
+            topologyMisses += 1
         }
-
-        var rejections: [RejectionCount] = []
-        for (k, r) in RejectionReason.allCases.enumerated() where counts[k] > 0 {
-            let req: Int64? = switch r.dimension {
-            case .cpus: Int64(request.cpus)
-            case .memory: request.memoryBytes
-            case .gpus: Int64(request.gpus)
-            case nil: nil
-            }
-            rejections.append(RejectionCount(reason: r, nodes: counts[k], requested: req,
-                                             bestFree: req == nil ? nil : bestFree[k], bestCapacity: req == nil ? nil : bestCap[k]))
-        }
-        let top = ranked.map { CandidateScore(node: snapshot.nodes[$0.node].id, score: $0.score) }
-        var explanation = PlacementExplanation(policy: policy.rawValue, nodesEvaluated: snapshot.nodes.count,
-                                               nodesFeasible: candidates.count - topologyMisses, rejections: rejections,
-                                               topCandidates: top)
-        if let best = ranked.first {
-            let node = snapshot.nodes[best.node]
-            let u = SchedulingPolicy.utilisationAfter(request, node)
-            explanation.chosen = ScoreBreakdown(tier: Self.tier(request, node), cpuPercentAfter: u.cpu,
-                                                memoryPercentAfter: u.memory, gpuPercentAfter: u.gpu)
-        }
-        guard let best = ranked.first else { return .unplaceable(explanation) }
-        return .placed(best.assignment, score: best.score, explanation)
+        let top = chosen.map { ch in
+            candidates[ch.rank..<min(candidates.count, ch.rank + 3)].map { CandidateScore(node: nodes[$0.node].id, score: $0.score) }
+        } ?? []
+        var explanation = PlacementExplanation(policy: policy.rawValue, nodesEvaluated: nodes.count,
+                                               nodesFeasible: candidates.count - topologyMisses,
+                                               rejections: tally.counts(for: request), topCandidates: top)
+        explanation.nodesNotExamined = notExamined > 0 ? notExamined : nil
+        guard let chosen else { return .unplaceable(explanation) }
+        let best = candidates[chosen.rank]
+        let node = nodes[best.node]
+        let u = SchedulingPolicy.utilisationAfter(request, node)
+        explanation.chosen = ScoreBreakdown(tier: best.tier, cpuPercentAfter: u.cpu,
+                                            memoryPercentAfter: u.memory, gpuPercentAfter: u.gpu)
+        return .placed(chosen.assignment, score: best.score, explanation)
     }
 
     /// Runs the filters on one node in order, cheapest first; on success returns the in-node pick.
@@ -136,6 +228,7 @@ public struct Placer: Sendable {
         }
     }
 
+    @inline(__always)
     func filter(_ p: Prepared, on node: NodeState) -> RejectionReason? {
         let request = p.request
         if !node.schedulable { return node.unschedulableReason }
@@ -152,7 +245,10 @@ public struct Placer: Sendable {
     /// GPUs (tier 1) over GPU nodes (tier 0), so GPU nodes stay free for GPU work while CPU nodes
     /// can take it. A task that needs GPUs only sees GPU nodes, all in tier 1.
     static func tier(_ request: ResourceRequest, _ node: NodeState) -> Int {
-        request.gpus == 0 && !node.topology.gpus.isEmpty ? 0 : 1
+        tier(request, hasGPUs: !node.topology.gpus.isEmpty)
+    }
+    static func tier(_ request: ResourceRequest, hasGPUs: Bool) -> Int {
+        request.gpus == 0 && hasGPUs ? 0 : 1
     }
 
     /// GPUs that could take the request, and GPUs of the requested model (no allocation).
@@ -172,3 +268,4 @@ public struct Placer: Sendable {
         }
     }
 }
+

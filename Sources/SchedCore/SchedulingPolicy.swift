@@ -21,6 +21,15 @@ public enum SchedulingPolicy: String, Sendable, Codable, Hashable, CaseIterable 
     /// nodes fall back to best fit.
     case fragmentationAware = "fragmentation-aware"
 
+    /// Whether the policy favours the nodes with the least free capacity that still fits (so the
+    /// capacity index is walked tightest first); spreading policies walk loosest first.
+    public var prefersTightNodes: Bool {
+        switch self {
+        case .bestFit, .mostAllocated, .fragmentationAware: true
+        case .leastAllocated, .dotProduct: false
+        }
+    }
+
     /// Accepts the canonical names and the aliases `pack`, `spread`, `fgd`.
     public init?(name: String) {
         switch name.lowercased() {
@@ -36,6 +45,7 @@ public enum SchedulingPolicy: String, Sendable, Codable, Hashable, CaseIterable 
 
     /// Score without an in-node assignment or workload profile (fragmentation-aware then scores
     /// as best fit). Kept for callers that rank nodes before picking PUs.
+    @inline(__always)
     public func score(_ request: ResourceRequest, on node: NodeState) -> Int {
         switch self {
         case .bestFit, .fragmentationAware: Self.bestFit(request, node)

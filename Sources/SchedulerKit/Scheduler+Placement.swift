@@ -48,8 +48,7 @@ extension Scheduler {
             var masked = fleet
             for n in reserved {
                 guard let i = index[n] else { continue }
-                masked.nodes[i].schedulable = false
-                masked.nodes[i].unschedulableReason = .reserved
+                masked.setSchedulable(false, reason: .reserved, at: i)
             }
             return masked
         }
@@ -89,7 +88,7 @@ extension Scheduler {
                     return
                 }
                 nodes[assignment.node]?.state.apply(assignment)
-                if let i = index[assignment.node] { fleet.nodes[i].apply(assignment) }
+                if let i = index[assignment.node] { fleet.apply(assignment, toNodeAt: i) }
                 preemptors[job.id] = nil
                 holdingsCache = nil
                 lastPendingSummary[job.id] = nil
@@ -167,7 +166,7 @@ extension Scheduler {
                                                   "nodes": "\(Set(nodes).map(\.rawValue).sorted())"])
             for a in assignments {
                 self.nodes[a.node]?.state.apply(a)
-                if let i = index[a.node] { snap.nodes[i].apply(a) }
+                if let i = index[a.node] { snap.apply(a, toNodeAt: i) }
             }
         case .unplaceable(let e):
             let summary = "gang of \(members.count): " + e.summary

@@ -1,8 +1,9 @@
 import SchedCore
 
 /// Builds the emulated fleet: `NodeTopology` values written in code, one fresh value per node
-/// (as schedd holds them after decoding each agent's registration, so nothing is shared between
-/// nodes and the memory figure is honest).
+/// (as schedd gets them by decoding each agent's registration), each passed through a
+/// `NodeClassRegistry` as schedd does, so nodes of one kind share their class and core arrays
+/// and the memory figure is what schedd would hold.
 enum FleetBuilder {
     static let gib: Int64 = 1 << 30
     /// Trays per rack in a Vera Rubin NVL rack.
@@ -70,12 +71,14 @@ enum FleetBuilder {
         let gvWidth = max(2, String(max(0, gvCount - 1)).count)
         var out: [NodeState] = []
         out.reserveCapacity(nodes)
+        var registry = NodeClassRegistry()
         for i in 0..<vrCount {
             let id = "vr-\(pad(i / traysPerRack, rackWidth))-\(pad(i % traysPerRack, 2))"
-            out.append(NodeState(id: NodeID(id), topology: veraRubinTray(serial: i), schedulable: true))
+            out.append(registry.node(id: NodeID(id), topology: veraRubinTray(serial: i),
+                                     labels: [GangPlacer.domainLabel: "vr-\(pad(i / traysPerRack, rackWidth))"]))
         }
         for i in 0..<gvCount {
-            out.append(NodeState(id: NodeID("gv-\(pad(i, gvWidth))"), topology: gravitonClass(), schedulable: true))
+            out.append(registry.node(id: NodeID("gv-\(pad(i, gvWidth))"), topology: gravitonClass()))
         }
         return out
     }

@@ -18,7 +18,7 @@ struct Fleet {
         index.reserveCapacity(snapshot.nodes.count)
         for (i, n) in snapshot.nodes.enumerated() { index[n.id] = i }
         self.index = index
-        totalPUs = snapshot.nodes.reduce(0) { $0 + $1.topology.puCount }
+        totalPUs = snapshot.nodes.reduce(0) { $0 + $1.puCount }
         totalGPUs = snapshot.nodes.reduce(0) { $0 + $1.topology.gpus.count }
     }
 
@@ -28,7 +28,7 @@ struct Fleet {
     mutating func apply(_ a: Assignment, on node: Int) {
         // A check that the core's answer is sound (not timed): nothing handed out twice.
         precondition(snapshot.nodes[node].canApply(a), "assignment overlaps what \(a.node) already runs")
-        snapshot.nodes[node].apply(a)
+        snapshot.apply(a, toNodeAt: node)
         usedPUs += a.pus.count
         live.append((node, a))
     }
@@ -40,7 +40,7 @@ struct Fleet {
         let k = max(1, Int(Double(liveCount) * fraction))
         for i in head..<(head + k) {
             let (node, a) = live[i]
-            snapshot.nodes[node].release(a)
+            snapshot.release(a, fromNodeAt: node)
             usedPUs -= a.pus.count
         }
         head += k
@@ -82,7 +82,7 @@ enum Prefill {
                     misses[i] += 1
                 }
                 let after = fleet.snapshot.nodes[i]
-                if misses[i] < 8, Double(after.usedPUs.count) < target * Double(after.topology.puCount) {
+                if misses[i] < 8, Double(after.usedPUCount) < target * Double(after.puCount) {
                     still.append(i)
                 }
             }

@@ -55,7 +55,7 @@ struct BackfillTests {
         let small = ResourceRequest(cpus: rng.int(in: 1...2))
         for (i, n) in snap.nodes.enumerated() {
             guard Backfill.respects(r, node: n.id, timeLimitMs: limit, nowMs: 0), let a = CPUAllocator.pick(small, on: n) else { continue }
-            snap.nodes[i].apply(a)
+            snap.apply(a, toNodeAt: i)
             running.append(RunningTask(assignment: a, endMs: limit))
             break
         }

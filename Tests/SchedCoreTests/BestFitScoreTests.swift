@@ -104,7 +104,8 @@ struct BestFitScoreTests {
         // CPU node: CPUs 8/16 = 50, memory 0 → 50/2 = 25
         let gpuNode = TopologyFixture.node("a-gpu", TopologyFixture.make(numa: 2, coresPerNUMA: 4, threadsPerCore: 2, gpusPerNUMA: 2))
         let cpuNode = TopologyFixture.node("z-cpu", TopologyFixture.make(numa: 2, coresPerNUMA: 4, threadsPerCore: 2))
-        let d = Placer().place(ResourceRequest(cpus: 8), in: ClusterSnapshot(nodes: [gpuNode, cpuNode]))
+        // Exhaustive mode ranks every feasible node, the GPU node in the lower tier included.
+        let d = Placer(candidateLimit: nil).place(ResourceRequest(cpus: 8), in: ClusterSnapshot(nodes: [gpuNode, cpuNode]))
         guard case .placed(let a, let score, let e) = d else { Issue.record("not placed"); return }
         #expect(a.node == "z-cpu")
         #expect(score == 25)

@@ -144,7 +144,10 @@ struct PlacementSimulation {
     mutating func checkExplanation(_ e: PlacementExplanation, request: ResourceRequest, snapshot: ClusterSnapshot, step: Int) {
         if e.nodesEvaluated != snapshot.nodes.count { fail("step \(step): evaluated \(e.nodesEvaluated)") }
         let rejected = e.rejections.reduce(0) { $0 + $1.nodes }
-        if rejected + e.nodesFeasible != e.nodesEvaluated { fail("step \(step): \(rejected) rejected + \(e.nodesFeasible) feasible") }
+        // Every node is accounted for: ruled out, feasible, or not looked at (enough candidates found).
+        if rejected + e.nodesFeasible + (e.nodesNotExamined ?? 0) != e.nodesEvaluated {
+            fail("step \(step): \(rejected) rejected + \(e.nodesFeasible) feasible + \(e.nodesNotExamined ?? 0) not examined")
+        }
         if e.topCandidates.count != min(3, e.nodesFeasible) { fail("step \(step): \(e.topCandidates.count) candidates") }
         let order = e.rejections.map { RejectionReason.allCases.firstIndex(of: $0.reason)! }
         if order != order.sorted() || Set(order).count != order.count { fail("step \(step): rejections out of filter order") }

@@ -18,7 +18,9 @@ struct PreferenceTierTests {
         }
         #expect(a.node == "b-cpu")
         #expect(score == cpuScore)
-        #expect(e.topCandidates.map(\.node) == ["b-cpu", "a-gpu"])
+        // The GPU node is in the other tier: with a CPU node feasible it is not looked at.
+        #expect(e.topCandidates.map(\.node) == ["b-cpu"])
+        #expect(e.nodesNotExamined == 1)
     }
 
     @Test("with no CPU node feasible, a CPU-only task still runs on a GPU node")

@@ -148,15 +148,19 @@ extension Scheduler {
             job.state = .failed
             job.reason = exit.error ?? (exit.signal.map { "killed by signal \($0)" } ?? "exit code \(exit.exitCode ?? -1)")
         }
+        // A failed gang member brings its gang down (stopped after the caller's loop, see `stopFailedGangs`).
+        var stopsGang = false
+        if job.state == .failed, job.spec.isGang, job.gangStoppedBy == nil, let g = job.arrayJob, failedGangs[g] == nil {
+            let id = job.id
+            stopsGang = jobs.values.contains { $0.arrayJob == g && $0.id != id && !$0.state.isTerminal && $0.gangStoppedBy == nil }
+            if stopsGang { job.reason = (job.reason ?? "failed") + "; its gang of \(job.spec.array ?? 1) was stopped" }
+        }
         do { try save(job) } catch {
             logger.error("cannot store job end", metadata: ["job.id": "\(job.id)", "error": "\(error)"])
             job = before
             return false
         }
-        // A failed gang member brings its gang down (stopped after the caller's loop, see `stopFailedGangs`).
-        if job.state == .failed, job.spec.isGang, job.gangStoppedBy == nil, let g = job.arrayJob, failedGangs[g] == nil {
-            failedGangs[g] = job.id
-        }
+        if stopsGang, let g = job.arrayJob { failedGangs[g] = job.id }
         if wasActive, let a = job.assignment { nodes[a.node]?.state.release(a) }
         if job.state == .pending {
             // Re-queued after preemption: it keeps its record but gives up its placement.

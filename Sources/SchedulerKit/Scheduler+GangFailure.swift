@@ -15,17 +15,12 @@ extension Scheduler {
         failedGangs = [:]
         for (gang, failedID) in gangs.sorted(by: { $0.key < $1.key }) {
             guard let failed = jobs[failedID] else { continue }
-            let why = failed.reason ?? "failed"
+            let why = Self.describe(failed.exit)
             let members = jobs.values.filter { $0.arrayJob == gang }.sorted { $0.id < $1.id }
             let stopping = members.filter { !$0.state.isTerminal && $0.gangStoppedBy == nil }
             guard !stopping.isEmpty else { continue }
             let summary = "gang stopped: member job \(failedID) (rank \(failed.arrayIndex ?? 0)) failed: \(why)"
-            var f = failed
-            if !(f.reason ?? "").contains("gang of") {
-                f.reason = why + "; its gang of \(members.count) was stopped"
-                try? save(f)
-            }
-            appendStopped(f, summary)
+            appendStopped(failed, summary)
             logger.warning("gang member failed; stopping its gang", metadata: [
                 "job.id": "\(failedID)", "gang": "\(gang)", "members.stopping": "\(stopping.map(\.id.rawValue))"])
             for var m in stopping {
@@ -47,6 +42,12 @@ extension Scheduler {
                 appendStopped(m, summary)
             }
         }
+    }
+
+    /// An exit in words: `exit code 3`, `killed by signal 9`, or the agent's error.
+    static func describe(_ exit: TaskExit?) -> String {
+        guard let exit else { return "failed" }
+        return exit.error ?? (exit.signal.map { "killed by signal \($0)" } ?? "exit code \(exit.exitCode ?? -1)")
     }
 
     /// Writes a `stopped` placement record for `job`.

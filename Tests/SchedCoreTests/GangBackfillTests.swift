@@ -42,4 +42,34 @@ struct GangBackfillTests {
         #expect(!Backfill.endsBefore(10_000, timeLimitMs: 10_001, nowMs: 0))
         #expect(!Backfill.endsBefore(10_000, timeLimitMs: nil, nowMs: 0))
     }
+
+    @Test("property: at the reserved start the whole gang fits, on the reserved nodes", arguments: 1...30)
+    func reservationIsFeasible(seed: Int) throws {
+        var rng = SplitMix64(seed: UInt64(seed))
+        var running: [RunningTask] = []
+        for n in ["n1", "n2", "n3"] {
+            var pu = 0
+            while pu < 4 {
+                let width = min(4 - pu, 1 + Int(rng.next() % 3))
+                let end: Int64? = rng.next() % 5 == 0 ? nil : Int64(1 + rng.next() % 20) * 1_000
+                running.append(Self.task(NodeID(n), Array(pu..<(pu + width)), end: end))
+                pu += width
+            }
+        }
+        let count = 1 + Int(rng.next() % 3), cpus = 1 + Int(rng.next() % 4)
+        let g = GangPlacer(placer: Placer())
+        let snap = Self.snapshot(running)
+        guard let r = Backfill.reservation(forGang: ResourceRequest(cpus: cpus), count: count, locality: nil, gangPlacer: g,
+                                           in: snap, running: running, nowMs: 0) else { return }
+        var at = snap
+        for t in running where (t.endMs ?? .max) <= r.startMs {
+            at.nodes[at.nodes.firstIndex { $0.id == t.assignment.node }!].release(t.assignment)
+        }
+        guard case .placed(let ds) = g.place(ResourceRequest(cpus: cpus), count: count, in: at, locality: nil) else {
+            Issue.record("the gang does not fit at its reserved start")
+            return
+        }
+        let used = Set(ds.compactMap { d -> NodeID? in if case .placed(let a, _, _) = d { a.node } else { nil } })
+        #expect(used == r.nodes)
+    }
 }

@@ -104,5 +104,24 @@ struct GangServiceIntegrationTests {
         _ = try await c.request(.cancel(JobRequest(job: one)))
         #expect(try await c.waitTerminal(two).state == .completed)
     }
+
+    @Test("schedd refuses a bad --tenant cap with a clear message", arguments: [
+        ("x=cpus:4,max-cpus:2", "--tenant x: max-cpus 2 is below the guaranteed cpus 4"),
+        ("x=max-cpu:2", "--tenant x: unknown key 'max-cpu' (cpus, gpus, max-cpus, max-gpus)"),
+        ("x=max-gpus:lots", "--tenant x: bad max-gpus 'lots' (a number >= 0)"),
+    ])
+    func badTenantFlag(flag: String, message: String) throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: TestCluster.binDir + "/schedd")
+        p.arguments = ["--tenant", flag, "--state-dir", FileManager.default.temporaryDirectory.path + "/never-used"]
+        let err = Pipe()
+        p.standardError = err
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        #expect(p.terminationStatus != 0)
+        #expect(text.contains(message), "\(text)")
+    }
 }
 }

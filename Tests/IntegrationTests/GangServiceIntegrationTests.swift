@@ -17,7 +17,11 @@ struct GangServiceIntegrationTests {
                                                array: 3, gang: true))
         let ids = (0..<3).map { JobID(first.rawValue + Int64($0)) }
         var pids: [JobID: Int32] = [:]
-        for id in ids { pids[id] = try #require(try await c.waitForState(id, .running).pid) }
+        for id in ids {
+            let running = try await c.waitForState(id, .running)
+            let pid = try #require(running.pid)
+            pids[id] = pid
+        }
         _ = FileManager.default.createFile(atPath: release, contents: nil)
         let failed = try await c.waitTerminal(ids[1])
         #expect(failed.state == .failed)
@@ -63,7 +67,11 @@ struct GangServiceIntegrationTests {
         let first = try #require(Int64(idText.split(separator: "-").first?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""))
         let ids = [JobID(first), JobID(first + 1)]
         var oldPids: [JobID: Int32] = [:]
-        for id in ids { oldPids[id] = try #require(try await c.waitForState(id, .running).pid) }
+        for id in ids {
+            let running = try await c.waitForState(id, .running)
+            let pid = try #require(running.pid)
+            oldPids[id] = pid
+        }
         let (s1, out, err) = try c.schedctl(["update", "\(ids[1])", v2, "--wait"])
         #expect(s1 == 0, "\(err)")
         #expect(out.contains("rolling update to revision 2 started"))

@@ -33,8 +33,8 @@ extension Scheduler {
         var reservation: PassReservation?
         // Preemption is looked at only for jobs that outrank some preemptible running job, so a
         // long queue of ordinary jobs costs nothing extra per pass.
-        // What each tenant holds, computed only when a reclaim is considered and again only after
-        // something was placed (a long queue of unplaceable jobs reuses it).
+        // What each tenant holds, computed once when a reclaim or a tenant cap first needs it, then
+        // kept up to date as jobs are placed (a long queue of unplaceable jobs reuses it).
         var holdingsCache: [String: TenantQuota]?
         let lowestPreemptible = jobs.values.filter { $0.state == .running && $0.spec.preemptible == true }
             .map { $0.spec.priority ?? 0 }.min()

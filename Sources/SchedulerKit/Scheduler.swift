@@ -75,9 +75,12 @@ public actor Scheduler {
             }
         }
         // Work that was in progress when schedd stopped: gangs to stop, rollouts to continue.
+        var liveGangs = Set<JobID>()
+        for j in jobs.values where j.spec.isGang && !j.state.isTerminal && j.gangStoppedBy == nil {
+            if let g = j.arrayJob { liveGangs.insert(g) }
+        }
         for j in jobs.values {
-            if j.state == .failed, j.spec.isGang, j.gangStoppedBy == nil, let g = j.arrayJob,
-               jobs.values.contains(where: { $0.arrayJob == g && !$0.state.isTerminal && $0.gangStoppedBy == nil }) {
+            if j.state == .failed, j.spec.isGang, j.gangStoppedBy == nil, let g = j.arrayJob, liveGangs.contains(g) {
                 failedGangs[g] = min(failedGangs[g] ?? j.id, j.id)
             }
             if j.rollout != nil, !j.state.isTerminal { rollingServices.insert(j.arrayJob ?? j.id) }

@@ -44,6 +44,35 @@ struct GangServiceIntegrationTests {
         #expect(log.contains("stopped"))
     }
 
+    @Test("a waiting gang preempts room for all its members: both victims checkpoint before any member starts")
+    func gangPreemptsWithCheckpoint() async throws {
+        let c = try await TestCluster.standard()
+        defer { c.shutdown() }
+        let events = c.dir + "/events"
+        var victims: [JobID] = []
+        for i in 0..<2 {
+            victims.append(try await c.submit(JobSpec(
+                name: "victim\(i)",
+                command: ["sh", "-c", "trap 'echo checkpointed >> \(events); exit 0' USR1; while true; do sleep 0.05; done"],
+                resources: ResourceRequest(cpus: 64, arch: "aarch64"), killGraceSeconds: 5, preemptible: true, checkpointSignal: 10)))
+        }
+        for v in victims { _ = try await c.waitForState(v, .running) }
+        let first = try await c.submit(JobSpec(name: "train", command: ["sh", "-c", "echo gang $SCHED_GANG_RANK >> \(events)"],
+                                               resources: ResourceRequest(cpus: 64, arch: "aarch64"), array: 2, priority: 10, gang: true))
+        for id in [first, JobID(first.rawValue + 1)] {
+            let j = try await c.waitTerminal(id)
+            #expect(j.state == .completed && j.node == "kunpeng")
+        }
+        let lines = c.read(events).split(separator: "\n").map(String.init)
+        #expect(lines.count == 4)
+        #expect(Array(lines.prefix(2)) == ["checkpointed", "checkpointed"])
+        #expect(Set(lines.suffix(2)) == ["gang 0", "gang 1"])
+        for v in victims {
+            let again = try await c.waitForState(v, .running)
+            #expect(again.preemptions == 1)
+        }
+    }
+
     @Test("schedctl update rolls a service to a new command, replica by replica, and show reports the revision")
     func rollingUpdate() async throws {
         let c = try await TestCluster.standard()

@@ -48,15 +48,17 @@ struct GangServiceIntegrationTests {
     func gangPreemptsWithCheckpoint() async throws {
         let c = try await TestCluster.standard()
         defer { c.shutdown() }
-        let events = c.dir + "/events"
+        let events = c.dir + "/events", ready = c.dir + "/ready"
         var victims: [JobID] = []
         for i in 0..<2 {
             victims.append(try await c.submit(JobSpec(
                 name: "victim\(i)",
-                command: ["sh", "-c", "trap 'echo checkpointed >> \(events); exit 0' USR1; while true; do sleep 0.05; done"],
+                command: ["sh", "-c", "trap 'echo checkpointed >> \(events); exit 0' USR1; echo $$ >> \(ready); while true; do sleep 0.05; done"],
                 resources: ResourceRequest(cpus: 64, arch: "aarch64"), killGraceSeconds: 5, preemptible: true, checkpointSignal: 10)))
         }
         for v in victims { _ = try await c.waitForState(v, .running) }
+        // Both have installed their USR1 trap (the signal may only come after that).
+        _ = try await eventually("victims ready") { c.read(ready).split(separator: "\n").count == 2 ? true : nil }
         let first = try await c.submit(JobSpec(name: "train", command: ["sh", "-c", "echo gang $SCHED_GANG_RANK >> \(events)"],
                                                resources: ResourceRequest(cpus: 64, arch: "aarch64"), array: 2, priority: 10, gang: true))
         for id in [first, JobID(first.rawValue + 1)] {

@@ -47,13 +47,15 @@ extension Scheduler {
     }
 
     /// Running tasks the planner may consider, each with its gang. A gang with a member that is
-    /// not yet running (or already stopping) is left out whole: a gang is stopped whole or not at all.
+    /// not yet running, already stopping, or on a node whose agent is not connected is left out
+    /// whole: a gang is stopped whole or not at all.
     func preemptionCandidates(against tenant: String) -> [PreemptionCandidate] {
         let now = Self.wallMs()
         let holdings = tenantHoldings()
         var unsettledGangs = Set<JobID>()
         for j in jobs.values where j.spec.isGang && j.state.isActive {
-            if j.state != .running || j.preemptedBy != nil || j.cancelRequested == true || j.gangStoppedBy != nil,
+            let connected = j.assignment.map { links[$0.node] != nil } ?? false
+            if j.state != .running || !connected || j.preemptedBy != nil || j.cancelRequested == true || j.gangStoppedBy != nil,
                let g = j.arrayJob { unsettledGangs.insert(g) }
         }
         return jobs.values.compactMap { j -> PreemptionCandidate? in

@@ -57,6 +57,37 @@ struct SchedulerGangTests {
         #expect(try await s.job(onA).preemptions == 1)
     }
 
+    @Test("a victim gang is stopped whole, and not while one of its members is still starting")
+    func victimGangWholeOrNotAtAll() async throws {
+        let h = try Harness()
+        defer { h.cleanup() }
+        let s = try h.makeScheduler()
+        var a = await AgentConn(s, node: "n1"), b = await AgentConn(s, node: "n2")
+        _ = try await a.register(smallTopology(cores: 2, threads: 1))
+        _ = try await b.register(smallTopology(cores: 2, threads: 1))
+        var g = gang("low", members: 2, cpus: 2)
+        g.preemptible = true
+        let first = try await s.submit(g)
+        let ids = [first.id, JobID(first.id.rawValue + 1)]
+        let onA = try await s.job(ids[0]).node == "n1" ? ids[0] : ids[1]
+        let onB = onA == ids[0] ? ids[1] : ids[0]
+        await a.started(onA)                                   // the other member is still starting
+        _ = await a.received()
+        _ = await b.received()
+        var urgentSpec = spec("urgent", cpus: 2)
+        urgentSpec.priority = 10
+        let urgent = try await s.submit(urgentSpec)
+        #expect(await a.received().compactMap(\.killTask).isEmpty)
+        #expect(await b.received().compactMap(\.killTask).isEmpty)
+        // Once both run, the gang goes whole, although one member's node would have been enough.
+        await b.started(onB)
+        await s.schedulePendingFromTick()
+        let killsA = await a.received().compactMap(\.killTask)
+        let killsB = await b.received().compactMap(\.killTask)
+        #expect(killsA.map(\.ref.job) == [onA] && killsB.map(\.ref.job) == [onB])
+        #expect(killsA.first?.reason == "preempted by job \(urgent.id)")
+    }
+
     @Test("a gang that would not fit even with every evictable job gone stops nothing")
     func noPartialPreemption() async throws {
         let h = try Harness()

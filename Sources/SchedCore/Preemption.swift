@@ -10,8 +10,10 @@ public struct PreemptionCandidate: Sendable, Hashable {
     public var minRuntimeMs: Int64
     /// Its tenant uses more than its guaranteed quota: the task runs on borrowed capacity.
     public var borrowing: Bool
+    /// The gang it belongs to (its array's first job id), if any: a gang is stopped whole or not at all.
+    public var gang: JobID?
     public init(job: JobID, assignment: Assignment, priority: Int, preemptible: Bool, elapsedMs: Int64, minRuntimeMs: Int64,
-                borrowing: Bool = false) {
+                borrowing: Bool = false, gang: JobID? = nil) {
         self.job = job
         self.assignment = assignment
         self.priority = priority
@@ -19,6 +21,7 @@ public struct PreemptionCandidate: Sendable, Hashable {
         self.elapsedMs = elapsedMs
         self.minRuntimeMs = minRuntimeMs
         self.borrowing = borrowing
+        self.gang = gang
     }
     /// Whether a job of `priority` may preempt this one now. With `reclaim` (the preemptor's
     /// tenant is within its guaranteed quota) any task on borrowed capacity may go, whatever its
@@ -51,24 +54,27 @@ public struct PreemptionPlan: Sendable, Hashable {
 public enum PreemptionPlanner {
     public static func plan(_ request: ResourceRequest, priority: Int, in snapshot: ClusterSnapshot,
                             running: [PreemptionCandidate], reclaim: Bool = false) -> PreemptionPlan? {
-        var byNode: [NodeID: [PreemptionCandidate]] = [:]
-        for c in running where c.evictable(by: priority, reclaim: reclaim) { byNode[c.assignment.node, default: []].append(c) }
+        let units = Self.units(running, priority: priority, reclaim: reclaim)
+        var byNode: [NodeID: [Int]] = [:]
+        for (i, u) in units.enumerated() {
+            for n in Set(u.assignments.map(\.node)) { byNode[n, default: []].append(i) }
+        }
         let placer = Placer()
         var best: PreemptionPlan?
         for node in snapshot.nodes {
             guard var victims = byNode[node.id], !victims.isEmpty else { continue }
             // Optimistic check: with every evictable task gone, would the request pass the filters?
             var emptied = node
-            for v in victims where emptied.canRelease(v.assignment) { emptied.release(v.assignment) }
+            for v in victims { units[v].release(from: &emptied) }
             guard placer.filter(request, on: emptied) == nil else { continue }
-            victims.sort { ($0.elapsedMs, $1.job) < ($1.elapsedMs, $0.job) }
+            victims.sort { units[$0].orderedBefore(units[$1]) }
             var state = node
             var chosen: [JobID] = []
             var lost: Int64 = 0
             for v in victims {
-                state.release(v.assignment)
-                chosen.append(v.job)
-                lost += v.elapsedMs
+                units[v].release(from: &state)
+                chosen.append(contentsOf: units[v].jobs)
+                lost += units[v].lostWorkMs
                 if placer.filter(request, on: state) == nil, let a = CPUAllocator.pick(request, on: state) {
                     let plan = PreemptionPlan(node: node.id, victims: chosen, lostWorkMs: lost, assignment: a)
                     if let b = best, (b.lostWorkMs, b.victims.count, b.node) <= (lost, chosen.count, node.id) { break }

@@ -74,7 +74,14 @@ public enum Formatting {
             if let n = j.preemptions { p += "; preempted \(n) time" + (n == 1 ? "" : "s") }
             lines.append(("Preemptible", p))
         }
-        if j.spec.service == true { lines.append(("Service", "restarted \(j.restarts ?? 0) time" + (j.restarts == 1 ? "" : "s"))) }
+        if j.spec.service == true {
+            lines.append(("Service", "revision \(j.revision ?? 1), restarted \(j.restarts ?? 0) time" + (j.restarts == 1 ? "" : "s")))
+            if let p = j.rolloutProgress {
+                lines.append(("Rollout", "to revision \(p.revision): \(p.updated) of \(p.total) replicas updated"
+                              + (p.replacing.map { "; replacing job \($0)" } ?? "; waiting for the new replica to run")))
+            }
+        }
+        if j.spec.isGang, let a = j.arrayJob { lines.append(("Gang", "of \(j.spec.array ?? 1), job \(a), rank \(j.arrayIndex ?? 0)")) }
         if let pid = j.pid { lines.append(("PID", "\(pid)")) }
         if j.exit != nil { lines.append(("Result", exit(j.exit))) }
         if let r = j.reason { lines.append(("Reason", r)) }
@@ -125,11 +132,17 @@ public enum Formatting {
         let j = x.job
         var out = ["Job \(j.id) (\(j.spec.displayName)) is \(j.state.rawValue).", "Request: \(request(j.spec.resources))"]
         if let p = x.queuePosition, let n = x.queueLength { out.append("Queue position: \(p) of \(n) (priority \(j.spec.priority ?? 0))") }
+        if let h = x.held { out.append("Held: \(h) (it waits whatever the fleet has free)") }
         if j.state == .pending, let t = j.estimatedStartMs {
             out.append("Expected start: \(time(t)) (backfill reservation, from running jobs' time limits)")
         }
         func describe(_ r: PlacementRecord, _ title: String) {
             out.append("")
+            if r.outcome == .stopped {
+                out.append("\(title) (\(r.time)):")
+                out.append("  \(r.summary)")
+                return
+            }
             out.append("\(title) (\(r.time), policy \(r.policy)):")
             out.append("  \(r.explanation.summary)")
             for rej in r.explanation.rejections {
@@ -158,7 +171,9 @@ public enum Formatting {
             }
         }
         if let c = x.current { describe(c, "Why it waits now") }
-        if let l = x.latest, x.current == nil || l.outcome == .placed { describe(l, l.outcome == .placed ? "Why it went to \(l.node!)" : "Last decision") }
+        if let l = x.latest, x.current == nil || l.outcome == .placed {
+            describe(l, l.outcome == .placed ? "Why it went to \(l.node!)" : l.outcome == .stopped ? "Stopped" : "Last decision")
+        }
         if x.current == nil && x.latest == nil { out.append("No placement decision recorded yet.") }
         if j.assignment != nil { out.append(""); out.append("Placement: " + placement(j)) }
         return out.joined(separator: "\n")

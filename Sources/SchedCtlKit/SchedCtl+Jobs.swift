@@ -27,9 +27,10 @@ extension SchedCtl {
         }
     }
 
-    /// `schedctl job ID`
+    /// `schedctl job ID` (alias `show`)
     struct Job: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show one job: state, placement, exit status, output files.")
+        static let configuration = CommandConfiguration(abstract: "Show one job: state, placement, exit status, output files, rollout progress.",
+                                                        aliases: ["show"])
         @OptionGroup var connection: ConnectionOptions
         @OptionGroup var output: OutputOptions
         @Argument(help: "Job id.") var id: Int64

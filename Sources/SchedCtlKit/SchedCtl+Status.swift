@@ -29,7 +29,11 @@ extension SchedCtl {
                 """)
             for (name, t) in (s.tenants ?? [:]).sorted(by: { $0.key < $1.key }) {
                 func show(_ q: TenantQuota) -> String { "\(q.cpus) cpus, \(Double(q.gpuMilli) / 1000) gpus" }
-                print("tenant \(name): holds \(show(t.holding)); quota \(t.quota.map(show) ?? "none"); usage \(t.decayedUsageCoreSeconds) core-s")
+                var cap = ""
+                if let c = t.cap {
+                    cap = "; cap " + [c.cpus.map { "\($0) cpus" }, c.gpuMilli.map { "\(Double($0) / 1000) gpus" }].compactMap { $0 }.joined(separator: ", ")
+                }
+                print("tenant \(name): holds \(show(t.holding)); quota \(t.quota.map(show) ?? "none")\(cap); usage \(t.decayedUsageCoreSeconds) core-s")
             }
         }
     }

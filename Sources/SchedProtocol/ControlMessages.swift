@@ -64,6 +64,8 @@ public struct Explanation: Sendable, Codable, Hashable {
     /// For a pending job: its place in the queue (1 = tried first) and the queue's length.
     public var queuePosition: Int?
     public var queueLength: Int?
+    /// For a pending job: what keeps it waiting whatever the fleet has free (`tenant cap: ...`).
+    public var held: String?
     public init(job: JobInfo, latest: PlacementRecord?, current: PlacementRecord?, queuePosition: Int? = nil, queueLength: Int? = nil) {
         self.job = job
         self.latest = latest
@@ -103,10 +105,13 @@ public struct TenantStatus: Sendable, Codable, Hashable {
     public var holding: TenantQuota
     public var quota: TenantQuota?
     public var decayedUsageCoreSeconds: Int64
-    public init(holding: TenantQuota, quota: TenantQuota?, decayedUsageCoreSeconds: Int64) {
+    /// The most the tenant may hold at once (`max-cpus`, `max-gpus`), when capped.
+    public var cap: TenantCap?
+    public init(holding: TenantQuota, quota: TenantQuota?, decayedUsageCoreSeconds: Int64, cap: TenantCap? = nil) {
         self.holding = holding
         self.quota = quota
         self.decayedUsageCoreSeconds = decayedUsageCoreSeconds
+        self.cap = cap
     }
 }
 

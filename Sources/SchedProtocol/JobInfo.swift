@@ -59,6 +59,17 @@ public struct JobInfo: Sendable, Codable, Hashable {
     public var estimatedStartMs: Int64?
     /// Which shape runs (0 = `spec.resources`, 1... = `spec.alternatives`), when the job has alternatives.
     public var shape: Int?
+    /// For a gang member: set when another member (this job) failed, so this one is stopped with
+    /// its gang and ends `failed`.
+    public var gangStoppedBy: JobID?
+    /// For a service replica: the revision of the template it runs (nil = 1; each update adds one).
+    public var revision: Int?
+    /// For a service replica while a rolling update is in progress: the template it moves to.
+    public var rollout: RolloutTarget?
+    /// Set while this replica's task is being stopped, to start again with `rollout`'s template.
+    public var replacing: Bool?
+    /// In JOB_INFO replies for a service being updated: how far the rolling update is.
+    public var rolloutProgress: RolloutProgress?
 
     public init(id: JobID, spec: JobSpec, state: JobState, submittedAtMs: Int64) {
         self.id = id

@@ -21,6 +21,7 @@ public enum Message: Sendable, Hashable {
     case ackExit(AckExit)
     // schedctl → schedd
     case submit(Submit)
+    case update(UpdateJob)
     case listJobs(ListJobs)
     case getJob(JobRequest)
     case cancel(JobRequest)
@@ -60,6 +61,7 @@ public enum Message: Sendable, Hashable {
         case .killTask: "KILL_TASK"
         case .ackExit: "ACK_EXIT"
         case .submit: "SUBMIT"
+        case .update: "UPDATE"
         case .listJobs: "JOBS"
         case .getJob: "JOB"
         case .cancel: "CANCEL"

@@ -8,6 +8,8 @@ public struct PlacementRecord: Sendable, Codable, Hashable {
         case placed
         /// No node could take the job now; `explanation` says why.
         case pending
+        /// The job was stopped with its gang because another member failed; `summary` says which.
+        case stopped
     }
     /// Record format version.
     public var v: Int
@@ -35,6 +37,15 @@ public struct PlacementRecord: Sendable, Codable, Hashable {
     public var shape: Int?
 
     public static let currentVersion = 1
+
+    /// A `stopped` record: the job was stopped because of `why` (a gang member failed).
+    public static func stopped(time: String, job: JobID, jobName: String, request: ResourceRequest, why: String) -> PlacementRecord {
+        let e = PlacementExplanation(policy: "none", nodesEvaluated: 0, nodesFeasible: 0, rejections: [], topCandidates: [])
+        var r = PlacementRecord(time: time, job: job, jobName: jobName, request: request, decision: .unplaceable(e))
+        r.outcome = .stopped
+        r.summary = why
+        return r
+    }
 
     public init(seq: Int64 = 0, time: String, job: JobID, jobName: String, request: ResourceRequest,
                 decision: PlacementDecision) {

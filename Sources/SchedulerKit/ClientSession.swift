@@ -52,6 +52,7 @@ struct ClientSession {
         case .submit(let s):
             let (first, count) = try await scheduler.submitAll(s.spec)
             return .submitted(Submitted(job: first.id, count: s.spec.array == nil ? nil : count))
+        case .update(let u): return .jobInfo(try await scheduler.update(u.job, to: u.spec))
         case .listJobs(let q): return .jobList(JobList(jobs: await scheduler.listJobs(q)))
         case .getJob(let r): return .jobInfo(try await scheduler.job(r.job))
         case .cancel(let r): return .jobInfo(try await scheduler.cancel(r.job))

@@ -62,6 +62,10 @@ extension Scheduler {
                     try? save(job)
                     if job.cancelRequested == true {
                         send(.killTask(KillTask(ref: ref, graceSeconds: job.spec.killGraceSeconds ?? 10, reason: "cancelled by user")), to: r.node)
+                    } else if job.replacing == true || job.gangStoppedBy != nil {
+                        // A stop asked for before a restart or reconnect may have been lost: ask again.
+                        let why = job.replacing == true ? "replaced by a rolling update" : "gang member job \(job.gangStoppedBy!) failed"
+                        send(.killTask(KillTask(ref: ref, graceSeconds: job.spec.killGraceSeconds ?? 10, reason: why)), to: r.node)
                     }
                 }
             } else if job.state == .starting && job.cancelRequested != true {
@@ -104,6 +108,19 @@ extension Scheduler {
         if job.cancelRequested == true {
             job.state = .cancelled
             job.reason = "cancelled by user"
+        } else if let by = job.gangStoppedBy {
+            job.state = .failed
+            job.reason = "stopped with its gang: member job \(by) failed"
+        } else if job.replacing == true, let target = job.rollout {
+            // Replaced by a rolling update: back to the queue with the new template, at once.
+            job.state = .pending
+            job.spec = target.spec
+            job.revision = target.revision
+            job.replacing = nil
+            job.notBeforeMs = nil
+            job.preemptedBy = nil
+            job.finishedAtMs = nil
+            job.reason = "rolling update: starting revision \(target.revision)"
         } else if job.timedOut == true {
             job.state = .failed
             job.reason = "time limit of \(job.spec.timeLimitSeconds ?? 0) s reached"
@@ -131,11 +148,19 @@ extension Scheduler {
             job.state = .failed
             job.reason = exit.error ?? (exit.signal.map { "killed by signal \($0)" } ?? "exit code \(exit.exitCode ?? -1)")
         }
+        // A failed gang member brings its gang down (stopped after the caller's loop, see `stopFailedGangs`).
+        var stopsGang = false
+        if job.state == .failed, job.spec.isGang, job.gangStoppedBy == nil, let g = job.arrayJob, failedGangs[g] == nil {
+            let id = job.id
+            stopsGang = jobs.values.contains { $0.arrayJob == g && $0.id != id && !$0.state.isTerminal && $0.gangStoppedBy == nil }
+            if stopsGang { job.reason = (job.reason ?? "failed") + "; its gang of \(job.spec.array ?? 1) was stopped" }
+        }
         do { try save(job) } catch {
             logger.error("cannot store job end", metadata: ["job.id": "\(job.id)", "error": "\(error)"])
             job = before
             return false
         }
+        if stopsGang, let g = job.arrayJob { failedGangs[g] = job.id }
         if wasActive, let a = job.assignment { nodes[a.node]?.state.release(a) }
         if job.state == .pending {
             // Re-queued after preemption: it keeps its record but gives up its placement.
@@ -170,6 +195,8 @@ extension Scheduler {
         job.stderrPath = s.stderrPath
         job.startedAtMs = job.startedAtMs ?? Self.wallMs()
         try? save(job)
+        // A new replica running lets a rolling update replace the next one.
+        if job.rollout != nil { advanceRollouts() }
     }
 
     public func taskExited(_ e: TaskExited, node: NodeID) {
@@ -233,6 +260,7 @@ extension Scheduler {
                 finish(&job, exit: TaskExit(error: "node \(name) down: no heartbeat for \(now - n.lastSeenMs) ms"))
             }
         }
+        stopFailedGangs()
     }
 
     /// Rejects topologies too large to be real, so a peer cannot make schedd allocate without bound.

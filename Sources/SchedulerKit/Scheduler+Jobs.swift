@@ -47,7 +47,7 @@ extension Scheduler {
 
     public func job(_ id: JobID) throws(ErrorReply) -> JobInfo {
         guard let j = jobs[id] else { throw ErrorReply(.notFound, "no job \(id)") }
-        return j
+        return withRolloutProgress(j)
     }
 
     /// Cancels a job: a pending one at once; a running one by asking its agent to stop it
@@ -88,7 +88,18 @@ extension Scheduler {
         guard let j = jobs[id] else { throw ErrorReply(.notFound, "no job \(id)") }
         let latest = (try? store.placements(LogQuery(job: id, limit: 1)))?.last
         var current: PlacementRecord?
-        if j.state == .pending {
+        if j.state == .pending, j.spec.isGang, let g = j.arrayJob {
+            // A gang waits as a whole: evaluate all its pending members at once.
+            let count = jobs.values.filter { $0.arrayJob == g && $0.state == .pending }.count
+            let gp = GangPlacer(placer: placer(for: j.spec))
+            let d: PlacementDecision
+            switch gp.place(j.spec.resources, count: count, in: snapshot(), locality: j.spec.nvlink) {
+            case .placed(let ds): d = ds[0]
+            case .unplaceable(let e): d = .unplaceable(e)
+            }
+            current = PlacementRecord(time: Self.rfc3339(Self.wallMs()), job: id, jobName: j.spec.displayName,
+                                      request: j.spec.resources, decision: d)
+        } else if j.state == .pending {
             let d = placer(for: j.spec).place(j.spec.resources, in: snapshot())
             current = PlacementRecord(time: Self.rfc3339(Self.wallMs()), job: id, jobName: j.spec.displayName,
                                       request: j.spec.resources, decision: d)
@@ -99,6 +110,8 @@ extension Scheduler {
             position = (queue.firstIndex { $0.id == id } ?? 0) + 1
             length = queue.count
         }
-        return Explanation(job: j, latest: latest, current: current, queuePosition: position, queueLength: length)
+        var x = Explanation(job: withRolloutProgress(j), latest: latest, current: current, queuePosition: position, queueLength: length)
+        x.held = capHold(j)
+        return x
     }
 }

@@ -17,6 +17,8 @@ extension Scheduler {
     func schedulePending() {
         // Highest priority first; the older job first among equals.
         let now = Self.wallMs()
+        stopFailedGangs()
+        advanceRollouts()
         advanceFairShare()
         let pending = jobs.values.filter { $0.state == .pending && ($0.notBeforeMs ?? 0) <= now }
             .sorted(by: queueOrder)
@@ -28,21 +30,22 @@ extension Scheduler {
         var gangsTried = Set<JobID>()
         // EASY backfill: the first job that cannot start gets a reservation; later jobs may use
         // the reserved node only if their time limit ends them before it starts.
-        var reservation: (job: JobID, at: Reservation)?
+        var reservation: PassReservation?
         // Preemption is looked at only for jobs that outrank some preemptible running job, so a
         // long queue of ordinary jobs costs nothing extra per pass.
-        // What each tenant holds, computed only when a reclaim is considered and again only after
-        // something was placed (a long queue of unplaceable jobs reuses it).
+        // What each tenant holds, computed once when a reclaim or a tenant cap first needs it, then
+        // kept up to date as jobs are placed (a long queue of unplaceable jobs reuses it).
         var holdingsCache: [String: TenantQuota]?
         let lowestPreemptible = jobs.values.filter { $0.state == .running && $0.spec.preemptible == true }
             .map { $0.spec.priority ?? 0 }.min()
         // Jobs whose victims are stopping are gone from the queue or placed; forget stale entries.
         preemptors = preemptors.filter { jobs[$0.key]?.state == .pending }
         func view(for job: JobInfo) -> ClusterSnapshot {
-            var reserved = Set(preemptors.filter { $0.key != job.id }.values)
-            if let r = reservation?.at,
-               !Backfill.respects(r, node: r.node, timeLimitMs: job.spec.timeLimitSeconds.map { Int64($0) * 1000 }, nowMs: now) {
-                reserved.insert(r.node)
+            let own = job.spec.isGang ? (job.arrayJob ?? job.id) : job.id
+            var reserved = Set(preemptors.filter { $0.key != own }.values.joined())
+            if let r = reservation,
+               !Backfill.endsBefore(r.startMs, timeLimitMs: job.spec.timeLimitSeconds.map { Int64($0) * 1000 }, nowMs: now) {
+                reserved.formUnion(r.nodes)
             }
             guard !reserved.isEmpty else { return fleet }
             var masked = fleet
@@ -56,9 +59,15 @@ extension Scheduler {
             if job.spec.isGang, let gang = job.arrayJob {
                 // A gang's members are placed together, when its first pending member comes up.
                 if gangsTried.insert(gang).inserted {
-                    placeGang(pending.filter { $0.arrayJob == gang && $0.state == .pending }, snapshot: &fleet, index: index, profile: profile)
-                    holdingsCache = nil
+                    let members = pending.filter { $0.arrayJob == gang && $0.state == .pending }
+                    scheduleGang(members, view: view(for: job), fleet: &fleet, index: index, profile: profile, now: now,
+                                 outranks: lowestPreemptible.map { (job.spec.priority ?? 0) > $0 } ?? false,
+                                 holdings: &holdingsCache, reservation: &reservation)
                 }
+                continue
+            }
+            if let why = capExcess(job, tasks: 1, holdings: &holdingsCache) {
+                holdForCap(job, why)
                 continue
             }
             let jobPlacer = placer(for: job.spec, workload: profile)
@@ -90,7 +99,7 @@ extension Scheduler {
                 nodes[assignment.node]?.state.apply(assignment)
                 if let i = index[assignment.node] { fleet.apply(assignment, toNodeAt: i) }
                 preemptors[job.id] = nil
-                holdingsCache = nil
+                Self.hold(assignment, tenant: job.spec.tenantName, in: &holdingsCache)
                 lastPendingSummary[job.id] = nil
                 appendLog(job: job, decision: decision, shape: shapeNote)
                 logger.info("placed", metadata: ["job.id": "\(job.id)", "node.id": "\(assignment.node)",
@@ -114,7 +123,7 @@ extension Scheduler {
                 }
                 var estimate: Int64?
                 if reservation == nil, let r = Backfill.reservation(for: job.spec.resources, in: fleet, running: runningTasks(now: now), nowMs: now) {
-                    reservation = (job.id, r)
+                    reservation = PassReservation(job: job.id, nodes: [r.node], startMs: r.startMs)
                     estimate = r.startMs
                 }
                 if lastPendingSummary[job.id] != e.summary || job.estimatedStartMs != estimate {
@@ -137,15 +146,19 @@ extension Scheduler {
         }
     }
 
-    /// Places every pending member of a gang, or none (see `GangPlacer`).
-    func placeGang(_ members: [JobInfo], snapshot snap: inout ClusterSnapshot, index: [NodeID: Int], profile: WorkloadProfile) {
+    /// Places every pending member of a gang, or none (see `GangPlacer`), deciding on `view` (the
+    /// fleet with reserved nodes masked) and applying the placement to `snap`. Returns nil when
+    /// placed, else why not (nothing is logged or stored then).
+    @discardableResult
+    func placeGang(_ members: [JobInfo], snapshot snap: inout ClusterSnapshot, index: [NodeID: Int], profile: WorkloadProfile,
+                   view: ClusterSnapshot? = nil) -> PlacementExplanation? {
         let members = members.sorted { ($0.arrayIndex ?? 0, $0.id) < ($1.arrayIndex ?? 0, $1.id) }
-        guard let first = members.first else { return }
+        guard let first = members.first else { return nil }
         let gangPlacer = GangPlacer(placer: placer(for: first.spec, workload: profile))
-        switch gangPlacer.place(first.spec.resources, count: members.count, in: snap, locality: first.spec.nvlink) {
+        switch gangPlacer.place(first.spec.resources, count: members.count, in: view ?? snap, locality: first.spec.nvlink) {
         case .placed(let decisions):
             let assignments = decisions.compactMap { d -> Assignment? in if case .placed(let a, _, _) = d { a } else { nil } }
-            guard assignments.count == members.count else { return }
+            guard assignments.count == members.count else { return nil }
             let nodes = assignments.map(\.node)
             for (i, var job) in members.enumerated() {
                 let a = assignments[i]
@@ -154,7 +167,7 @@ extension Scheduler {
                 job.reason = nil
                 do { try save(job) } catch {
                     logger.error("cannot store gang placement", metadata: ["job.id": "\(job.id)", "error": "\(error)"])
-                    return
+                    return nil
                 }
                 lastPendingSummary[job.id] = nil
                 appendLog(job: job, decision: decisions[i])
@@ -168,16 +181,9 @@ extension Scheduler {
                 self.nodes[a.node]?.state.apply(a)
                 if let i = index[a.node] { snap.apply(a, toNodeAt: i) }
             }
+            return nil
         case .unplaceable(let e):
-            let summary = "gang of \(members.count): " + e.summary
-            if lastPendingSummary[first.id] != summary {
-                lastPendingSummary[first.id] = summary
-                appendLog(job: first, decision: .unplaceable(e))
-                for var m in members {
-                    m.reason = summary
-                    try? save(m)
-                }
-            }
+            return e
         }
     }
 

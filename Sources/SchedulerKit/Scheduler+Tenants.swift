@@ -35,9 +35,12 @@ extension Scheduler {
     }
 
     /// Whether the job's tenant still has guaranteed quota for it (and so may reclaim borrowed capacity).
-    func mayReclaim(_ job: JobInfo, holdings: [String: TenantQuota]) -> Bool {
+    /// `tasks` counts a gang's members.
+    func mayReclaim(_ job: JobInfo, tasks: Int = 1, holdings: [String: TenantQuota]) -> Bool {
         guard let quota = config.tenants[job.spec.tenantName] else { return false }
-        return quota.covers(usage: holdings[job.spec.tenantName] ?? TenantQuota(), plus: job.spec.resources)
+        let usage = holdings[job.spec.tenantName] ?? TenantQuota()
+        return usage.cpus + job.spec.resources.cpus * tasks <= quota.cpus
+            && usage.gpuMilli + job.spec.resources.gpuDemandMilli * tasks <= quota.gpuMilli
     }
 
     /// Whether a tenant uses more than its guaranteed quota (its jobs run on borrowed capacity).
@@ -48,12 +51,12 @@ extension Scheduler {
     /// Per-tenant figures for `schedctl status`.
     func tenantStatus() -> [String: TenantStatus] {
         let holdings = tenantHoldings()
-        var names = Set(holdings.keys).union(config.tenants.keys)
+        var names = Set(holdings.keys).union(config.tenants.keys).union(config.tenantCaps.keys)
         for j in jobs.values where j.state == .pending { names.insert(j.spec.tenantName) }
         var out: [String: TenantStatus] = [:]
         for t in names {
             out[t] = TenantStatus(holding: holdings[t] ?? TenantQuota(), quota: config.tenants[t],
-                                  decayedUsageCoreSeconds: Int64(fairShare.usage(of: t)))
+                                  decayedUsageCoreSeconds: Int64(fairShare.usage(of: t)), cap: config.tenantCaps[t])
         }
         return out
     }

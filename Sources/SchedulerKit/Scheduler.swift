@@ -23,9 +23,14 @@ public actor Scheduler {
     /// Decayed usage per tenant, for fair-share ordering.
     var fairShare = FairShare()
     var fairShareClockMs: Int64?
-    /// Pending jobs whose victims are stopping, and the node being freed for each: they go first,
-    /// and nobody else may take that node meanwhile.
-    var preemptors: [JobID: NodeID] = [:]
+    /// Pending jobs (a gang by its first member's id) whose victims are stopping, and the nodes
+    /// being freed for each: they go first, and nobody else may take those nodes meanwhile.
+    var preemptors: [JobID: Set<NodeID>] = [:]
+    /// Gangs (by first member id) with a failed member whose other members are still to be
+    /// stopped, and that member's id.
+    var failedGangs: [JobID: JobID] = [:]
+    /// Services (by first replica id) with a rolling update in progress.
+    var rollingServices: Set<JobID> = []
     let logger: Logger
     /// Monotonic milliseconds, injected so tests can drive time.
     let monotonicMs: @Sendable () -> Int64
@@ -68,6 +73,17 @@ public actor Scheduler {
                                  metadata: ["job.id": "\(j.id)", "node.id": "\(a.node)"])
                 }
             }
+        }
+        // Work that was in progress when schedd stopped: gangs to stop, rollouts to continue.
+        var liveGangs = Set<JobID>()
+        for j in jobs.values where j.spec.isGang && !j.state.isTerminal && j.gangStoppedBy == nil {
+            if let g = j.arrayJob { liveGangs.insert(g) }
+        }
+        for j in jobs.values {
+            if j.state == .failed, j.spec.isGang, j.gangStoppedBy == nil, let g = j.arrayJob, liveGangs.contains(g) {
+                failedGangs[g] = min(failedGangs[g] ?? j.id, j.id)
+            }
+            if j.rollout != nil, !j.state.isTerminal { rollingServices.insert(j.arrayJob ?? j.id) }
         }
         let active = jobs.values.filter { $0.state.isActive }.count
         let pending = jobs.values.filter { $0.state == .pending }.count

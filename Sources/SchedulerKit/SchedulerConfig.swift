@@ -19,6 +19,8 @@ public struct SchedulerConfig: Sendable {
     public var queues: [String: SchedulingPolicy]
     /// Guaranteed quotas per tenant; a tenant not named here has none (it may only borrow).
     public var tenants: [String: TenantQuota] = [:]
+    /// Per-tenant caps: the most a tenant may hold at once, however idle the fleet.
+    public var tenantCaps: [String: TenantCap] = [:]
 
     public init(listen: HostPort, stateDir: String, heartbeatIntervalMs: Int = 2_000, nodeTimeoutMs: Int = 10_000,
                 maxLineBytes: Int = 1 << 20, policy: SchedulingPolicy = .bestFit, queues: [String: SchedulingPolicy] = [:]) {

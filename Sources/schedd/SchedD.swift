@@ -33,7 +33,7 @@ struct SchedD: AsyncParsableCommand {
     @Option(help: "A queue and its policy, NAME=POLICY (repeatable), e.g. --queue inference=pack --queue training=fgd.")
     var queue: [String] = []
 
-    @Option(help: "A tenant's guaranteed quota, NAME=cpus:N,gpus:M (repeatable; GPUs may be fractional, e.g. gpus:2.5).")
+    @Option(help: "A tenant's guaranteed quota and cap, NAME=cpus:N,gpus:M,max-cpus:X,max-gpus:Y (repeatable; every key optional; GPUs may be fractional, e.g. gpus:2.5). max-* caps what the tenant may hold at once.")
     var tenant: [String] = []
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
@@ -50,25 +50,43 @@ struct SchedD: AsyncParsableCommand {
         _ = try tenants()
     }
 
-    /// `--tenant NAME=cpus:N,gpus:M` values.
-    func tenants() throws -> [String: TenantQuota] {
-        var out: [String: TenantQuota] = [:]
+    /// `--tenant NAME=cpus:N,gpus:M,max-cpus:X,max-gpus:Y` values: guarantees and caps.
+    func tenants() throws -> (quotas: [String: TenantQuota], caps: [String: TenantCap]) {
+        var quotas: [String: TenantQuota] = [:]
+        var caps: [String: TenantCap] = [:]
+        let keys = "cpus, gpus, max-cpus, max-gpus"
         for t in tenant {
             let parts = t.split(separator: "=", maxSplits: 1).map(String.init)
-            guard parts.count == 2, !parts[0].isEmpty else { throw ValidationError("--tenant: expected NAME=cpus:N,gpus:M, got '\(t)'") }
+            guard parts.count == 2, !parts[0].isEmpty else { throw ValidationError("--tenant: expected NAME=cpus:N,gpus:M,max-cpus:X,max-gpus:Y, got '\(t)'") }
+            let name = parts[0]
             var q = TenantQuota()
+            var cap = TenantCap()
+            var guaranteed = false
             for item in parts[1].split(separator: ",") {
                 let kv = item.split(separator: ":", maxSplits: 1).map(String.init)
-                guard kv.count == 2 else { throw ValidationError("--tenant \(parts[0]): expected cpus:N or gpus:M, got '\(item)'") }
+                guard kv.count == 2 else { throw ValidationError("--tenant \(name): expected KEY:VALUE with KEY among \(keys), got '\(item)'") }
+                func cpus() throws -> Int {
+                    guard let n = Int(kv[1]), n >= 0 else { throw ValidationError("--tenant \(name): bad \(kv[0]) '\(kv[1])' (a whole number >= 0)") }
+                    return n
+                }
+                func gpuMilli() throws -> Int {
+                    guard let g = Double(kv[1]), g >= 0, g < 1_000_000 else { throw ValidationError("--tenant \(name): bad \(kv[0]) '\(kv[1])' (a number >= 0)") }
+                    return Int((g * 1000).rounded())
+                }
                 switch kv[0] {
-                case "cpus": guard let n = Int(kv[1]), n >= 0 else { throw ValidationError("--tenant \(parts[0]): bad cpus '\(kv[1])'") }; q.cpus = n
-                case "gpus": guard let g = Double(kv[1]), g >= 0 else { throw ValidationError("--tenant \(parts[0]): bad gpus '\(kv[1])'") }; q.gpuMilli = Int((g * 1000).rounded())
-                default: throw ValidationError("--tenant \(parts[0]): unknown resource '\(kv[0])' (cpus, gpus)")
+                case "cpus": q.cpus = try cpus(); guaranteed = true
+                case "gpus": q.gpuMilli = try gpuMilli(); guaranteed = true
+                case "max-cpus": cap.cpus = try cpus()
+                case "max-gpus": cap.gpuMilli = try gpuMilli()
+                default: throw ValidationError("--tenant \(name): unknown key '\(kv[0])' (\(keys))")
                 }
             }
-            out[parts[0]] = q
+            if let m = cap.cpus, m < q.cpus { throw ValidationError("--tenant \(name): max-cpus \(m) is below the guaranteed cpus \(q.cpus)") }
+            if let m = cap.gpuMilli, m < q.gpuMilli { throw ValidationError("--tenant \(name): max-gpus is below the guaranteed gpus") }
+            if guaranteed { quotas[name] = q }
+            if cap != TenantCap() { caps[name] = cap }
         }
-        return out
+        return (quotas, caps)
     }
 
     /// The default queue's policy and the named queues.
@@ -96,7 +114,7 @@ struct SchedD: AsyncParsableCommand {
         let (defaultPolicy, queues) = try queues()
         var config = SchedulerConfig(listen: HostPort(listen)!, stateDir: stateDir, heartbeatIntervalMs: heartbeatMs,
                                      nodeTimeoutMs: nodeTimeoutMs, maxLineBytes: maxLineBytes, policy: defaultPolicy, queues: queues)
-        config.tenants = try tenants()
+        (config.tenants, config.tenantCaps) = try tenants()
         let portFile = self.portFile
         let service = SchedulerService(config: config, logger: logger) { port in
             if let portFile { writePortFile(portFile, port) }

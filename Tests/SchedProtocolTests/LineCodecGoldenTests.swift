@@ -95,6 +95,8 @@ enum Golden {
                                       workdir: "/tmp/w", killGraceSeconds: 30))),
          #"SUBMIT {"spec":{"command":["run.sh"],"env":{"PATH":"/bin"},"killGraceSeconds":30,"#
             + #""resources":{"arch":"arm64","cpus":1,"gpus":0,"memoryBytes":0},"workdir":"/tmp/w"}}"#),
+        (.update(UpdateJob(job: JobID(5), spec: JobSpec(command: ["serve"], array: 2, service: true))),
+         #"UPDATE {"job":5,"spec":{"array":2,"command":["serve"],"env":{},"resources":{"cpus":1,"gpus":0,"memoryBytes":0},"service":true}}"#),
         (.submitted(Submitted(job: JobID(42))),
          #"SUBMITTED {"job":42}"#),
         (.listJobs(ListJobs()),
@@ -185,7 +187,14 @@ struct LineCodecGoldenTests {
         job.stdoutPath = "/a/b.out"
         job.stderrPath = "/a/b.err"
         job.cancelRequested = true
-        let m = Message.explanation(Explanation(job: job, latest: Golden.placedRecord, current: Golden.pendingRecord))
+        job.gangStoppedBy = JobID(41)
+        job.revision = 2
+        job.rollout = RolloutTarget(revision: 3, spec: JobSpec(command: ["v3"], service: true))
+        job.replacing = true
+        job.rolloutProgress = RolloutProgress(revision: 3, updated: 1, total: 2, replacing: JobID(42))
+        var x = Explanation(job: job, latest: Golden.placedRecord, current: Golden.pendingRecord)
+        x.held = "tenant cap: t holds 1 of max 1 cpus, needs 1 more"
+        let m = Message.explanation(x)
         let line = LineCodec.encode(m)
         #expect(!line.contains("\n"))
         #expect(try LineCodec.decode(line[...]) == m)

@@ -36,7 +36,7 @@ extension Backfill {
             var scratch = snapshot
             for t in ending.prefix(upTo) {
                 let i = index[t.assignment.node]!
-                if scratch.nodes[i].canRelease(t.assignment) { scratch.nodes[i].release(t.assignment) }
+                if scratch.nodes[i].canRelease(t.assignment) { scratch.release(t.assignment, fromNodeAt: i) }
             }
             return scratch
         }

@@ -22,7 +22,7 @@ struct PreemptionUnit: Sendable, Hashable {
     func release(from snapshot: inout ClusterSnapshot, index: [NodeID: Int]) {
         for a in assignments {
             guard let i = index[a.node], snapshot.nodes[i].canRelease(a) else { continue }
-            snapshot.nodes[i].release(a)
+            snapshot.release(a, fromNodeAt: i)
         }
     }
 }

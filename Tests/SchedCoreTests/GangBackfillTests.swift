@@ -63,7 +63,7 @@ struct GangBackfillTests {
                                            in: snap, running: running, nowMs: 0) else { return }
         var at = snap
         for t in running where (t.endMs ?? .max) <= r.startMs {
-            at.nodes[at.nodes.firstIndex { $0.id == t.assignment.node }!].release(t.assignment)
+            at.release(t.assignment, fromNodeAt: at.nodes.firstIndex { $0.id == t.assignment.node }!)
         }
         guard case .placed(let ds) = g.place(ResourceRequest(cpus: cpus), count: count, in: at, locality: nil) else {
             Issue.record("the gang does not fit at its reserved start")

@@ -105,12 +105,12 @@ struct GangPreemptionTests {
         for c in running where plan.victims.contains(c.job) {
             #expect(c.priority < 2)
             let i = after.nodes.firstIndex { $0.id == c.assignment.node }!
-            after.nodes[i].release(c.assignment)
+            after.release(c.assignment, fromNodeAt: i)
         }
         for a in plan.assignments {
             let i = after.nodes.firstIndex { $0.id == a.node }!
             #expect(after.nodes[i].canApply(a))
-            after.nodes[i].apply(a)
+            after.apply(a, toNodeAt: i)
         }
         #expect(plan.assignments.count == count)
     }

@@ -135,6 +135,7 @@ struct CapacityIndex: Sendable {
         guard n.schedulable else {
             let r = Self.position(n.unschedulableReason)
             reasonOf[i] = UInt8(r)
+            keys[i] = Keys()
             unschedulable[r] += 1
             return
         }

@@ -19,9 +19,10 @@ struct NodeEntry {
     var lastHeartbeatWallMs: Int64?
     var freeMemory: [NUMAMemory]?
 
-    init(stored: StoredNode, nowMs: Int64) {
+    /// `classes` gives the node the class it shares with nodes of its kind.
+    init(stored: StoredNode, nowMs: Int64, classes: inout NodeClassRegistry) {
         self.stored = stored
-        self.state = NodeState(id: stored.name, topology: stored.topology, labels: stored.labels ?? [:])
+        self.state = classes.node(id: stored.name, topology: stored.topology, labels: stored.labels ?? [:])
         self.lastSeenMs = nowMs
     }
 

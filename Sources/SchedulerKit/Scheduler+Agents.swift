@@ -28,13 +28,14 @@ extension Scheduler {
         pendingLinks[linkID] = nil
         let now = monotonicMs()
         var entry = nodes[r.node] ?? NodeEntry(stored: StoredNode(name: r.node, topology: r.topology, emulated: r.emulated,
-                                                                  drained: false, drainReason: nil), nowMs: now)
+                                                                  drained: false, drainReason: nil), nowMs: now,
+                                                classes: &nodeClasses)
         if entry.stored.topology != r.topology || entry.stored.emulated != r.emulated || nodes[r.node] == nil
             || (entry.stored.labels ?? [:]) != (r.labels ?? [:]) {
             entry.stored.topology = r.topology
             entry.stored.emulated = r.emulated
             entry.stored.labels = r.labels
-            var state = NodeState(id: r.node, topology: r.topology, labels: r.labels ?? [:])
+            var state = nodeClasses.node(id: r.node, topology: r.topology, labels: r.labels ?? [:])
             for j in jobs.values where j.state.isActive && j.node == r.node { if let a = j.assignment, state.canApply(a) { state.apply(a) } }
             entry.state = state
         }

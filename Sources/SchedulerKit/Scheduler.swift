@@ -36,6 +36,8 @@ public actor Scheduler {
     let monotonicMs: @Sendable () -> Int64
 
     var nodes: [NodeID: NodeEntry] = [:]
+    /// One `NodeClass` (and one copy of the core arrays) per node kind, shared by its nodes.
+    var nodeClasses = NodeClassRegistry()
     var jobs: [JobID: JobInfo] = [:]
     var links: [NodeID: AgentLink] = [:]
     var waiters: [JobID: [CheckedContinuation<JobInfo, Never>]] = [:]
@@ -61,7 +63,7 @@ public actor Scheduler {
         self.monotonicMs = monotonicMs
         let now = monotonicMs()
         self.startedMs = now
-        for n in try store.allNodes() { nodes[n.name] = NodeEntry(stored: n, nowMs: now) }
+        for n in try store.allNodes() { nodes[n.name] = NodeEntry(stored: n, nowMs: now, classes: &nodeClasses) }
         for j in try store.allJobs() {
             jobs[j.id] = j
             workload.observe(j.spec.resources)

@@ -98,6 +98,8 @@ struct CapacityIndex: Sendable {
     private var reasonOf: [UInt8] = []
     /// Nodes not filed, per unschedulable reason (`RejectionReason` position).
     private(set) var unschedulable = [Int](repeating: 0, count: RejectionReason.allCases.count)
+    /// NVLink domains (node label `nvlink.domain`) and their nodes, by domain name.
+    private(set) var domains: [String: [Int32]] = [:]
 
     init(nodes: [NodeState]) {
         var poolIndex: [PoolKey: Int] = [:]
@@ -114,6 +116,7 @@ struct CapacityIndex: Sendable {
             }
             pools[p].maxMemory = max(pools[p].maxMemory, n.cpuMemoryBytes)
             poolOf.append(Int32(p))
+            if let d = n.labels[GangPlacer.domainLabel] { domains[d, default: []].append(Int32(poolOf.count - 1)) }
         }
         for p in pools.indices {
             pools[p].byPUs = CapacityBuckets(maxKey: pools[p].maxPUs)
@@ -185,6 +188,50 @@ struct CapacityIndex: Sendable {
         }
         unfile(i)
         file(i, new)
+    }
+
+    /// Filed nodes whose free capacity reaches `request` in every dimension the index keeps
+    /// (PUs, memory, whole GPUs or GPU share), in pools whose kind matches; ascending positions.
+    /// A necessary condition for fitting: the filters and the in-node pick may still refuse.
+    func positionsReaching(_ request: ResourceRequest, arch: String?, model: [UInt8]?) -> [Int] {
+        var out: [Int] = []
+        for pool in pools where pool.live > 0 {
+            if let arch, arch != pool.key.arch { continue }
+            if request.gpus > 0, !pool.hasGPUs || (model != nil && !pool.hasModel(model)) { continue }
+            var dimension = Dimension.pus, threshold = request.cpus
+            var reaching = pool.byPUs.count(atLeast: threshold)
+            func consider(_ d: Dimension, _ t: Int) {
+                let c = pool.buckets(d).count(atLeast: t)
+                if c < reaching { dimension = d; threshold = t; reaching = c }
+            }
+            if request.memoryBytes > 0 { consider(.memory, Self.memoryKey(request.memoryBytes)) }
+            if request.gpus > 0 { request.sharesGPU ? consider(.share, request.gpuMilli) : consider(.gpus, request.gpus) }
+            guard reaching > 0 else { continue }
+            let buckets = pool.buckets(dimension)
+            for key in threshold...buckets.maxKey {
+                for member in buckets.lists[key] where Self.reaches(keys[Int(member)], request) { out.append(Int(member)) }
+            }
+        }
+        return out.sorted()
+    }
+
+    /// Whether filed capacity `k` reaches `request`.
+    static func reaches(_ k: Keys, _ request: ResourceRequest) -> Bool {
+        Int(k.pus) >= request.cpus && k.memory >= request.memoryBytes
+            && (request.gpus == 0 || (request.sharesGPU ? Int(k.share) >= request.gpuMilli : Int(k.gpus) >= request.gpus))
+    }
+
+    /// At most how many tasks of `request` node `i` could take, from its filed capacity.
+    func tasksFitting(_ request: ResourceRequest, at i: Int) -> Int {
+        let k = keys[i]
+        var n = Int(k.pus) / max(1, request.cpus)
+        if request.memoryBytes > 0 { n = min(n, Int(k.memory / request.memoryBytes)) }
+        if request.gpus > 0 {
+            // A share: at most 1000 / share tasks on each GPU, and none when no GPU has enough left.
+            let shares = Int(k.share) >= request.gpuMilli ? pools[Int(poolOf[i])].maxGPUs * (1000 / max(1, request.gpuMilli)) : 0
+            n = min(n, request.sharesGPU ? shares : Int(k.gpus) / request.gpus)
+        }
+        return n
     }
 
     static func position(_ r: RejectionReason) -> Int { RejectionReason.allCases.firstIndex(of: r)! }

@@ -17,9 +17,10 @@ public enum GangDecision: Sendable, Hashable {
 ///
 /// Tasks are placed one after the other on a scratch copy of the snapshot, each with the normal
 /// `Placer` (filters, tier, policy, in-node pick), so the gang sees every earlier member's
-/// resources as taken. With a locality, each NVLink domain is tried on its own and the domain
-/// left with the fewest free GPUs (then PUs) after placement wins — a best fit that keeps the
-/// other domains whole for the next gang; ties go to the domain name that sorts first. Because the
+/// resources as taken. With a locality, the NVLink domains that could hold the gang (from the
+/// capacity index) are tried on their own, tightest first (fewest free GPUs, then PUs, then
+/// name), and the first that takes the whole gang wins — a best fit that keeps the other domains
+/// whole for the next gang. Because the
 /// whole gang is decided at once, two gangs can never each hold part of what the other needs.
 public struct GangPlacer: Sendable {
     public static let domainLabel = "nvlink.domain"
@@ -32,19 +33,34 @@ public struct GangPlacer: Sendable {
     public func place(_ request: ResourceRequest, count: Int, in snapshot: ClusterSnapshot,
                       locality: NVLinkLocality?) -> GangDecision {
         guard let locality else { return placeAll(request, count: count, in: snapshot) }
-        var domains: [String: [NodeState]] = [:]
-        for n in snapshot.nodes { if let d = n.labels[Self.domainLabel] { domains[d, default: []].append(n) } }
+        // Domains that could hold the whole gang, from the capacity index: only nodes whose free
+        // capacity reaches one task count, and a domain needs room for `count` tasks over them.
+        let prepared = Placer.Prepared(request)
+        var room: [String: Int] = [:]
+        for i in snapshot.index.positionsReaching(request, arch: prepared.arch, model: prepared.model) {
+            if let d = snapshot.nodes[i].labels[Self.domainLabel] { room[d, default: 0] += snapshot.index.tasksFitting(request, at: i) }
+        }
+        // Tightest domain first: the fewest free GPUs, then PUs, then the name. A gang of whole
+        // GPUs takes the same GPUs and PUs from whichever domain it lands in, so this is also the
+        // order of what each domain has left afterwards; the first domain that takes the gang wins.
+        var candidates: [(key: (Int, Int, String), nodes: [Int32])] = []
+        for (d, r) in room where r >= count {
+            guard let members = snapshot.index.domains[d] else { continue }
+            var gpus = 0, pus = 0
+            for m in members {
+                gpus += snapshot.nodes[Int(m)].freeGPUCount
+                pus += snapshot.nodes[Int(m)].freePUCount
+            }
+            candidates.append(((gpus, pus, d), members))
+        }
+        candidates.sort { $0.key < $1.key }
         var best: (key: (Int, Int, String), decisions: [PlacementDecision])?
-        for (d, nodes) in domains {
-            guard case .placed(let decisions) = placeAll(request, count: count, in: ClusterSnapshot(nodes: nodes)) else { continue }
-            let assignments = decisions.compactMap { d -> Assignment? in if case .placed(let a, _, _) = d { a } else { nil } }
-            // What the domain has left after the gang (fewer is a tighter fit).
-            var left = ClusterSnapshot(nodes: nodes)
-            for a in assignments { left.apply(a) }
-            let freeGPUs = left.nodes.reduce(0) { $0 + $1.freeGPUCount }
-            let freePUs = left.nodes.reduce(0) { $0 + $1.freePUCount }
-            let key = (freeGPUs, freePUs, d)
-            if best == nil || key < best!.key { best = (key, decisions) }
+        for c in candidates {
+            let domain = ClusterSnapshot(nodes: c.nodes.map { snapshot.nodes[Int($0)] })
+            if case .placed(let decisions) = placeAll(request, count: count, in: domain) {
+                best = (c.key, decisions)
+                break
+            }
         }
         if let best { return .placed(best.decisions) }
         if locality == .preferred { return placeAll(request, count: count, in: snapshot) }

@@ -98,11 +98,15 @@ struct CapacityIndex: Sendable {
     private var reasonOf: [UInt8] = []
     /// Nodes not filed, per unschedulable reason (`RejectionReason` position).
     private(set) var unschedulable = [Int](repeating: 0, count: RejectionReason.allCases.count)
-    /// NVLink domains (node label `nvlink.domain`) and their nodes, by domain name.
-    private(set) var domains: [String: [Int32]] = [:]
+    /// NVLink domains (node label `nvlink.domain`): names, and each domain's nodes.
+    private(set) var domainNames: [String] = []
+    private(set) var domainMembers: [[Int32]] = []
+    /// Per node: its domain's position in `domainNames`, or -1.
+    private(set) var domainOf: [Int32] = []
 
     init(nodes: [NodeState]) {
         var poolIndex: [PoolKey: Int] = [:]
+        var domainIndex: [String: Int] = [:]
         poolOf.reserveCapacity(nodes.count)
         for n in nodes {
             let key = PoolKey(arch: n.canonicalArch, models: n.distinctGPUModels, pus: n.puCount, gpus: n.topology.gpus.count)
@@ -116,7 +120,21 @@ struct CapacityIndex: Sendable {
             }
             pools[p].maxMemory = max(pools[p].maxMemory, n.cpuMemoryBytes)
             poolOf.append(Int32(p))
-            if let d = n.labels[GangPlacer.domainLabel] { domains[d, default: []].append(Int32(poolOf.count - 1)) }
+            if let d = n.labels[GangPlacer.domainLabel] {
+                let k: Int
+                if let existing = domainIndex[d] {
+                    k = existing
+                } else {
+                    k = domainNames.count
+                    domainIndex[d] = k
+                    domainNames.append(d)
+                    domainMembers.append([])
+                }
+                domainMembers[k].append(Int32(poolOf.count - 1))
+                domainOf.append(Int32(k))
+            } else {
+                domainOf.append(-1)
+            }
         }
         for p in pools.indices {
             pools[p].byPUs = CapacityBuckets(maxKey: pools[p].maxPUs)
@@ -191,7 +209,7 @@ struct CapacityIndex: Sendable {
     }
 
     /// Filed nodes whose free capacity reaches `request` in every dimension the index keeps
-    /// (PUs, memory, whole GPUs or GPU share), in pools whose kind matches; ascending positions.
+    /// (PUs, memory, whole GPUs or GPU share), in pools whose kind matches (in bucket order).
     /// A necessary condition for fitting: the filters and the in-node pick may still refuse.
     func positionsReaching(_ request: ResourceRequest, arch: String?, model: [UInt8]?) -> [Int] {
         var out: [Int] = []
@@ -212,7 +230,7 @@ struct CapacityIndex: Sendable {
                 for member in buckets.lists[key] where Self.reaches(keys[Int(member)], request) { out.append(Int(member)) }
             }
         }
-        return out.sorted()
+        return out
     }
 
     /// Whether filed capacity `k` reaches `request`.
@@ -234,5 +252,5 @@ struct CapacityIndex: Sendable {
         return n
     }
 
-    static func position(_ r: RejectionReason) -> Int { RejectionReason.allCases.firstIndex(of: r)! }
+    static func position(_ r: RejectionReason) -> Int { r.position }
 }

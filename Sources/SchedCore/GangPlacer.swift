@@ -32,40 +32,51 @@ public struct GangPlacer: Sendable {
     /// task that did not fit (over the whole fleet).
     public func place(_ request: ResourceRequest, count: Int, in snapshot: ClusterSnapshot,
                       locality: NVLinkLocality?) -> GangDecision {
-        guard let locality else { return placeAll(request, count: count, in: snapshot) }
+        var scratch = snapshot
+        return place(request, count: count, in: &scratch, locality: locality)
+    }
+
+    /// As `place(_:count:in:locality:)`, trying members on `snapshot` itself and taking them off
+    /// again before returning, so a caller that owns its snapshot pays no copy of the fleet.
+    /// `snapshot` is unchanged on return.
+    public func place(_ request: ResourceRequest, count: Int, in snapshot: inout ClusterSnapshot,
+                      locality: NVLinkLocality?) -> GangDecision {
+        guard let locality else { return placeAll(request, count: count, in: &snapshot) }
         // Domains that could hold the whole gang, from the capacity index: only nodes whose free
         // capacity reaches one task count, and a domain needs room for `count` tasks over them.
         let prepared = Placer.Prepared(request)
-        var room: [String: Int] = [:]
-        for i in snapshot.index.positionsReaching(request, arch: prepared.arch, model: prepared.model) {
-            if let d = snapshot.nodes[i].labels[Self.domainLabel] { room[d, default: 0] += snapshot.index.tasksFitting(request, at: i) }
+        let index = snapshot.index
+        var room = [Int](repeating: 0, count: index.domainNames.count)
+        for i in index.positionsReaching(request, arch: prepared.arch, model: prepared.model) {
+            let d = Int(index.domainOf[i])
+            if d >= 0 { room[d] += index.tasksFitting(request, at: i) }
         }
-        // Tightest domain first: the fewest free GPUs, then PUs, then the name. A gang of whole
-        // GPUs takes the same GPUs and PUs from whichever domain it lands in, so this is also the
-        // order of what each domain has left afterwards; the first domain that takes the gang wins.
-        var candidates: [(key: (Int, Int, String), nodes: [Int32])] = []
-        for (d, r) in room where r >= count {
-            guard let members = snapshot.index.domains[d] else { continue }
+        // Tightest domain first: the fewest free GPUs, then PUs, then the name (schedulable
+        // nodes' free capacity as the index files it). A gang of whole GPUs takes the same GPUs
+        // and PUs from whichever domain it lands in, so this is also the order of what each domain
+        // has left afterwards; the first domain that takes the gang wins.
+        var candidates: [(key: (Int, Int, String), domain: Int)] = []
+        for (d, r) in room.enumerated() where r >= count {
             var gpus = 0, pus = 0
-            for m in members {
-                gpus += snapshot.nodes[Int(m)].freeGPUCount
-                pus += snapshot.nodes[Int(m)].freePUCount
+            for m in index.domainMembers[d] {
+                gpus += Int(index.keys[Int(m)].gpus)
+                pus += Int(index.keys[Int(m)].pus)
             }
-            candidates.append(((gpus, pus, d), members))
+            candidates.append(((gpus, pus, index.domainNames[d]), d))
         }
         candidates.sort { $0.key < $1.key }
         var best: (key: (Int, Int, String), decisions: [PlacementDecision])?
         for c in candidates {
-            let domain = ClusterSnapshot(nodes: c.nodes.map { snapshot.nodes[Int($0)] })
-            if case .placed(let decisions) = placeAll(request, count: count, in: domain) {
+            var domain = ClusterSnapshot(nodes: index.domainMembers[c.domain].map { snapshot.nodes[Int($0)] })
+            if case .placed(let decisions) = placeAll(request, count: count, in: &domain) {
                 best = (c.key, decisions)
                 break
             }
         }
         if let best { return .placed(best.decisions) }
-        if locality == .preferred { return placeAll(request, count: count, in: snapshot) }
+        if locality == .preferred { return placeAll(request, count: count, in: &snapshot) }
         // Required and no domain fits: explain against the whole fleet, or say no domain exists.
-        switch placeAll(request, count: count, in: snapshot) {
+        switch placeAll(request, count: count, in: &snapshot) {
         case .unplaceable(let e): return .unplaceable(e)
         case .placed:
             let e = PlacementExplanation(policy: placer.policy.rawValue, nodesEvaluated: snapshot.nodes.count, nodesFeasible: 0,
@@ -75,15 +86,19 @@ public struct GangPlacer: Sendable {
         }
     }
 
-    func placeAll(_ request: ResourceRequest, count: Int, in snapshot: ClusterSnapshot) -> GangDecision {
-        var scratch = snapshot
+    /// Places the members one by one on `snapshot`, then takes them off again.
+    func placeAll(_ request: ResourceRequest, count: Int, in snapshot: inout ClusterSnapshot) -> GangDecision {
         var out: [PlacementDecision] = []
+        var applied: [(node: Int, assignment: Assignment)] = []
+        defer { for (i, a) in applied.reversed() { snapshot.release(a, fromNodeAt: i) } }
         for _ in 0..<count {
-            let d = placer.place(request, in: scratch)
+            let d = placer.place(request, in: snapshot)
             switch d {
             case .placed(let a, _, _):
                 out.append(d)
-                scratch.apply(a)
+                guard let i = snapshot.position(of: a.node) else { return .unplaceable(d.explanation) }
+                snapshot.apply(a, toNodeAt: i)
+                applied.append((i, a))
             case .unplaceable(let e):
                 return .unplaceable(e)
             }

@@ -11,6 +11,22 @@ public enum RejectionReason: String, Sendable, Codable, Hashable, CaseIterable, 
     case tooFewGPUs = "too few free GPUs"
     case noTopologyFit = "no fit within NUMA topology"
 
+    /// The reason's place in `allCases` (filter order), without a search.
+    var position: Int {
+        switch self {
+        case .notReady: 0
+        case .draining: 1
+        case .reserved: 2
+        case .wrongArch: 3
+        case .labelMismatch: 4
+        case .noGPUModel: 5
+        case .tooFewCPUs: 6
+        case .tooLittleMemory: 7
+        case .tooFewGPUs: 8
+        case .noTopologyFit: 9
+        }
+    }
+
     /// Resource dimension whose numbers go with this reason, if any.
     var dimension: ResourceDimension? {
         switch self {

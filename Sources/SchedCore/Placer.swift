@@ -25,6 +25,9 @@ public struct Placer: Sendable {
     public var candidateLimit: Int?
     /// The limit schedd uses.
     public static let defaultCandidateLimit = 8
+    /// With a limit, a pool's walk also stops after `walkBudget × limit` nodes once one candidate
+    /// is found (nodes tight in the walked dimension are often short in another).
+    public static let walkBudget = 8
 
     public init(policy: SchedulingPolicy = .bestFit, workload: WorkloadProfile = WorkloadProfile(),
                 candidateLimit: Int? = Placer.defaultCandidateLimit) {
@@ -123,7 +126,8 @@ public struct Placer: Sendable {
                 var key = ascending ? threshold : buckets.maxKey
                 walk: while key >= threshold && key <= buckets.maxKey {
                     for member in buckets.lists[key] {
-                        if let limit, found >= limit { break walk }
+                        // Enough candidates; or, once one is found, enough nodes walked.
+                        if let limit, found >= limit || (found > 0 && walked >= Self.walkBudget * limit) { break walk }
                         walked += 1
                         let i = Int(member)
                         // What the index knows rules most nodes out without reading their state.

@@ -14,7 +14,7 @@ let usage = """
     usage: sched-bench --nodes N [--jobs M] [--seed S] [--fill F] [--policy P] [--json] [--progress]
 
       --nodes N     fleet size: half Vera Rubin compute trays, half Graviton-class nodes
-      --jobs M      placement attempts to time (default 20000)
+      --jobs M      jobs to replay (default 20000): single tasks, arrays, services, 8- and 64-GPU gangs
       --seed S      workload seed (default 1)
       --fill F      load the fleet to this fraction of PUs before the timed run (default 0.75; 0 = start empty)
       --policy P    scheduling policy by its name (default best-fit; the core's SchedulingPolicy raw values)
@@ -109,13 +109,16 @@ if options.progress {
 let result = Replay.run(&fleet, jobs: options.jobs, seed: options.seed, policy: options.policy, progress: options.progress)
 let sorted = result.latenciesNs.sorted()
 let totalSeconds = Double(result.totalNs) / 1e9
-let placementsPerSecond = totalSeconds > 0 ? Double(result.placed) / totalSeconds : 0
-let decisionsPerSecond = totalSeconds > 0 ? Double(result.attempts) / totalSeconds : 0
+let placementsPerSecond = totalSeconds > 0 ? Double(result.tasksPlaced) / totalSeconds : 0
+let decisionsPerSecond = totalSeconds > 0 ? Double(result.decisions) / totalSeconds : 0
 let p50 = Double(percentile(sorted, 50)) / 1000
 let p99 = Double(percentile(sorted, 99)) / 1000
 let maxUs = Double(sorted.last ?? 0) / 1000
-let meanFeasible = result.attempts > 0 ? Double(result.feasibleNodes) / Double(result.attempts) : 0
-let meanUs = result.attempts > 0 ? Double(result.totalNs) / Double(result.attempts) / 1000 : 0
+let meanFeasible = result.singleDecisions > 0 ? Double(result.feasibleNodes) / Double(result.singleDecisions) : 0
+let meanUs = result.decisions > 0 ? Double(result.totalNs) / Double(result.decisions) / 1000 : 0
+let kindsSummary = Workload.Kind.allCases.map { k in
+    "\(k.name) \(result.jobsPlacedByKind[k.rawValue])/\(result.jobsByKind[k.rawValue]) jobs, \(result.tasksPlacedByKind[k.rawValue]) tasks"
+}.joined(separator: "; ")
 
 if options.json {
     // Numbers only, so no escaping is needed. Required keys first, extras after.
@@ -125,9 +128,10 @@ if options.json {
         ("p50_decision_us", "\(rounded(p50, 1))"),
         ("p99_decision_us", "\(rounded(p99, 1))"),
         ("bytes_per_node", "\(Int(bytesPerNode.rounded()))"),
-        ("jobs", "\(result.attempts)"),
-        ("placed", "\(result.placed)"),
-        ("unplaceable", "\(result.unplaceable)"),
+        ("jobs", "\(options.jobs)"),
+        ("decisions", "\(result.decisions)"),
+        ("tasks_placed", "\(result.tasksPlaced)"),
+        ("unplaceable_decisions", "\(result.unplaceable)"),
         ("decisions_per_second", "\(rounded(decisionsPerSecond, 2))"),
         ("mean_decision_us", "\(rounded(meanUs, 1))"),
         ("mean_feasible_nodes", "\(rounded(meanFeasible, 1))"),
@@ -144,22 +148,22 @@ if options.json {
         ("fleet_rss_bytes", "\(max(0, rssAfter - rssBefore))"),
         ("build_seconds", "\(rounded(buildSeconds, 3))"),
         ("prefill_seconds", "\(rounded(prefillSeconds, 3))"),
-    ]
+    ] + Workload.Kind.allCases.flatMap { k in [
+        ("\(String(k.name.map { $0 == "-" ? "_" : $0 }))_jobs_placed", "\(result.jobsPlacedByKind[k.rawValue])"),
+        ("\(String(k.name.map { $0 == "-" ? "_" : $0 }))_jobs", "\(result.jobsByKind[k.rawValue])"),
+    ] }
     print("{" + fields.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ") + "}")
 } else {
-    let kinds = ["inference", "gpu", "4-gpu"]
-    let byKind = Workload.Kind.allCases.map { k in
-        "\(kinds[k.rawValue]) \(result.placedByKind[k.rawValue])/\(result.attemptsByKind[k.rawValue])"
-    }.joined(separator: ", ")
     print("""
         sched-bench: \(options.nodes) nodes (\(vrCount) Vera Rubin trays, \(options.nodes - vrCount) Graviton-class), \
         seed \(options.seed), policy \(options.policy.rawValue)
           fleet:     \(fleet.totalPUs) PUs, \(fleet.totalGPUs) GPUs; built in \(rounded(buildSeconds, 2)) s; \
         \(Int(bytesPerNode.rounded())) bytes per node (RSS +\(rounded(Double(rssAfter - rssBefore) / 1048576, 1)) MiB)
           prefill:   \(prefilled) tasks in \(rounded(prefillSeconds, 1)) s, fleet at \(percent(fillAtStart)) of PUs
-          decisions: \(result.attempts) (placed \(result.placed), unplaceable \(result.unplaceable); \(byKind))
+          jobs:      \(options.jobs): \(kindsSummary)
+          decisions: \(result.decisions) (\(result.tasksPlaced) tasks placed, \(result.unplaceable) decisions placed nothing)
           steady:    \(fleet.releases) releases of the oldest 10% (\(fleet.released) tasks); fleet at \(percent(fleet.fill)) at the end
-          time:      \(rounded(totalSeconds, 3)) s in Placer.place: \(rounded(placementsPerSecond, 1)) placements/s, \
+          time:      \(rounded(totalSeconds, 3)) s deciding: \(rounded(placementsPerSecond, 1)) placements/s, \
         \(rounded(decisionsPerSecond, 1)) decisions/s
           feasible:  \(rounded(meanFeasible, 1)) nodes per decision on average (the explanation's nodesFeasible)
           latency:   p50 \(rounded(p50, 1)) µs, p99 \(rounded(p99, 1)) µs, mean \(rounded(meanUs, 1)) µs, max \(rounded(maxUs, 1)) µs

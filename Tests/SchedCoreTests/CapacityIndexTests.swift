@@ -112,5 +112,36 @@ struct CapacityIndexTests {
         }
         #expect(placed > 100 && refused > 10)
     }
-}
 
+    @Test("with many fitting nodes the policy ranks the first 8, tightest first, and says how many it skipped")
+    func candidateLimit() {
+        var registry = NodeClassRegistry()
+        let topo = TopologyFixture.make(numa: 1, coresPerNUMA: 8, threadsPerCore: 1)
+        var snapshot = ClusterSnapshot(nodes: (0..<20).map { registry.node(id: NodeID("n\($0 < 10 ? "0" : "")\($0)"), topology: topo) })
+        // n13 has 2 PUs left: the tightest node for a 2-PU task.
+        let filler = Placer().check(ResourceRequest(cpus: 6), on: snapshot.nodes[13])
+        guard case .success(let a) = filler else { Issue.record("no pick"); return }
+        snapshot.apply(a, toNodeAt: 13)
+        guard case .placed(let chosen, _, let e) = Placer().place(ResourceRequest(cpus: 2), in: snapshot) else {
+            Issue.record("not placed")
+            return
+        }
+        #expect(chosen.node == "n13")
+        #expect(e.nodesFeasible == 8)
+        #expect(e.nodesNotExamined == 12)
+        #expect(e.summary == "8/20 nodes available; 12 not examined (enough candidates found first)")
+        // Exhaustive: every node ranked, same choice.
+        guard case .placed(let same, _, let all) = Placer(candidateLimit: nil).place(ResourceRequest(cpus: 2), in: snapshot) else {
+            Issue.record("not placed")
+            return
+        }
+        #expect(same == chosen)
+        #expect(all.nodesFeasible == 20 && all.nodesNotExamined == nil)
+        // Spreading walks loosest first: an empty node, never the tight one.
+        guard case .placed(let spread, _, _) = Placer(policy: .leastAllocated).place(ResourceRequest(cpus: 2), in: snapshot) else {
+            Issue.record("not placed")
+            return
+        }
+        #expect(spread.node != "n13")
+    }
+}

@@ -1,11 +1,17 @@
 /// Node positions filed by an integer key (free units of one resource), with O(1) moves and
 /// O(log keys) counts.
 ///
-/// Each key has a list of nodes; a node's slot in its list is kept by the caller so removal is a
+/// Each key has a list of nodes, each entry with a copy of the node's filed free capacity so a
+/// walk reads memory in order; a node's slot in its list is kept by the caller so removal is a
 /// swap with the last member. A Fenwick tree over the per-key sizes answers "how many nodes have
 /// at least k free" and "the largest key below k that has nodes" without a scan.
 struct CapacityBuckets: Sendable {
-    private(set) var lists: [[Int32]]
+    /// One filed node: its position in the snapshot and its free capacity.
+    struct Entry: Sendable {
+        var node: Int32
+        var keys: CapacityIndex.Keys
+    }
+    private(set) var lists: [[Entry]]
     private var tree: [Int32]
     private(set) var total = 0
 
@@ -20,10 +26,10 @@ struct CapacityBuckets: Sendable {
     /// The key a value is filed under.
     func clamp(_ key: Int) -> Int { min(max(0, key), maxKey) }
 
-    mutating func insert(_ node: Int32, key: Int, slot: inout Int32) {
+    mutating func insert(_ node: Int32, keys: CapacityIndex.Keys = CapacityIndex.Keys(), key: Int, slot: inout Int32) {
         let k = clamp(key)
         slot = Int32(lists[k].count)
-        lists[k].append(node)
+        lists[k].append(Entry(node: node, keys: keys))
         total += 1
         adjust(k, by: 1)
     }
@@ -42,7 +48,12 @@ struct CapacityBuckets: Sendable {
         let moved = lists[k][last]
         lists[k][s] = moved
         lists[k].removeLast()
-        return moved
+        return moved.node
+    }
+
+    /// Replaces the filed capacity of the entry at `slot` of bucket `key` (the node stays put).
+    mutating func setKeys(_ keys: CapacityIndex.Keys, key: Int, slot: Int32) {
+        lists[clamp(key)][Int(slot)].keys = keys
     }
 
     private mutating func adjust(_ key: Int, by delta: Int32) {

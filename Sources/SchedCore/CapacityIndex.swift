@@ -166,11 +166,11 @@ struct CapacityIndex: Sendable {
         filed[i] = true
         pools[p].live += 1
         let node = Int32(i)
-        pools[p].byPUs.insert(node, key: k.key(.pus), slot: &slots[i].0)
-        pools[p].byMemory.insert(node, key: k.key(.memory), slot: &slots[i].1)
+        pools[p].byPUs.insert(node, keys: k, key: k.key(.pus), slot: &slots[i].0)
+        pools[p].byMemory.insert(node, keys: k, key: k.key(.memory), slot: &slots[i].1)
         if pools[p].hasGPUs {
-            pools[p].byGPUs.insert(node, key: k.key(.gpus), slot: &slots[i].2)
-            pools[p].byShare.insert(node, key: k.key(.share), slot: &slots[i].3)
+            pools[p].byGPUs.insert(node, keys: k, key: k.key(.gpus), slot: &slots[i].2)
+            pools[p].byShare.insert(node, keys: k, key: k.key(.share), slot: &slots[i].3)
         }
     }
 
@@ -201,6 +201,13 @@ struct CapacityIndex: Sendable {
             // Same buckets (memory within the same GiB): only the exact numbers change.
             if k.pus == old.pus, k.gpus == old.gpus, k.share == old.share, k.key(.memory) == old.key(.memory) {
                 keys[i] = k
+                let p = Int(poolOf[i])
+                pools[p].byPUs.setKeys(k, key: k.key(.pus), slot: slots[i].0)
+                pools[p].byMemory.setKeys(k, key: k.key(.memory), slot: slots[i].1)
+                if pools[p].hasGPUs {
+                    pools[p].byGPUs.setKeys(k, key: k.key(.gpus), slot: slots[i].2)
+                    pools[p].byShare.setKeys(k, key: k.key(.share), slot: slots[i].3)
+                }
                 return
             }
         }
@@ -227,7 +234,7 @@ struct CapacityIndex: Sendable {
             guard reaching > 0 else { continue }
             let buckets = pool.buckets(dimension)
             for key in threshold...buckets.maxKey {
-                for member in buckets.lists[key] where Self.reaches(keys[Int(member)], request) { out.append(Int(member)) }
+                for entry in buckets.lists[key] where Self.reaches(entry.keys, request) { out.append(Int(entry.node)) }
             }
         }
         return out

@@ -123,25 +123,38 @@ public struct Placer: Sendable {
                 }
                 // Walk the buckets that reach the request, in the policy's order.
                 var found = 0, walked = 0
+                // Rejections by filed capacity, counted here and added to the tally once per pool.
+                var shortCPUs = 0, shortMemory = 0, shortGPUs = 0
+                var mostCPUs: Int32 = 0, mostMemory: Int64 = 0, mostGPUs: Int16 = 0
+                defer {
+                    if shortCPUs > 0 { tally.add(.tooFewCPUs, count: shortCPUs, free: Int64(mostCPUs), capacity: Int64(pool.maxPUs)) }
+                    if shortMemory > 0 { tally.add(.tooLittleMemory, count: shortMemory, free: mostMemory, capacity: pool.maxMemory) }
+                    if shortGPUs > 0 {
+                        tally.add(.tooFewGPUs, count: shortGPUs, free: request.sharesGPU ? 0 : Int64(mostGPUs), capacity: Int64(pool.maxGPUs))
+                    }
+                }
                 var key = ascending ? threshold : buckets.maxKey
                 walk: while key >= threshold && key <= buckets.maxKey {
-                    for member in buckets.lists[key] {
+                    for entry in buckets.lists[key] {
                         // Enough candidates; or, once one is found, enough nodes walked.
                         if let limit, found >= limit || (found > 0 && walked >= Self.walkBudget * limit) { break walk }
                         walked += 1
-                        let i = Int(member)
+                        let i = Int(entry.node)
                         // What the index knows rules most nodes out without reading their state.
-                        let k = index.keys[i]
+                        let k = entry.keys
                         if k.pus < request.cpus {
-                            tally.add(.tooFewCPUs, count: 1, free: Int64(k.pus), capacity: Int64(pool.maxPUs))
+                            shortCPUs += 1
+                            mostCPUs = max(mostCPUs, k.pus)
                             continue
                         }
                         if k.memory < request.memoryBytes {
-                            tally.add(.tooLittleMemory, count: 1, free: k.memory, capacity: pool.maxMemory)
+                            shortMemory += 1
+                            mostMemory = max(mostMemory, k.memory)
                             continue
                         }
                         if request.gpus > 0, request.sharesGPU ? Int(k.share) < request.gpuMilli : Int(k.gpus) < request.gpus {
-                            tally.add(.tooFewGPUs, count: 1, free: request.sharesGPU ? 0 : Int64(k.gpus), capacity: Int64(pool.maxGPUs))
+                            shortGPUs += 1
+                            mostGPUs = max(mostGPUs, k.gpus)
                             continue
                         }
                         if let r = filter(prepared, on: nodes[i]) {

@@ -28,7 +28,7 @@ struct CapacityIndexTests {
             #expect(buckets.total == filed.count)
         }
         // Every filed node sits in the list of its key, at its slot.
-        for (i, k) in keyOf.enumerated() where k >= 0 { #expect(buckets.lists[k][Int(slot[i])] == Int32(i)) }
+        for (i, k) in keyOf.enumerated() where k >= 0 { #expect(buckets.lists[k][Int(slot[i])].node == Int32(i)) }
     }
 
     /// A fleet of 48 nodes of six kinds, some drained.
@@ -58,6 +58,8 @@ struct CapacityIndexTests {
             for d in CapacityIndex.Dimension.allCases {
                 let (x, y) = (a.buckets(d), b.buckets(d))
                 for k in 0...(x.maxKey + 1) where x.count(atLeast: k) != y.count(atLeast: k) { return false }
+                // Every entry carries its node's current filed capacity.
+                for list in y.lists { for e in list where e.keys != s.index.keys[Int(e.node)] { return false } }
             }
         }
         return true

@@ -28,6 +28,11 @@ extension Scheduler {
         for (i, n) in fleet.nodes.enumerated() { index[n.id] = i }
         let profile = workload.profile()
         var gangsTried = Set<JobID>()
+        // Gangs with a member still starting or running (a preempted gang is requeued member by
+        // member, as the exits arrive): their pending members wait until every member stopped, so
+        // the gang is placed again whole, never part of it beside a member still stopping.
+        var gangsStillActive = Set<JobID>()
+        for j in jobs.values where j.spec.isGang && j.state.isActive { if let g = j.arrayJob { gangsStillActive.insert(g) } }
         // EASY backfill: the first job that cannot start gets a reservation; later jobs may use
         // the reserved node only if their time limit ends them before it starts.
         var reservation: PassReservation?
@@ -58,7 +63,7 @@ extension Scheduler {
         for var job in pending {
             if job.spec.isGang, let gang = job.arrayJob {
                 // A gang's members are placed together, when its first pending member comes up.
-                if gangsTried.insert(gang).inserted {
+                if !gangsStillActive.contains(gang), gangsTried.insert(gang).inserted {
                     let members = pending.filter { $0.arrayJob == gang && $0.state == .pending }
                     scheduleGang(members, view: view(for: job), fleet: &fleet, index: index, profile: profile, now: now,
                                  outranks: lowestPreemptible.map { (job.spec.priority ?? 0) > $0 } ?? false,

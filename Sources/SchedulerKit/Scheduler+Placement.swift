@@ -81,7 +81,14 @@ extension Scheduler {
             var shapeNote: (index: Int, why: String)?
             if job.spec.alternatives?.isEmpty == false {
                 let shapes = job.spec.shapes
-                if let (i, d) = ShapeChooser.choose(shapes, placer: jobPlacer, in: snap) {
+                // Only shapes that keep the tenant within its cap (shape 0 passed the check above).
+                let allowed = shapes.indices.filter { i in
+                    var shaped = job
+                    shaped.spec.resources = shapes[i].resources
+                    return i == 0 || capExcess(shaped, tasks: 1, holdings: &holdingsCache) == nil
+                }
+                if let (k, d) = ShapeChooser.choose(allowed.map { shapes[$0] }, placer: jobPlacer, in: snap) {
+                    let i = allowed[k]
                     let faster = shapes.indices.filter { shapes[$0].speedMilli > shapes[i].speedMilli }
                     let why = faster.isEmpty ? "the fastest shape fits"
                         : "faster shape\(faster.count == 1 ? "" : "s") \(faster.map(String.init).joined(separator: ", ")) fit nowhere"

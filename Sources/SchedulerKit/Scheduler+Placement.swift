@@ -172,15 +172,28 @@ extension Scheduler {
             let assignments = decisions.compactMap { d -> Assignment? in if case .placed(let a, _, _) = d { a } else { nil } }
             guard assignments.count == members.count else { return nil }
             let nodes = assignments.map(\.node)
+            // Every member's placement is stored before any member is started or holds resources.
+            var placed: [JobInfo] = []
+            var originals: [JobID: JobInfo] = [:]
+            for m in members { originals[m.id] = jobs[m.id] ?? m }
             for (i, var job) in members.enumerated() {
-                let a = assignments[i]
                 job.state = .starting
-                job.assignment = a
+                job.assignment = assignments[i]
                 job.reason = nil
                 do { try save(job) } catch {
                     logger.error("cannot store gang placement", metadata: ["job.id": "\(job.id)", "error": "\(error)"])
+                    // Put the members already stored back as they were: none starts without the
+                    // others. Where even that cannot be stored, the stored `starting` record is
+                    // requeued when the node's agent registers without it.
+                    for m in placed.map({ originals[$0.id] ?? $0 }) {
+                        do { try save(m) } catch { jobs[m.id] = m }
+                    }
                     return nil
                 }
+                placed.append(job)
+            }
+            for (i, job) in placed.enumerated() {
+                let a = assignments[i]
                 lastPendingSummary[job.id] = nil
                 appendLog(job: job, decision: decisions[i])
                 var start = startTask(for: job, assignment: a)

@@ -270,6 +270,8 @@ extension Scheduler {
         if t.puCount > 65_536 { return "more than 65536 PUs" }
         if t.numaNodes.count > 4096 || t.gpus.count > 4096 { return "too many NUMA nodes or GPUs" }
         for g in t.gpus.enumerated() where g.element.index != g.offset { return "GPU indices must be 0..n-1 in order" }
+        // The core looks NUMA nodes up in a table indexed by OS index (`NodeClass`).
+        for n in t.numaNodes where n.id > 65_535 { return "NUMA node OS index \(n.id) above 65535" }
         return nil
     }
 

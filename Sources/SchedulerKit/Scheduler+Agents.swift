@@ -189,12 +189,14 @@ extension Scheduler {
             send(.killTask(KillTask(ref: s.ref, graceSeconds: 5, reason: "not placed on this node")), to: node)
             return
         }
+        let wasStarting = job.state == .starting
         job.state = .running
         job.pid = s.pid
         job.hostBinding = s.binding
         job.stdoutPath = s.stdoutPath
         job.stderrPath = s.stderrPath
-        job.startedAtMs = job.startedAtMs ?? Self.wallMs()
+        // A run that starts again (requeued, restarted, replaced) is timed from this start.
+        job.startedAtMs = wasStarting ? Self.wallMs() : (job.startedAtMs ?? Self.wallMs())
         try? save(job)
         // A new replica running lets a rolling update replace the next one.
         if job.rollout != nil { advanceRollouts() }

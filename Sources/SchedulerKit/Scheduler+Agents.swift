@@ -189,12 +189,14 @@ extension Scheduler {
             send(.killTask(KillTask(ref: s.ref, graceSeconds: 5, reason: "not placed on this node")), to: node)
             return
         }
+        let wasStarting = job.state == .starting
         job.state = .running
         job.pid = s.pid
         job.hostBinding = s.binding
         job.stdoutPath = s.stdoutPath
         job.stderrPath = s.stderrPath
-        job.startedAtMs = job.startedAtMs ?? Self.wallMs()
+        // A run that starts again (requeued, restarted, replaced) is timed from this start.
+        job.startedAtMs = wasStarting ? Self.wallMs() : (job.startedAtMs ?? Self.wallMs())
         try? save(job)
         // A new replica running lets a rolling update replace the next one.
         if job.rollout != nil { advanceRollouts() }
@@ -270,6 +272,8 @@ extension Scheduler {
         if t.puCount > 65_536 { return "more than 65536 PUs" }
         if t.numaNodes.count > 4096 || t.gpus.count > 4096 { return "too many NUMA nodes or GPUs" }
         for g in t.gpus.enumerated() where g.element.index != g.offset { return "GPU indices must be 0..n-1 in order" }
+        // The core looks NUMA nodes up in a table indexed by OS index (`NodeClass`).
+        for n in t.numaNodes where n.id > 65_535 { return "NUMA node OS index \(n.id) above 65535" }
         return nil
     }
 

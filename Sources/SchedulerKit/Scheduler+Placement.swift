@@ -28,6 +28,11 @@ extension Scheduler {
         for (i, n) in fleet.nodes.enumerated() { index[n.id] = i }
         let profile = workload.profile()
         var gangsTried = Set<JobID>()
+        // Gangs with a member still starting or running (a preempted gang is requeued member by
+        // member, as the exits arrive): their pending members wait until every member stopped, so
+        // the gang is placed again whole, never part of it beside a member still stopping.
+        var gangsStillActive = Set<JobID>()
+        for j in jobs.values where j.spec.isGang && j.state.isActive { if let g = j.arrayJob { gangsStillActive.insert(g) } }
         // EASY backfill: the first job that cannot start gets a reservation; later jobs may use
         // the reserved node only if their time limit ends them before it starts.
         var reservation: PassReservation?
@@ -58,7 +63,7 @@ extension Scheduler {
         for var job in pending {
             if job.spec.isGang, let gang = job.arrayJob {
                 // A gang's members are placed together, when its first pending member comes up.
-                if gangsTried.insert(gang).inserted {
+                if !gangsStillActive.contains(gang), gangsTried.insert(gang).inserted {
                     let members = pending.filter { $0.arrayJob == gang && $0.state == .pending }
                     scheduleGang(members, view: view(for: job), fleet: &fleet, index: index, profile: profile, now: now,
                                  outranks: lowestPreemptible.map { (job.spec.priority ?? 0) > $0 } ?? false,
@@ -76,7 +81,14 @@ extension Scheduler {
             var shapeNote: (index: Int, why: String)?
             if job.spec.alternatives?.isEmpty == false {
                 let shapes = job.spec.shapes
-                if let (i, d) = ShapeChooser.choose(shapes, placer: jobPlacer, in: snap) {
+                // Only shapes that keep the tenant within its cap (shape 0 passed the check above).
+                let allowed = shapes.indices.filter { i in
+                    var shaped = job
+                    shaped.spec.resources = shapes[i].resources
+                    return i == 0 || capExcess(shaped, tasks: 1, holdings: &holdingsCache) == nil
+                }
+                if let (k, d) = ShapeChooser.choose(allowed.map { shapes[$0] }, placer: jobPlacer, in: snap) {
+                    let i = allowed[k]
                     let faster = shapes.indices.filter { shapes[$0].speedMilli > shapes[i].speedMilli }
                     let why = faster.isEmpty ? "the fastest shape fits"
                         : "faster shape\(faster.count == 1 ? "" : "s") \(faster.map(String.init).joined(separator: ", ")) fit nowhere"
@@ -160,15 +172,28 @@ extension Scheduler {
             let assignments = decisions.compactMap { d -> Assignment? in if case .placed(let a, _, _) = d { a } else { nil } }
             guard assignments.count == members.count else { return nil }
             let nodes = assignments.map(\.node)
+            // Every member's placement is stored before any member is started or holds resources.
+            var placed: [JobInfo] = []
+            var originals: [JobID: JobInfo] = [:]
+            for m in members { originals[m.id] = jobs[m.id] ?? m }
             for (i, var job) in members.enumerated() {
-                let a = assignments[i]
                 job.state = .starting
-                job.assignment = a
+                job.assignment = assignments[i]
                 job.reason = nil
                 do { try save(job) } catch {
                     logger.error("cannot store gang placement", metadata: ["job.id": "\(job.id)", "error": "\(error)"])
+                    // Put the members already stored back as they were: none starts without the
+                    // others. Where even that cannot be stored, the stored `starting` record is
+                    // requeued when the node's agent registers without it.
+                    for m in placed.map({ originals[$0.id] ?? $0 }) {
+                        do { try save(m) } catch { jobs[m.id] = m }
+                    }
                     return nil
                 }
+                placed.append(job)
+            }
+            for (i, job) in placed.enumerated() {
+                let a = assignments[i]
                 lastPendingSummary[job.id] = nil
                 appendLog(job: job, decision: decisions[i])
                 var start = startTask(for: job, assignment: a)

@@ -38,7 +38,8 @@ public struct GangPlacer: Sendable {
 
     /// As `place(_:count:in:locality:)`, trying members on `snapshot` itself and taking them off
     /// again before returning, so a caller that owns its snapshot pays no copy of the fleet.
-    /// `snapshot` is unchanged on return.
+    /// Every node's state is as before on return; nodes tried may sit elsewhere in their index
+    /// buckets, which can change which equally good candidates a later decision looks at first.
     public func place(_ request: ResourceRequest, count: Int, in snapshot: inout ClusterSnapshot,
                       locality: NVLinkLocality?) -> GangDecision {
         guard let locality else { return placeAll(request, count: count, in: &snapshot) }

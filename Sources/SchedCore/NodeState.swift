@@ -1,7 +1,14 @@
 /// One node as the core sees it: topology, what is in use, and whether it takes new work.
 public struct NodeState: Sendable, Hashable {
     public var id: NodeID
-    public var topology: NodeTopology { didSet { nodeClass = NodeClass(topology) } }
+    /// Changing it rebuilds the class and resizes the per-GPU and per-NUMA usage to the new shape.
+    public var topology: NodeTopology {
+        didSet {
+            nodeClass = NodeClass(topology)
+            gpuMilliUsed = (0..<topology.gpus.count).map { $0 < gpuMilliUsed.count ? gpuMilliUsed[$0] : 0 }
+            usedMemory = (0..<topology.numaNodes.count).map { $0 < usedMemory.count ? usedMemory[$0] : 0 }
+        }
+    }
     /// What the core derives from the topology, shared with nodes of the same kind.
     public private(set) var nodeClass: NodeClass
     /// Every PU of the node.

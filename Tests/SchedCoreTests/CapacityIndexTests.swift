@@ -146,4 +146,22 @@ struct CapacityIndexTests {
         }
         #expect(spread.node != "n13")
     }
+
+    @Test("a node whose topology changes in place gets usage arrays of the new shape and is re-indexed")
+    func topologyChange() {
+        var snapshot = ClusterSnapshot(nodes: [TopologyFixture.node("a", TopologyFixture.make(numa: 1, coresPerNUMA: 4))])
+        #expect(snapshot.nodes[0].gpuMilliUsed.isEmpty)
+        let bigger = TopologyFixture.make(numa: 2, coresPerNUMA: 4, gpusPerNUMA: 1)
+        snapshot.modifyNode(at: 0) { $0.topology = bigger }
+        #expect(snapshot.nodes[0].gpuMilliUsed == [0, 0])
+        #expect(snapshot.nodes[0].usedMemory == [0, 0])
+        #expect(Self.sameAsFresh(snapshot))
+        guard case .placed(let a, _, _) = Placer().place(ResourceRequest(cpus: 2, memoryBytes: GiB, gpus: 2), in: snapshot) else {
+            Issue.record("the new GPUs are not seen")
+            return
+        }
+        snapshot.apply(a, toNodeAt: 0)
+        #expect(snapshot.nodes[0].freeGPUCount == 0)
+        #expect(Self.sameAsFresh(snapshot))
+    }
 }

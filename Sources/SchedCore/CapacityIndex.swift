@@ -36,7 +36,20 @@ struct CapacityIndex: Sendable {
         var byMemory = CapacityBuckets(maxKey: 0)
         var byGPUs = CapacityBuckets(maxKey: 0)
         var byShare = CapacityBuckets(maxKey: 0)
+        /// Members counted on a coarse grid of (free PUs, free memory), both in powers of two, so
+        /// a request can learn at once that no node has enough of both.
+        var grid = [Int32](repeating: 0, count: CapacityIndex.gridCells)
         var hasGPUs: Bool { !key.models.isEmpty }
+
+        /// Whether some member may have at least `pus` free PUs and `memoryGiB` GiB free at once
+        /// (false proves none has; true may be a near miss).
+        func mayReachBoth(pus: Int, memoryGiB: Int) -> Bool {
+            for a in CapacityIndex.gridRow(reaching: pus)..<CapacityIndex.gridRows {
+                for b in CapacityIndex.gridRow(reaching: memoryGiB)..<CapacityIndex.gridRows
+                where grid[a * CapacityIndex.gridRows + b] > 0 { return true }
+            }
+            return false
+        }
 
         init(key: PoolKey) { self.key = key }
 
@@ -80,6 +93,17 @@ struct CapacityIndex: Sendable {
             }
         }
     }
+
+    /// Grid rows per axis: 0, then one per power of two (1, 2-3, 4-7, ...), the last open-ended.
+    static let gridRows = 16
+    static let gridCells = gridRows * gridRows
+    /// The grid row of a value.
+    static func gridRow(_ v: Int) -> Int {
+        v <= 0 ? 0 : min(gridRows - 1, 1 + (Int.bitWidth - 1 - v.leadingZeroBitCount))
+    }
+    /// The first grid row whose values can reach `v` (rows below hold only smaller values).
+    static func gridRow(reaching v: Int) -> Int { gridRow(v) }
+    static func gridCell(_ k: Keys) -> Int { gridRow(Int(k.pus)) * gridRows + gridRow(k.key(.memory)) }
 
     /// Memory is bucketed by whole GiB (rounded down); the walk checks exact bytes.
     static func memoryKey(_ bytes: Int64) -> Int { Int(min(bytes >> 30, 1 << 20)) }
@@ -168,6 +192,7 @@ struct CapacityIndex: Sendable {
         let node = Int32(i)
         pools[p].byPUs.insert(node, keys: k, key: k.key(.pus), slot: &slots[i].0)
         pools[p].byMemory.insert(node, keys: k, key: k.key(.memory), slot: &slots[i].1)
+        pools[p].grid[Self.gridCell(k)] += 1
         if pools[p].hasGPUs {
             pools[p].byGPUs.insert(node, keys: k, key: k.key(.gpus), slot: &slots[i].2)
             pools[p].byShare.insert(node, keys: k, key: k.key(.share), slot: &slots[i].3)
@@ -186,6 +211,7 @@ struct CapacityIndex: Sendable {
         pools[p].live -= 1
         if let moved = pools[p].byPUs.remove(key: k.key(.pus), slot: slots[i].0) { slots[Int(moved)].0 = slots[i].0 }
         if let moved = pools[p].byMemory.remove(key: k.key(.memory), slot: slots[i].1) { slots[Int(moved)].1 = slots[i].1 }
+        pools[p].grid[Self.gridCell(k)] -= 1
         if pools[p].hasGPUs {
             if let moved = pools[p].byGPUs.remove(key: k.key(.gpus), slot: slots[i].2) { slots[Int(moved)].2 = slots[i].2 }
             if let moved = pools[p].byShare.remove(key: k.key(.share), slot: slots[i].3) { slots[Int(moved)].3 = slots[i].3 }

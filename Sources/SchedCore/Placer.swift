@@ -100,16 +100,27 @@ public struct Placer: Sendable {
                     notExamined += pool.live
                     continue
                 }
-                // The dimension with the fewest nodes that reach the request.
-                var dimension = CapacityIndex.Dimension.pus
-                var threshold = request.cpus
-                var reaching = pool.byPUs.count(atLeast: threshold)
-                func consider(_ d: CapacityIndex.Dimension, _ t: Int) {
-                    let c = pool.buckets(d).count(atLeast: t)
-                    if c < reaching { dimension = d; threshold = t; reaching = c }
+                // The dimension to walk: the one with the fewest nodes that reach the request,
+                // unless its first nodes in walk order are all short in another dimension (a pool
+                // that runs out of memory before PUs) and another dimension's are not.
+                var options: [(dimension: CapacityIndex.Dimension, threshold: Int, reaching: Int)] =
+                    [(.pus, request.cpus, pool.byPUs.count(atLeast: request.cpus))]
+                if request.memoryBytes > 0 {
+                    let t = CapacityIndex.memoryKey(request.memoryBytes)
+                    options.append((.memory, t, pool.byMemory.count(atLeast: t)))
                 }
-                if request.memoryBytes > 0 { consider(.memory, CapacityIndex.memoryKey(request.memoryBytes)) }
-                if request.gpus > 0 { request.sharesGPU ? consider(.share, request.gpuMilli) : consider(.gpus, request.gpus) }
+                if request.gpus > 0 {
+                    let (d, t): (CapacityIndex.Dimension, Int) = request.sharesGPU ? (.share, request.gpuMilli) : (.gpus, request.gpus)
+                    options.append((d, t, pool.buckets(d).count(atLeast: t)))
+                }
+                options.sort { ($0.reaching, $0.dimension.rawValue) < ($1.reaching, $1.dimension.rawValue) }
+                var (dimension, threshold, reaching) = options[0]
+                if limit != nil, options.count > 1, options[0].reaching > Self.probeLength {
+                    for o in options where Self.probe(pool.buckets(o.dimension), from: o.threshold, ascending: ascending, request) {
+                        (dimension, threshold, reaching) = o
+                        break
+                    }
+                }
                 let buckets = pool.buckets(dimension)
                 if reaching < pool.live {
                     let best = Int64(buckets.largestKey(below: threshold) ?? 0)
@@ -120,6 +131,21 @@ public struct Placer: Sendable {
                     case .gpus: tally.add(.tooFewGPUs, count: n, free: best, capacity: Int64(pool.maxGPUs))
                     case .share: tally.add(.tooFewGPUs, count: n, free: 0, capacity: Int64(pool.maxGPUs))
                     }
+                }
+                // No node of the pool has enough PUs and memory at once: nothing to walk. The nodes
+                // that reach the walked dimension are short of the other one.
+                let memoryGiB = CapacityIndex.memoryKey(request.memoryBytes)
+                if reaching > 0, request.memoryBytes > 0, !pool.mayReachBoth(pus: request.cpus, memoryGiB: memoryGiB) {
+                    let shortOfPUs = dimension == .memory
+                        || (dimension != .pus && pool.byPUs.count(atLeast: request.cpus) < pool.byMemory.count(atLeast: memoryGiB))
+                    if shortOfPUs {
+                        tally.add(.tooFewCPUs, count: reaching, free: Int64(pool.byPUs.largestKey(below: request.cpus) ?? 0),
+                                  capacity: Int64(pool.maxPUs))
+                    } else {
+                        tally.add(.tooLittleMemory, count: reaching, free: Int64(pool.byMemory.largestKey(below: memoryGiB) ?? 0) << 30,
+                                  capacity: pool.maxMemory)
+                    }
+                    continue
                 }
                 // Walk the buckets that reach the request, in the policy's order.
                 var found = 0, walked = 0
@@ -219,6 +245,25 @@ public struct Placer: Sendable {
         explanation.chosen = ScoreBreakdown(tier: best.tier, cpuPercentAfter: u.cpu,
                                             memoryPercentAfter: u.memory, gpuPercentAfter: u.gpu)
         return .placed(chosen.assignment, score: best.score, explanation)
+    }
+
+    /// How many nodes of a dimension `probe` looks at.
+    static let probeLength = 16
+
+    /// Whether one of the first `probeLength` nodes in walk order reaches `request` in every
+    /// dimension the index keeps (read from the bucket entries; no node state is touched).
+    static func probe(_ buckets: CapacityBuckets, from threshold: Int, ascending: Bool, _ request: ResourceRequest) -> Bool {
+        var seen = 0
+        var key = ascending ? threshold : buckets.maxKey
+        while key >= threshold && key <= buckets.maxKey && seen < probeLength {
+            for entry in buckets.lists[key] {
+                if CapacityIndex.reaches(entry.keys, request) { return true }
+                seen += 1
+                if seen >= probeLength { return false }
+            }
+            key += ascending ? 1 : -1
+        }
+        return false
     }
 
     /// Runs the filters on one node in order, cheapest first; on success returns the in-node pick.

@@ -54,7 +54,7 @@ struct CapacityIndexTests {
         guard fresh.keys == s.index.keys, fresh.unschedulable == s.index.unschedulable,
               fresh.pools.count == s.index.pools.count else { return false }
         for (a, b) in zip(fresh.pools, s.index.pools) {
-            guard a.key == b.key, a.live == b.live else { return false }
+            guard a.key == b.key, a.live == b.live, a.grid == b.grid else { return false }
             for d in CapacityIndex.Dimension.allCases {
                 let (x, y) = (a.buckets(d), b.buckets(d))
                 for k in 0...(x.maxKey + 1) where x.count(atLeast: k) != y.count(atLeast: k) { return false }
@@ -103,6 +103,8 @@ struct CapacityIndexTests {
                     live.append(a)
                     placed += 1
                 case (.unplaceable(let e), .unplaceable):
+                    // Nothing fits anywhere, by brute force over every node.
+                    #expect(!snapshot.nodes.contains { limited.check(r, on: $0).isSuccess }, "step \(step): a node fits")
                     #expect(e.nodesNotExamined == nil, "step \(step)")
                     #expect(e.rejections.reduce(0) { $0 + $1.nodes } == snapshot.nodes.count, "step \(step)")
                     refused += 1

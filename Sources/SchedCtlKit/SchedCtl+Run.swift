@@ -90,15 +90,7 @@ extension SchedCtl {
         @Flag(help: "Wait for the job to end; print where it ran and exit with its status.") var wait = false
 
         func run() async throws {
-            let text: String
-            if file == "-" {
-                text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
-            } else {
-                guard let data = FileManager.default.contents(atPath: file) else { throw CLIError("cannot read \(file)") }
-                text = String(decoding: data, as: UTF8.self)
-            }
-            let spec: JobSpec
-            do { spec = try JobSpecParser.parse(yaml: text, source: file == "-" ? "<stdin>" : file) } catch { throw CLIError(error.description) }
+            let spec = try SpecFile.read(file)
             try await submitAndMaybeWait(spec, address: try connection.address(), wait: wait)
         }
     }

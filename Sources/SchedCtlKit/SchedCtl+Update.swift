@@ -15,15 +15,7 @@ extension SchedCtl {
         @Flag(help: "Wait until every replica runs the new revision, printing progress.") var wait = false
 
         func run() async throws {
-            let text: String
-            if file == "-" {
-                text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
-            } else {
-                guard let data = FileManager.default.contents(atPath: file) else { throw CLIError("cannot read \(file)") }
-                text = String(decoding: data, as: UTF8.self)
-            }
-            let spec: JobSpec
-            do { spec = try JobSpecParser.parse(yaml: text, source: file == "-" ? "<stdin>" : file) } catch { throw CLIError(error.description) }
+            let spec = try SpecFile.read(file)
             try await SchedClient.with(try connection.address()) { s in
                 guard case .jobInfo(let j) = try await s.request(.update(UpdateJob(job: JobID(id), spec: spec))) else {
                     throw CLIError("unexpected reply to UPDATE")

@@ -20,7 +20,7 @@ extension Scheduler {
         stopFailedGangs()
         advanceRollouts()
         advanceFairShare()
-        let pending = jobs.values.filter { $0.state == .pending && ($0.notBeforeMs ?? 0) <= now }
+        let pending = pendingIDs.compactMap { jobs[$0] }.filter { $0.state == .pending && ($0.notBeforeMs ?? 0) <= now }
             .sorted(by: queueOrder)
         guard !pending.isEmpty else { return }
         var fleet = snapshot()
@@ -40,6 +40,13 @@ extension Scheduler {
             .map { $0.spec.priority ?? 0 }.min()
         // Jobs whose victims are stopping are gone from the queue or placed; forget stale entries.
         preemptors = preemptors.filter { jobs[$0.key]?.state == .pending }
+        // Within a pass, a request that fitted nowhere still fits nowhere until something is
+        // placed (placing only takes room): later jobs with the same request reuse the decision
+        // instead of searching again. Used only where nothing else differs between such jobs
+        // (no preemption, tenants, reservations, alternatives or masked nodes).
+        var unplaceableMemo: [UnplaceableKey: PlacementExplanation] = [:]
+        let memoAllowed = lowestPreemptible == nil && config.tenants.isEmpty && config.tenantCaps.isEmpty
+        var running: [RunningTask]?
         func view(for job: JobInfo) -> ClusterSnapshot {
             let own = job.spec.isGang ? (job.arrayJob ?? job.id) : job.id
             var reserved = Set(preemptors.filter { $0.key != own }.values.joined())
@@ -68,6 +75,18 @@ extension Scheduler {
             }
             if let why = capExcess(job, tasks: 1, holdings: &holdingsCache) {
                 holdForCap(job, why)
+                continue
+            }
+            let memoKey: UnplaceableKey? = memoAllowed && reservation == nil && preemptors.isEmpty && job.spec.alternatives == nil
+                ? UnplaceableKey(queue: job.spec.queueName, request: job.spec.resources) : nil
+            if let memoKey, let e = unplaceableMemo[memoKey] {
+                if lastPendingSummary[job.id] != e.summary || job.estimatedStartMs != nil {
+                    lastPendingSummary[job.id] = e.summary
+                    appendLog(job: job, decision: .unplaceable(e))
+                    job.reason = e.summary
+                    job.estimatedStartMs = nil
+                    try? save(job)
+                }
                 continue
             }
             let jobPlacer = placer(for: job.spec, workload: profile)
@@ -99,6 +118,8 @@ extension Scheduler {
                 nodes[assignment.node]?.state.apply(assignment)
                 if let i = index[assignment.node] { fleet.apply(assignment, toNodeAt: i) }
                 preemptors[job.id] = nil
+                unplaceableMemo.removeAll(keepingCapacity: true)
+                running = nil
                 Self.hold(assignment, tenant: job.spec.tenantName, in: &holdingsCache)
                 lastPendingSummary[job.id] = nil
                 appendLog(job: job, decision: decision, shape: shapeNote)
@@ -122,10 +143,15 @@ extension Scheduler {
                     continue
                 }
                 var estimate: Int64?
-                if reservation == nil, let r = Backfill.reservation(for: job.spec.resources, in: fleet, running: runningTasks(now: now), nowMs: now) {
-                    reservation = PassReservation(job: job.id, nodes: [r.node], startMs: r.startMs)
-                    estimate = r.startMs
+                if reservation == nil {
+                    let tasks = running ?? runningTasks(now: now)
+                    running = tasks
+                    if let r = Backfill.reservation(for: job.spec.resources, in: fleet, running: tasks, nowMs: now) {
+                        reservation = PassReservation(job: job.id, nodes: [r.node], startMs: r.startMs)
+                        estimate = r.startMs
+                    }
                 }
+                if let memoKey, estimate == nil, reservation == nil { unplaceableMemo[memoKey] = e }
                 if lastPendingSummary[job.id] != e.summary || job.estimatedStartMs != estimate {
                     lastPendingSummary[job.id] = e.summary
                     appendLog(job: job, decision: decision)
@@ -204,12 +230,7 @@ extension Scheduler {
             record.shape = shape.index
             record.summary = shape.why + "; " + record.summary
         }
-        do {
-            let stored = try store.appendPlacement(record)
-            for (_, f) in logFollowers where Self.matches(stored, f.query) { f.continuation.yield(stored) }
-        } catch {
-            logger.error("cannot append placement log", metadata: ["job.id": "\(job.id)", "error": "\(error)"])
-        }
+        persist(record)
     }
 
     static func matches(_ r: PlacementRecord, _ q: LogQuery) -> Bool {
@@ -237,6 +258,12 @@ extension Scheduler {
             throw ErrorReply(.unavailable, "cannot read placement log: \(error)")
         }
     }
+}
+
+/// What makes two jobs' placement attempts the same within a pass (see the memo in `schedulePending`).
+struct UnplaceableKey: Hashable {
+    var queue: String
+    var request: ResourceRequest
 }
 
 extension Scheduler {

@@ -189,6 +189,8 @@ extension Scheduler {
     }
 
     public func taskStarted(_ s: TaskStarted, node: NodeID) {
+        // Any line from the agent is a sign of life, not only HEARTBEAT (a busy fleet may be late with those).
+        nodes[node]?.lastSeenMs = monotonicMs()
         guard var job = jobs[s.ref.job], job.state.isActive, job.node == node else {
             send(.killTask(KillTask(ref: s.ref, graceSeconds: 5, reason: "not placed on this node")), to: node)
             return
@@ -205,6 +207,7 @@ extension Scheduler {
     }
 
     public func taskExited(_ e: TaskExited, node: NodeID) {
+        nodes[node]?.lastSeenMs = monotonicMs()
         if var job = jobs[e.ref.job], job.state.isActive, job.node == node {
             // Not stored: no ACK, so the agent keeps the exit and reports it again on re-register.
             guard finish(&job, exit: e.exit) else { return }

@@ -29,6 +29,8 @@ extension Scheduler {
     func track(_ job: JobInfo) {
         jobs[job.id] = job
         if job.state == .pending { pendingIDs.insert(job.id) } else { pendingIDs.remove(job.id) }
+        if job.state.isActive, job.spec.timeLimitSeconds != nil { timeLimitedActive.insert(job.id) } else { timeLimitedActive.remove(job.id) }
+        if job.state == .running, job.spec.preemptible == true { preemptibleRunning[job.id] = job.spec.priority ?? 0 } else { preemptibleRunning[job.id] = nil }
     }
 
     /// Persists a node record (topology, labels, drain flag).
@@ -116,6 +118,9 @@ extension Scheduler {
             }
         }
     }
+
+    /// Writes made but not yet committed (group commit).
+    public var uncommittedWrites: Int { batch.writeCount }
 
     /// Asks for a scheduling pass. With group commit, passes asked for by events queued together
     /// run once, after those events; without, the pass runs now.

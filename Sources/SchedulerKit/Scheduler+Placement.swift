@@ -2,9 +2,11 @@ import SchedCore
 import SchedProtocol
 
 extension Scheduler {
-    /// The fleet as the core sees it now.
+    /// The fleet as the core sees it now. Node ids are kept sorted between passes (nodes are
+    /// only ever added), so a pass does not sort thousands of names again.
     func snapshot() -> ClusterSnapshot {
-        ClusterSnapshot(nodes: nodes.values.map(\.snapshotState))
+        if sortedNodeIDs.count != nodes.count { sortedNodeIDs = nodes.keys.sorted() }
+        return ClusterSnapshot(nodes: sortedNodeIDs.compactMap { nodes[$0]?.snapshotState })
     }
 
     /// The core configured for a job's queue, with the current workload profile.
@@ -20,9 +22,17 @@ extension Scheduler {
         stopFailedGangs()
         advanceRollouts()
         advanceFairShare()
-        let pending = pendingIDs.compactMap { jobs[$0] }.filter { $0.state == .pending && ($0.notBeforeMs ?? 0) <= now }
-            .sorted(by: queueOrder)
-        guard !pending.isEmpty else { return }
+        // Order ids by small keys (sorting whole job records would copy them around).
+        var keyed: [(key: QueueKey, id: JobID, gang: JobID?)] = []
+        keyed.reserveCapacity(pendingIDs.count)
+        for id in pendingIDs {
+            guard let j = jobs[id], j.state == .pending, (j.notBeforeMs ?? 0) <= now else { continue }
+            keyed.append((queueKey(j), id, j.spec.isGang ? j.arrayJob : nil))
+        }
+        guard !keyed.isEmpty else { return }
+        keyed.sort { $0.key < $1.key }
+        var gangMembers: [JobID: [JobID]] = [:]
+        for k in keyed { if let g = k.gang { gangMembers[g, default: []].append(k.id) } }
         var fleet = snapshot()
         var index: [NodeID: Int] = [:]
         for (i, n) in fleet.nodes.enumerated() { index[n.id] = i }
@@ -36,8 +46,7 @@ extension Scheduler {
         // What each tenant holds, computed once when a reclaim or a tenant cap first needs it, then
         // kept up to date as jobs are placed (a long queue of unplaceable jobs reuses it).
         var holdingsCache: [String: TenantQuota]?
-        let lowestPreemptible = jobs.values.filter { $0.state == .running && $0.spec.preemptible == true }
-            .map { $0.spec.priority ?? 0 }.min()
+        let lowestPreemptible = preemptibleRunning.values.min()
         // Jobs whose victims are stopping are gone from the queue or placed; forget stale entries.
         preemptors = preemptors.filter { jobs[$0.key]?.state == .pending }
         // Within a pass, a request that fitted nowhere still fits nowhere until something is
@@ -62,17 +71,19 @@ extension Scheduler {
             }
             return masked
         }
-        for var job in pending {
+        for k in keyed {
+            guard var job = jobs[k.id] else { continue }
             if job.spec.isGang, let gang = job.arrayJob {
                 // A gang's members are placed together, when its first pending member comes up.
                 if gangsTried.insert(gang).inserted {
-                    let members = pending.filter { $0.arrayJob == gang && $0.state == .pending }
+                    let members = (gangMembers[gang] ?? []).compactMap { jobs[$0] }.filter { $0.state == .pending }
                     scheduleGang(members, view: view(for: job), fleet: &fleet, index: index, profile: profile, now: now,
                                  outranks: lowestPreemptible.map { (job.spec.priority ?? 0) > $0 } ?? false,
                                  holdings: &holdingsCache, reservation: &reservation)
                 }
                 continue
             }
+            guard job.state == .pending else { continue }
             if let why = capExcess(job, tasks: 1, holdings: &holdingsCache) {
                 holdForCap(job, why)
                 continue
@@ -143,7 +154,9 @@ extension Scheduler {
                     continue
                 }
                 var estimate: Int64?
-                if reservation == nil {
+                // Without time limits nothing is known to end: no reservation to compute, except
+                // when nodes are masked for preemptors (the job may fit on an unmasked view).
+                if reservation == nil, !timeLimitedActive.isEmpty || !preemptors.isEmpty {
                     let tasks = running ?? runningTasks(now: now)
                     running = tasks
                     if let r = Backfill.reservation(for: job.spec.resources, in: fleet, running: tasks, nowMs: now) {

@@ -51,6 +51,12 @@ public actor Scheduler {
     let startedMs: Int64
     /// Protocol lines rejected since start (malformed, unknown verb, too long).
     public private(set) var rejectedLines = 0
+    /// Every node id in order, rebuilt when a node is added (see `snapshot()`).
+    var sortedNodeIDs: [NodeID] = []
+    /// Active jobs with a time limit (backfill needs them) and running preemptible jobs with
+    /// their priority, kept by `track` so a pass need not scan every job.
+    var timeLimitedActive = Set<JobID>()
+    var preemptibleRunning: [JobID: Int] = [:]
     /// Ids of the jobs in state `pending` (kept by `track`), so a pass does not scan every job.
     var pendingIDs = Set<JobID>()
     /// Writes waiting for the group commit (see Scheduler+GroupCommit.swift).
@@ -79,6 +85,8 @@ public actor Scheduler {
         for j in try store.allJobs() {
             jobs[j.id] = j
             if j.state == .pending { pendingIDs.insert(j.id) }
+            if j.state.isActive, j.spec.timeLimitSeconds != nil { timeLimitedActive.insert(j.id) }
+            if j.state == .running, j.spec.preemptible == true { preemptibleRunning[j.id] = j.spec.priority ?? 0 }
             workload.observe(j.spec.resources)
             if j.state.isActive, let a = j.assignment {
                 if nodes[a.node]?.state.canApply(a) == true {

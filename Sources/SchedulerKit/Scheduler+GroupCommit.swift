@@ -72,7 +72,11 @@ extension Scheduler {
         if batch.writeCount >= WriteBatch.maxWrites { commit(); return }
         guard !batch.commitQueued else { return }
         batch.commitQueued = true
-        Task { self.commitQueuedBatch() }
+        let delay = config.groupDelayMs
+        Task {
+            if delay > 0 { try? await Task.sleep(for: .milliseconds(delay)) }
+            self.commitQueuedBatch()
+        }
     }
 
     func commitQueuedBatch() {
@@ -128,7 +132,11 @@ extension Scheduler {
         guard config.groupCommit else { schedulePending(); return }
         guard !passQueued else { return }
         passQueued = true
-        Task { self.runQueuedPass() }
+        let delay = config.groupDelayMs
+        Task {
+            if delay > 0 { try? await Task.sleep(for: .milliseconds(delay)) }
+            self.runQueuedPass()
+        }
     }
 
     func runQueuedPass() {

@@ -72,7 +72,7 @@ enum E2EBenchmark {
 
         // Done when no job is pending or starting any more (each has been reported running).
         var peakPolled = 0
-        try await waitFor("every job reported running", timeoutSeconds: 3600, procs: procs, pollMs: 50) {
+        try await waitFor("every job reported running", timeoutSeconds: 3600, procs: procs, pollMs: 250) {
             let st = try await status(address)
             peakPolled = max(peakPolled, procs.scheddRSS() ?? 0)
             return (st.jobs["pending"] ?? 0) + (st.jobs["starting"] ?? 0) == 0

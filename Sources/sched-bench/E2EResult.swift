@@ -5,7 +5,7 @@ struct E2EResult {
     var mix: String
     /// First submit → the last job reported running (schedd's `startedAtMs`).
     var seconds: Double
-    /// First submit → the poll that saw no job pending or starting (at most 50 ms later).
+    /// First submit → the poll that saw no job pending or starting (polled every 250 ms).
     var polledSeconds: Double
     var submitSeconds: Double
     var registerSeconds: Double

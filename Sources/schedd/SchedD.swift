@@ -48,6 +48,9 @@ struct SchedD: AsyncParsableCommand {
     @Flag(help: "Commit every write on its own instead of in groups (slower; for comparison).")
     var noGroupCommit = false
 
+    @Option(help: "Group commit: milliseconds a commit and an event-triggered scheduling pass wait for more events to join them.")
+    var groupDelayMs: Int = 5
+
     func validate() throws {
         guard HostPort(listen) != nil else { throw ValidationError("--listen must be HOST:PORT, got '\(listen)'") }
         guard heartbeatMs >= 50, nodeTimeoutMs > heartbeatMs else { throw ValidationError("need --heartbeat-ms >= 50 and --node-timeout-ms > --heartbeat-ms") }
@@ -123,6 +126,7 @@ struct SchedD: AsyncParsableCommand {
                                      nodeTimeoutMs: nodeTimeoutMs, maxLineBytes: maxLineBytes, policy: defaultPolicy, queues: queues)
         (config.tenants, config.tenantCaps) = try tenants()
         config.groupCommit = !noGroupCommit
+        config.groupDelayMs = max(0, groupDelayMs)
         config.heartbeatsPerSecond = heartbeatsPerSecond
         let files = OpenFileLimit.raiseToHardLimit()
         logger.info("open-file limit", metadata: ["limit": "\(files)"])

@@ -58,7 +58,9 @@ extension Scheduler {
             logger.info("submitted", metadata: ["job.id": "\(first.id)", "job.name": "\(first.spec.displayName)",
                                                 "specs": "\(specs.count)", "jobs": "\(owner.count)"])
         }
-        requestPass()
+        // The first placement attempt happens before the reply (so a job that cannot start
+        // already says why); with group commit its writes join the reply's commit.
+        schedulePending()
         return (firsts.map { jobs[$0.id] ?? $0 }, counts)
     }
 

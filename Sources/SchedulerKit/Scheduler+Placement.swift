@@ -54,6 +54,7 @@ extension Scheduler {
         // instead of searching again. Used only where nothing else differs between such jobs
         // (no preemption, tenants, reservations, alternatives or masked nodes).
         var unplaceableMemo: [UnplaceableKey: PlacementExplanation] = [:]
+        var gangMemo: [GangKey: PlacementExplanation] = [:]
         let memoAllowed = lowestPreemptible == nil && config.tenants.isEmpty && config.tenantCaps.isEmpty
         var running: [RunningTask]?
         func view(for job: JobInfo) -> ClusterSnapshot {
@@ -77,9 +78,24 @@ extension Scheduler {
                 // A gang's members are placed together, when its first pending member comes up.
                 if gangsTried.insert(gang).inserted {
                     let members = (gangMembers[gang] ?? []).compactMap { jobs[$0] }.filter { $0.state == .pending }
-                    scheduleGang(members, view: view(for: job), fleet: &fleet, index: index, profile: profile, now: now,
-                                 outranks: lowestPreemptible.map { (job.spec.priority ?? 0) > $0 } ?? false,
-                                 holdings: &holdingsCache, reservation: &reservation)
+                    let gangKey: GangKey? = memoAllowed && reservation == nil && preemptors.isEmpty
+                        ? GangKey(queue: job.spec.queueName, request: job.spec.resources, count: members.count, nvlink: job.spec.nvlink) : nil
+                    if let gangKey, let e = gangMemo[gangKey] {
+                        recordGangWaiting(members, e, estimate: nil)
+                        continue
+                    }
+                    let waits = scheduleGang(members, view: view(for: job), fleet: &fleet, index: index, profile: profile, now: now,
+                                             outranks: lowestPreemptible.map { (job.spec.priority ?? 0) > $0 } ?? false,
+                                             holdings: &holdingsCache, reservation: &reservation)
+                    if let first = members.first, jobs[first.id]?.state != .pending {
+                        // Placed: placing only takes room, but the memos are dropped so the
+                        // explanations' numbers stay exact.
+                        unplaceableMemo.removeAll(keepingCapacity: true)
+                        gangMemo.removeAll(keepingCapacity: true)
+                        running = nil
+                    } else if let gangKey, let waits, reservation == nil {
+                        gangMemo[gangKey] = waits
+                    }
                 }
                 continue
             }
@@ -130,6 +146,7 @@ extension Scheduler {
                 if let i = index[assignment.node] { fleet.apply(assignment, toNodeAt: i) }
                 preemptors[job.id] = nil
                 unplaceableMemo.removeAll(keepingCapacity: true)
+                gangMemo.removeAll(keepingCapacity: true)
                 running = nil
                 Self.hold(assignment, tenant: job.spec.tenantName, in: &holdingsCache)
                 lastPendingSummary[job.id] = nil
@@ -277,6 +294,14 @@ extension Scheduler {
 struct UnplaceableKey: Hashable {
     var queue: String
     var request: ResourceRequest
+}
+
+/// The same for a gang: its members' request, how many wait, and the NVLink locality.
+struct GangKey: Hashable {
+    var queue: String
+    var request: ResourceRequest
+    var count: Int
+    var nvlink: NVLinkLocality?
 }
 
 extension Scheduler {

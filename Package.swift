@@ -53,7 +53,8 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-        ]),
+            .product(name: "Yams", package: "Yams"),
+        ], resources: [.copy("Topologies")]),
         // schedctl's commands, job-spec parsing and output formatting.
         .target(name: "SchedCtlKit", dependencies: [
             "SchedCore", "SchedProtocol", "SchedNet",
@@ -74,7 +75,8 @@ let package = Package(
         ]),
         .executableTarget(name: "schedctl", dependencies: ["SchedCtlKit"]),
         // Benchmarks of the pure core (no daemon, no I/O in the measured loop).
-        .executableTarget(name: "sched-bench", dependencies: ["SchedCore"]),
+        // `sched-bench e2e` also starts schedd and emulated agents and talks the protocol.
+        .executableTarget(name: "sched-bench", dependencies: ["SchedCore", "SchedProtocol", "SchedNet", "SchedCtlKit"]),
 
         .testTarget(name: "SchedCoreTests", dependencies: ["SchedCore"]),
         .testTarget(name: "SchedProtocolTests", dependencies: ["SchedProtocol", "SchedNet",
@@ -84,6 +86,7 @@ let package = Package(
         .testTarget(name: "HostTopologyTests", dependencies: ["HostTopology"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SchedulerKitTests", dependencies: ["SchedulerKit", "SchedStore"]),
         .testTarget(name: "SchedCtlKitTests", dependencies: ["SchedCtlKit"]),
+        .testTarget(name: "AgentKitTests", dependencies: ["AgentKit", "SchedProtocol"]),
         .testTarget(name: "IntegrationTests", dependencies: ["SchedProtocol", "SchedNet", "SchedCtlKit",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),

@@ -20,6 +20,9 @@ public struct AgentConfig: Sendable {
     public var agentExecutable: String
     /// Node labels sent in REGISTER (`--label`, `--nvlink-domain` → `nvlink.domain`).
     public var labels: [String: String] = [:]
+    /// `--no-exec`: acknowledge each task, hold it for its declared duration and report it
+    /// finished, without starting a process (see `NoExecDuration`).
+    public var noExec = false
 
     public init(scheduler: HostPort, nodeName: NodeID, emulated: Bool, workDir: String, agentExecutable: String,
                 maxLineBytes: Int = 1 << 26, initialBackoffMs: Int = 200, maxBackoffMs: Int = 5_000) {

@@ -6,6 +6,7 @@ import SchedCore
 import SchedNet
 import SchedProtocol
 import ServiceLifecycle
+import Synchronization
 
 /// The agent's life: connect to schedd, HELLO, REGISTER with the topology and every known task,
 /// then heartbeat and carry out START_TASK / KILL_TASK / ACK_EXIT. When schedd goes away it
@@ -14,13 +15,19 @@ import ServiceLifecycle
 public struct AgentService: Service {
     let config: AgentConfig
     let topology: NodeTopology
-    let supervisor: TaskSupervisor
+    public let supervisor: TaskSupervisor
     let logger: Logger
+    /// The heartbeat interval schedd asked for last (REGISTERED, then HEARTBEAT_INTERVAL).
+    let heartbeat = HeartbeatSetting()
+    /// Called after each accepted registration (an emulated fleet counts them).
+    let onRegistered: @Sendable () -> Void
 
-    public init(config: AgentConfig, topology: NodeTopology, mapping: HostPUMapping?, logger: Logger) {
+    public init(config: AgentConfig, topology: NodeTopology, mapping: HostPUMapping?, logger: Logger,
+                onRegistered: @escaping @Sendable () -> Void = {}) {
         self.config = config
         self.topology = topology
         self.logger = logger
+        self.onRegistered = onRegistered
         self.supervisor = TaskSupervisor(config: config, topology: topology, mapping: mapping, logger: logger)
     }
 
@@ -81,17 +88,17 @@ public struct AgentService: Service {
             try await outbound.write(LineCodec.encode(.register(Register(node: config.nodeName, topology: topology,
                                                                          emulated: config.emulated, tasks: reports,
                                                                          labels: config.labels.isEmpty ? nil : config.labels))))
-            let interval: Int
             switch try await next() {
-            case .registered(let r): interval = r.heartbeatIntervalMs
+            case .registered(let r): heartbeat.ms.store(max(50, r.heartbeatIntervalMs), ordering: .relaxed)
             case .error(let e): throw LaunchError("registration refused: \(e.code.rawValue): \(e.message)")
             default: throw LaunchError("schedd did not answer REGISTER")
             }
             onRegistered()
+            self.onRegistered()
             logger.info("registered", metadata: ["node.id": "\(config.nodeName)", "scheduler": "\(config.scheduler)",
                                                  "tasks.reported": "\(reports.count)"])
             try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await heartbeats(every: interval, outbound: outbound) }
+                group.addTask { try await heartbeats(outbound: outbound) }
                 group.addTask {
                     for await exit in exits { try await outbound.write(LineCodec.encode(.taskExited(exit))) }
                 }
@@ -103,13 +110,18 @@ public struct AgentService: Service {
         }
     }
 
-    func heartbeats(every ms: Int, outbound: NIOAsyncChannelOutboundWriter<String>) async throws {
+    /// HEARTBEAT at once, then every interval (±10%, so a fleet started together spreads out).
+    /// Free memory goes only into the first heartbeat and those where it changed.
+    func heartbeats(outbound: NIOAsyncChannelOutboundWriter<String>) async throws {
+        var lastFree: [NUMAMemory]?
         while !Task.isCancelled {
-            let free: [NUMAMemory]? = config.emulated ? nil
+            var free: [NUMAMemory]? = config.emulated ? nil
                 : NUMAMemoryProbe.freeBytes().sorted { $0.key < $1.key }.map { NUMAMemory(numa: $0.key, bytes: $0.value) }
+            if free == lastFree { free = nil } else { lastFree = free }
             let hb = Heartbeat(node: config.nodeName, running: await supervisor.runningCount, freeMemory: free)
             try await outbound.write(LineCodec.encode(.heartbeat(hb)))
-            try await Task.sleep(for: .milliseconds(ms))
+            let ms = heartbeat.ms.load(ordering: .relaxed)
+            try await Task.sleep(for: .milliseconds(Int(Double(ms) * Double.random(in: 0.9...1.1))))
         }
     }
 
@@ -118,11 +130,14 @@ public struct AgentService: Service {
         case .startTask(let s):
             let reply = await supervisor.start(s)
             try await outbound.write(LineCodec.encode(reply))
+            if case .taskStarted = reply { await supervisor.startedReported(s.ref) }
         case .killTask(let k):
             logger.info("stopping task", metadata: ["job.id": "\(k.ref.job)", "reason": "\(k.reason)"])
             await supervisor.stop(k.ref, graceSeconds: k.graceSeconds, signal: k.signal ?? SIGTERM)
         case .ackExit(let a):
             await supervisor.acknowledge(a.ref)
+        case .heartbeatInterval(let h):
+            heartbeat.ms.store(max(50, h.heartbeatIntervalMs), ordering: .relaxed)
         case .ping:
             try await outbound.write(LineCodec.encode(.pong))
         case .error(let e):
@@ -131,4 +146,9 @@ public struct AgentService: Service {
             try await outbound.write(LineCodec.encode(.error(ErrorReply(.wrongRole, "\(message.verb) is not for an agent"))))
         }
     }
+}
+
+/// The heartbeat interval in force, shared by a connection's reader and its heartbeat loop.
+final class HeartbeatSetting: Sendable {
+    let ms = Atomic<Int>(2000)
 }

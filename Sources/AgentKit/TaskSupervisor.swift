@@ -26,6 +26,8 @@ public actor TaskSupervisor {
     var exitSubscriber: AsyncStream<TaskExited>.Continuation?
     /// Resumed when the last running task ends during shutdown.
     var allEnded: CheckedContinuation<Void, Never>?
+    /// What this supervisor did (tasks started, refused for overlapping resources).
+    public internal(set) var stats = SupervisorStats()
 
     /// - Parameter mapping: how the node's PUs map onto this host's; nil when the node is this host.
     public init(config: AgentConfig, topology: NodeTopology, mapping: HostPUMapping?, logger: Logger) {
@@ -70,16 +72,19 @@ public actor TaskSupervisor {
             let exit = TaskExit(error: "refused: \(problem)")
             entries[s.ref] = Entry(start: s, binding: HostBinding(cpus: CPUSet(), numaNodes: NUMASet()), exit: exit,
                                    stdoutPath: "", stderrPath: "")
+            stats.refusedInvalid += 1
             logger.error("task refused", metadata: ["job.id": "\(s.ref.job)", "reason": "\(problem)"])
             return .taskExited(TaskExited(ref: s.ref, exit: exit))
         }
         let binding = hostBinding(for: s.assignment)
+        if config.noExec { return startHeld(s, binding: binding) }
         let dir = "\(config.workDir)/tasks/\(s.ref.job).\(s.ref.task)"
         var entry = Entry(start: s, binding: binding, stdoutPath: dir + "/stdout", stderrPath: dir + "/stderr")
         do {
             let pid = try launch(s, binding: binding, dir: dir, entry: entry)
             entry.pid = pid
             entries[s.ref] = entry
+            stats.started += 1
             logger.info("task started", metadata: ["job.id": "\(s.ref.job)", "pid": "\(pid)", "host.cpus": "\(binding.cpus)",
                                                    "host.numa": "\(binding.numaNodes)", "gpus": "\(s.assignment.gpus)"])
             return .taskStarted(TaskStarted(ref: s.ref, pid: pid, binding: binding, stdoutPath: entry.stdoutPath, stderrPath: entry.stderrPath))
@@ -152,6 +157,12 @@ public actor TaskSupervisor {
     public func stop(_ ref: TaskRef, graceSeconds: Int, signal: Int32 = SIGTERM) {
         guard let e = entries[ref] else {
             publish(TaskExited(ref: ref, exit: TaskExit(error: "not running on this node")))
+            return
+        }
+        if config.noExec, e.exit == nil {
+            // A held task stops at once, as a process would on the signal.
+            e.killTimer?.cancel()
+            ended(ref, exit: TaskExit(signal: signal))
             return
         }
         guard e.exit == nil, let pid = e.pid else { return }

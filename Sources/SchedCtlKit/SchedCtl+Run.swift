@@ -82,16 +82,37 @@ extension SchedCtl {
         }
     }
 
-    /// `schedctl submit FILE`
+    /// `schedctl submit FILE...`
     struct Submit: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Submit a YAML job spec (see docs/job-spec.md).")
+        static let configuration = CommandConfiguration(
+            abstract: "Submit YAML job specs (see docs/job-spec.md); several files go in one SUBMIT_BATCH, all or none.")
         @OptionGroup var connection: ConnectionOptions
-        @Argument(help: "The job spec file ('-' reads standard input).") var file: String
-        @Flag(help: "Wait for the job to end; print where it ran and exit with its status.") var wait = false
+        @Argument(help: "Job spec files ('-' reads standard input).") var files: [String]
+        @Flag(help: "Wait for the job to end; print where it ran and exit with its status (one file only).") var wait = false
+
+        func validate() throws {
+            guard !files.isEmpty else { throw ValidationError("give at least one job spec file") }
+            if wait, files.count > 1 { throw ValidationError("--wait takes one file") }
+            if files.filter({ $0 == "-" }).count > 1 { throw ValidationError("'-' (standard input) can be given once") }
+        }
 
         func run() async throws {
-            let spec = try SpecFile.read(file)
-            try await submitAndMaybeWait(spec, address: try connection.address(), wait: wait)
+            // Every file is parsed before anything is sent: one bad file submits nothing.
+            var specs: [JobSpec] = []
+            for file in files {
+                specs.append(try SpecFile.read(file))
+            }
+            if specs.count == 1 {
+                try await submitAndMaybeWait(specs[0], address: try connection.address(), wait: wait)
+                return
+            }
+            // One line, one transaction; prints one id (or FIRST-LAST for an array) per file, in order.
+            let reply = try await SchedClient.with(try connection.address()) { s in try await s.request(.submitBatch(SubmitBatch(specs: specs))) }
+            guard case .submittedBatch(let b) = reply else { throw CLIError("unexpected reply to SUBMIT_BATCH") }
+            for sub in b.jobs {
+                let count = Int64(sub.count ?? 1)
+                print(count == 1 ? "\(sub.job)" : "\(sub.job)-\(JobID(sub.job.rawValue + count - 1))")
+            }
         }
     }
 }

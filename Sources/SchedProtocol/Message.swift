@@ -19,8 +19,10 @@ public enum Message: Sendable, Hashable {
     case startTask(StartTask)
     case killTask(KillTask)
     case ackExit(AckExit)
+    case heartbeatInterval(HeartbeatInterval)
     // schedctl → schedd
     case submit(Submit)
+    case submitBatch(SubmitBatch)
     case update(UpdateJob)
     case listJobs(ListJobs)
     case getJob(JobRequest)
@@ -34,6 +36,7 @@ public enum Message: Sendable, Hashable {
     case status
     // schedd → schedctl
     case submitted(Submitted)
+    case submittedBatch(SubmittedBatch)
     case jobList(JobList)
     case jobInfo(JobInfo)
     case nodeList(NodeList)
@@ -60,7 +63,9 @@ public enum Message: Sendable, Hashable {
         case .startTask: "START_TASK"
         case .killTask: "KILL_TASK"
         case .ackExit: "ACK_EXIT"
+        case .heartbeatInterval: "HEARTBEAT_INTERVAL"
         case .submit: "SUBMIT"
+        case .submitBatch: "SUBMIT_BATCH"
         case .update: "UPDATE"
         case .listJobs: "JOBS"
         case .getJob: "JOB"
@@ -74,6 +79,7 @@ public enum Message: Sendable, Hashable {
         case .status: "STATUS"
         case .statusInfo: "STATUS_INFO"
         case .submitted: "SUBMITTED"
+        case .submittedBatch: "SUBMITTED_BATCH"
         case .jobList: "JOB_LIST"
         case .jobInfo: "JOB_INFO"
         case .nodeList: "NODE_LIST"

@@ -24,9 +24,19 @@ public protocol SchedulerStore: Sendable {
     func saveNode(_ node: StoredNode) throws
     /// Every node ever registered.
     func allNodes() throws -> [StoredNode]
+    /// Group commit: overwrites `jobs` and `nodes` and appends `placements` in one transaction,
+    /// all or none. Returns the placements with their `seq` set, in order.
+    func commit(jobs: [JobInfo], nodes: [StoredNode], placements: [PlacementRecord]) throws -> [PlacementRecord]
 }
 
 extension SchedulerStore {
+    /// Fallback for stores without transactions of their own: one write at a time.
+    public func commit(jobs: [JobInfo], nodes: [StoredNode], placements: [PlacementRecord]) throws -> [PlacementRecord] {
+        for j in jobs { try updateJob(j) }
+        for n in nodes { try saveNode(n) }
+        return try placements.map { try appendPlacement($0) }
+    }
+
     /// Fallback for stores without transactions of their own: one insert per job.
     public func insertJobs(count: Int, _ make: (JobID, Int) -> JobInfo) throws -> [JobInfo] {
         var out: [JobInfo] = []

@@ -36,6 +36,8 @@ struct ClientSession {
             } catch {
                 reply = .error(error)
             }
+            // Group commit: nothing a reply reports goes out before it is durable.
+            await scheduler.commit()
             try await outbound.write(LineCodec.encode(reply))
             // Only a run of refused requests counts towards closing the connection.
             if case .error = reply {
@@ -52,6 +54,11 @@ struct ClientSession {
         case .submit(let s):
             let (first, count) = try await scheduler.submitAll(s.spec)
             return .submitted(Submitted(job: first.id, count: s.spec.array == nil ? nil : count))
+        case .submitBatch(let b):
+            let (firsts, counts) = try await scheduler.submitBatch(b.specs)
+            return .submittedBatch(SubmittedBatch(jobs: zip(b.specs, zip(firsts, counts)).map { spec, fc in
+                Submitted(job: fc.0.id, count: spec.array == nil ? nil : fc.1)
+            }))
         case .update(let u): return .jobInfo(try await scheduler.update(u.job, to: u.spec))
         case .listJobs(let q): return .jobList(JobList(jobs: await scheduler.listJobs(q)))
         case .getJob(let r): return .jobInfo(try await scheduler.job(r.job))

@@ -36,17 +36,19 @@ extension Scheduler {
             entry.stored.emulated = r.emulated
             entry.stored.labels = r.labels
             var state = nodeClasses.node(id: r.node, topology: r.topology, labels: r.labels ?? [:])
+            // The stored copy shares the class's arrays too (one copy per node kind, not per node).
+            entry.stored.topology = state.topology
             for j in jobs.values where j.state.isActive && j.node == r.node { if let a = j.assignment, state.canApply(a) { state.apply(a) } }
             entry.state = state
         }
-        do { try store.saveNode(entry.stored) } catch { throw ErrorReply(.unavailable, "node not stored: \(error)") }
+        do { try persist(entry.stored) } catch { throw ErrorReply(.unavailable, "node not stored: \(error)") }
         if let old = links[r.node], old.id != linkID { old.send.finish() }
         links[r.node] = AgentLink(id: linkID, send: continuation)
         entry.linkID = linkID
         entry.down = false
         entry.lastSeenMs = now
         nodes[r.node] = entry
-        send(.registered(Registered(node: r.node, heartbeatIntervalMs: config.heartbeatIntervalMs)), to: r.node)
+        send(.registered(Registered(node: r.node, heartbeatIntervalMs: heartbeatIntervalMs)), to: r.node)
 
         let reported = Dictionary(r.tasks.map { ($0.ref, $0) }, uniquingKeysWith: { a, _ in a })
         var notStored = Set<TaskRef>()
@@ -95,7 +97,8 @@ extension Scheduler {
         nodes[r.node]?.registered = true
         logger.info("node registered", metadata: ["node.id": "\(r.node)", "pus": "\(r.topology.puCount)",
                                                   "gpus": "\(r.topology.gpus.count)", "tasks": "\(r.tasks.count)"])
-        schedulePending()
+        adjustHeartbeatInterval()
+        requestPass()
     }
 
     /// Ends a task's job from an exit report (or a loss), stores it, then frees its resources.
@@ -177,14 +180,17 @@ extension Scheduler {
         guard var n = nodes[h.node], n.linkID == linkID else { throw ErrorReply(.notFound, "node '\(h.node)' is not registered on this connection") }
         n.lastSeenMs = monotonicMs()
         n.lastHeartbeatWallMs = Self.wallMs()
-        n.freeMemory = h.freeMemory
+        // Free memory is sent only when it changed; a heartbeat without it keeps the last value.
+        if let free = h.freeMemory { n.freeMemory = free }
         let wasDown = n.down
         n.down = false
         nodes[h.node] = n
-        if wasDown { schedulePending() }
+        if wasDown { requestPass() }
     }
 
     public func taskStarted(_ s: TaskStarted, node: NodeID) {
+        // Any line from the agent is a sign of life, not only HEARTBEAT (a busy fleet may be late with those).
+        nodes[node]?.lastSeenMs = monotonicMs()
         guard var job = jobs[s.ref.job], job.state.isActive, job.node == node else {
             send(.killTask(KillTask(ref: s.ref, graceSeconds: 5, reason: "not placed on this node")), to: node)
             return
@@ -203,14 +209,16 @@ extension Scheduler {
     }
 
     public func taskExited(_ e: TaskExited, node: NodeID) {
+        nodes[node]?.lastSeenMs = monotonicMs()
         if var job = jobs[e.ref.job], job.state.isActive, job.node == node {
             // Not stored: no ACK, so the agent keeps the exit and reports it again on re-register.
             guard finish(&job, exit: e.exit) else { return }
             logger.info("task ended", metadata: ["job.id": "\(job.id)", "job.state": "\(job.state.rawValue)"])
         }
-        // Acknowledge only after the exit is durable (or was already known).
+        // Acknowledge only after the exit is durable (or was already known): with group commit
+        // the ACK waits in the batch's outbox until the commit.
         send(.ackExit(AckExit(ref: e.ref)), to: node)
-        schedulePending()
+        requestPass()
     }
 
     /// Answers an agent's PING on its link.
@@ -251,7 +259,8 @@ extension Scheduler {
     /// (their agents kill such tasks if they come back). Call periodically.
     public func tick() {
         let now = monotonicMs()
-        for (name, n) in nodes where !n.down && now - n.lastSeenMs > Int64(config.nodeTimeoutMs) {
+        let timeout = Int64(nodeTimeoutMs)
+        for (name, n) in nodes where !n.down && now - n.lastSeenMs > timeout {
             nodes[name]?.down = true
             // Forget the silent connection: its heartbeats are refused from now on and closing the
             // link's stream closes our side, so a live agent reconnects and registers afresh.

@@ -54,11 +54,6 @@ extension Scheduler {
     func appendStopped(_ job: JobInfo, _ why: String) {
         let record = PlacementRecord.stopped(time: Self.rfc3339(Self.wallMs()), job: job.id, jobName: job.spec.displayName,
                                              request: job.spec.resources, why: why)
-        do {
-            let stored = try store.appendPlacement(record)
-            for (_, f) in logFollowers where Self.matches(stored, f.query) { f.continuation.yield(stored) }
-        } catch {
-            logger.error("cannot append placement log", metadata: ["job.id": "\(job.id)", "error": "\(error)"])
-        }
+        persist(record)
     }
 }

@@ -8,15 +8,34 @@ extension Scheduler {
 
     /// `submit` for job arrays: the first job and how many were stored (ids are consecutive).
     public func submitAll(_ spec: JobSpec) throws(ErrorReply) -> (first: JobInfo, count: Int) {
-        if let p = spec.problems().first { throw ErrorReply(.invalidSpec, "\(p.field): \(p.message)") }
-        guard queues[spec.queueName] != nil else {
-            throw ErrorReply(.invalidSpec, "queue: no queue '\(spec.queueName)'; queues: \(queues.keys.sorted().joined(separator: ", "))")
+        let (stored, counts) = try submitBatch([spec])
+        guard let first = stored.first else { throw ErrorReply(.internalError, "no job stored") }
+        return (jobs[first.id] ?? first, counts[0])
+    }
+
+    /// Stores many specs (each possibly an array) in one transaction, all or none, then tries
+    /// to place them. Returns each spec's first job and how many jobs it stored, in order.
+    /// A bad spec refuses the whole batch with its position in the error.
+    public func submitBatch(_ specs: [JobSpec]) throws(ErrorReply) -> (firsts: [JobInfo], counts: [Int]) {
+        guard !specs.isEmpty else { throw ErrorReply(.invalidSpec, "specs: empty batch") }
+        for (i, spec) in specs.enumerated() {
+            let at = specs.count == 1 ? "" : "specs[\(i)]."
+            if let p = spec.problems().first { throw ErrorReply(.invalidSpec, "\(at)\(p.field): \(p.message)") }
+            guard queues[spec.queueName] != nil else {
+                throw ErrorReply(.invalidSpec, "\(at)queue: no queue '\(spec.queueName)'; queues: \(queues.keys.sorted().joined(separator: ", "))")
+            }
         }
-        let count = spec.array ?? 1
+        let counts = specs.map { $0.array ?? 1 }
+        // Flat position → (spec, index inside its array).
+        var owner: [(spec: Int, index: Int)] = []
+        owner.reserveCapacity(counts.reduce(0, +))
+        for (s, c) in counts.enumerated() { for i in 0..<c { owner.append((s, i)) } }
         let now = Self.wallMs()
         var stored: [JobInfo]
         do {
-            stored = try store.insertJobs(count: count) { id, index in
+            stored = try store.insertJobs(count: owner.count) { id, flat in
+                let (s, index) = owner[flat]
+                let spec = specs[s]
                 var job = JobInfo(id: id, spec: spec, state: .pending, submittedAtMs: now)
                 if spec.array != nil {
                     job.arrayIndex = index
@@ -27,15 +46,22 @@ extension Scheduler {
         } catch {
             throw ErrorReply(.unavailable, "job not stored: \(error)")
         }
-        guard let first = stored.first else { throw ErrorReply(.internalError, "no job stored") }
-        for job in stored {
-            jobs[job.id] = job
-            workload.observe(spec.resources)
+        guard stored.count == owner.count else { throw ErrorReply(.internalError, "stored \(stored.count) of \(owner.count) jobs") }
+        var firsts: [JobInfo] = []
+        for (flat, job) in stored.enumerated() {
+            track(job)
+            workload.observe(job.spec.resources)
+            if owner[flat].index == 0 { firsts.append(job) }
         }
         stored.removeAll()
-        logger.info("submitted", metadata: ["job.id": "\(first.id)", "job.name": "\(spec.displayName)", "jobs": "\(count)"])
+        if let first = firsts.first {
+            logger.info("submitted", metadata: ["job.id": "\(first.id)", "job.name": "\(first.spec.displayName)",
+                                                "specs": "\(specs.count)", "jobs": "\(owner.count)"])
+        }
+        // The first placement attempt happens before the reply (so a job that cannot start
+        // already says why); with group commit its writes join the reply's commit.
         schedulePending()
-        return (jobs[first.id] ?? first, count)
+        return (firsts.map { jobs[$0.id] ?? $0 }, counts)
     }
 
     /// Jobs, newest first.

@@ -48,7 +48,7 @@ extension Scheduler {
         guard var n = nodes[name] else { throw ErrorReply(.notFound, "no node '\(name)'") }
         n.stored.drained = drained
         n.stored.drainReason = reason
-        do { try store.saveNode(n.stored) } catch { throw ErrorReply(.unavailable, "drain not stored: \(error)") }
+        do { try persist(n.stored) } catch { throw ErrorReply(.unavailable, "drain not stored: \(error)") }
         nodes[name] = n
         logger.info(drained ? "drain" : "undrain", metadata: ["node.id": "\(name)"])
         return info(n)

@@ -2,9 +2,11 @@ import SchedCore
 import SchedProtocol
 
 extension Scheduler {
-    /// The fleet as the core sees it now.
+    /// The fleet as the core sees it now. Node ids are kept sorted between passes (nodes are
+    /// only ever added), so a pass does not sort thousands of names again.
     func snapshot() -> ClusterSnapshot {
-        ClusterSnapshot(nodes: nodes.values.map(\.snapshotState))
+        if sortedNodeIDs.count != nodes.count { sortedNodeIDs = nodes.keys.sorted() }
+        return ClusterSnapshot(nodes: sortedNodeIDs.compactMap { nodes[$0]?.snapshotState })
     }
 
     /// The core configured for a job's queue, with the current workload profile.
@@ -20,9 +22,17 @@ extension Scheduler {
         stopFailedGangs()
         advanceRollouts()
         advanceFairShare()
-        let pending = jobs.values.filter { $0.state == .pending && ($0.notBeforeMs ?? 0) <= now }
-            .sorted(by: queueOrder)
-        guard !pending.isEmpty else { return }
+        // Order ids by small keys (sorting whole job records would copy them around).
+        var keyed: [(key: QueueKey, id: JobID, gang: JobID?)] = []
+        keyed.reserveCapacity(pendingIDs.count)
+        for id in pendingIDs {
+            guard let j = jobs[id], j.state == .pending, (j.notBeforeMs ?? 0) <= now else { continue }
+            keyed.append((queueKey(j), id, j.spec.isGang ? j.arrayJob : nil))
+        }
+        guard !keyed.isEmpty else { return }
+        keyed.sort { $0.key < $1.key }
+        var gangMembers: [JobID: [JobID]] = [:]
+        for k in keyed { if let g = k.gang { gangMembers[g, default: []].append(k.id) } }
         var fleet = snapshot()
         var index: [NodeID: Int] = [:]
         for (i, n) in fleet.nodes.enumerated() { index[n.id] = i }
@@ -31,8 +41,10 @@ extension Scheduler {
         // Gangs with a member still starting or running (a preempted gang is requeued member by
         // member, as the exits arrive): their pending members wait until every member stopped, so
         // the gang is placed again whole, never part of it beside a member still stopping.
-        var gangsStillActive = Set<JobID>()
-        for j in jobs.values where j.spec.isGang && j.state.isActive { if let g = j.arrayJob { gangsStillActive.insert(g) } }
+        // Members of an array have consecutive ids from the array's first job (one transaction).
+        func stillActive(_ gang: JobID, size: Int) -> Bool {
+            (0..<size).contains { jobs[JobID(gang.rawValue + Int64($0))]?.state.isActive == true }
+        }
         // EASY backfill: the first job that cannot start gets a reservation; later jobs may use
         // the reserved node only if their time limit ends them before it starts.
         var reservation: PassReservation?
@@ -41,10 +53,17 @@ extension Scheduler {
         // What each tenant holds, computed once when a reclaim or a tenant cap first needs it, then
         // kept up to date as jobs are placed (a long queue of unplaceable jobs reuses it).
         var holdingsCache: [String: TenantQuota]?
-        let lowestPreemptible = jobs.values.filter { $0.state == .running && $0.spec.preemptible == true }
-            .map { $0.spec.priority ?? 0 }.min()
+        let lowestPreemptible = preemptibleRunning.values.min()
         // Jobs whose victims are stopping are gone from the queue or placed; forget stale entries.
         preemptors = preemptors.filter { jobs[$0.key]?.state == .pending }
+        // Within a pass, a request that fitted nowhere still fits nowhere until something is
+        // placed (placing only takes room): later jobs with the same request reuse the decision
+        // instead of searching again. Used only where nothing else differs between such jobs
+        // (no preemption, tenants, reservations, alternatives or masked nodes).
+        var unplaceableMemo: [UnplaceableKey: PlacementExplanation] = [:]
+        var gangMemo: [GangKey: PlacementExplanation] = [:]
+        let memoAllowed = lowestPreemptible == nil && config.tenants.isEmpty && config.tenantCaps.isEmpty
+        var running: [RunningTask]?
         func view(for job: JobInfo) -> ClusterSnapshot {
             let own = job.spec.isGang ? (job.arrayJob ?? job.id) : job.id
             var reserved = Set(preemptors.filter { $0.key != own }.values.joined())
@@ -60,19 +79,48 @@ extension Scheduler {
             }
             return masked
         }
-        for var job in pending {
+        for k in keyed {
+            guard var job = jobs[k.id] else { continue }
             if job.spec.isGang, let gang = job.arrayJob {
                 // A gang's members are placed together, when its first pending member comes up.
-                if !gangsStillActive.contains(gang), gangsTried.insert(gang).inserted {
-                    let members = pending.filter { $0.arrayJob == gang && $0.state == .pending }
-                    scheduleGang(members, view: view(for: job), fleet: &fleet, index: index, profile: profile, now: now,
-                                 outranks: lowestPreemptible.map { (job.spec.priority ?? 0) > $0 } ?? false,
-                                 holdings: &holdingsCache, reservation: &reservation)
+                if gangsTried.insert(gang).inserted, !stillActive(gang, size: job.spec.array ?? 1) {
+                    let members = (gangMembers[gang] ?? []).compactMap { jobs[$0] }.filter { $0.state == .pending }
+                    let gangKey: GangKey? = memoAllowed && reservation == nil && preemptors.isEmpty
+                        ? GangKey(queue: job.spec.queueName, request: job.spec.resources, count: members.count, nvlink: job.spec.nvlink) : nil
+                    if let gangKey, let e = gangMemo[gangKey] {
+                        recordGangWaiting(members, e, estimate: nil)
+                        continue
+                    }
+                    let waits = scheduleGang(members, view: view(for: job), fleet: &fleet, index: index, profile: profile, now: now,
+                                             outranks: lowestPreemptible.map { (job.spec.priority ?? 0) > $0 } ?? false,
+                                             holdings: &holdingsCache, reservation: &reservation)
+                    if let first = members.first, jobs[first.id]?.state != .pending {
+                        // Placed: placing only takes room, but the memos are dropped so the
+                        // explanations' numbers stay exact.
+                        unplaceableMemo.removeAll(keepingCapacity: true)
+                        gangMemo.removeAll(keepingCapacity: true)
+                        running = nil
+                    } else if let gangKey, let waits, reservation == nil {
+                        gangMemo[gangKey] = waits
+                    }
                 }
                 continue
             }
+            guard job.state == .pending else { continue }
             if let why = capExcess(job, tasks: 1, holdings: &holdingsCache) {
                 holdForCap(job, why)
+                continue
+            }
+            let memoKey: UnplaceableKey? = memoAllowed && reservation == nil && preemptors.isEmpty && job.spec.alternatives == nil
+                ? UnplaceableKey(queue: job.spec.queueName, request: job.spec.resources) : nil
+            if let memoKey, let e = unplaceableMemo[memoKey] {
+                if lastPendingSummary[job.id] != e.summary || job.estimatedStartMs != nil {
+                    lastPendingSummary[job.id] = e.summary
+                    appendLog(job: job, decision: .unplaceable(e))
+                    job.reason = e.summary
+                    job.estimatedStartMs = nil
+                    try? save(job)
+                }
                 continue
             }
             let jobPlacer = placer(for: job.spec, workload: profile)
@@ -111,6 +159,9 @@ extension Scheduler {
                 nodes[assignment.node]?.state.apply(assignment)
                 if let i = index[assignment.node] { fleet.apply(assignment, toNodeAt: i) }
                 preemptors[job.id] = nil
+                unplaceableMemo.removeAll(keepingCapacity: true)
+                gangMemo.removeAll(keepingCapacity: true)
+                running = nil
                 Self.hold(assignment, tenant: job.spec.tenantName, in: &holdingsCache)
                 lastPendingSummary[job.id] = nil
                 appendLog(job: job, decision: decision, shape: shapeNote)
@@ -134,10 +185,17 @@ extension Scheduler {
                     continue
                 }
                 var estimate: Int64?
-                if reservation == nil, let r = Backfill.reservation(for: job.spec.resources, in: fleet, running: runningTasks(now: now), nowMs: now) {
-                    reservation = PassReservation(job: job.id, nodes: [r.node], startMs: r.startMs)
-                    estimate = r.startMs
+                // Without time limits nothing is known to end: no reservation to compute, except
+                // when nodes are masked for preemptors (the job may fit on an unmasked view).
+                if reservation == nil, !timeLimitedActive.isEmpty || !preemptors.isEmpty {
+                    let tasks = running ?? runningTasks(now: now)
+                    running = tasks
+                    if let r = Backfill.reservation(for: job.spec.resources, in: fleet, running: tasks, nowMs: now) {
+                        reservation = PassReservation(job: job.id, nodes: [r.node], startMs: r.startMs)
+                        estimate = r.startMs
+                    }
                 }
+                if let memoKey, estimate == nil, reservation == nil { unplaceableMemo[memoKey] = e }
                 if lastPendingSummary[job.id] != e.summary || job.estimatedStartMs != estimate {
                     lastPendingSummary[job.id] = e.summary
                     appendLog(job: job, decision: decision)
@@ -229,12 +287,7 @@ extension Scheduler {
             record.shape = shape.index
             record.summary = shape.why + "; " + record.summary
         }
-        do {
-            let stored = try store.appendPlacement(record)
-            for (_, f) in logFollowers where Self.matches(stored, f.query) { f.continuation.yield(stored) }
-        } catch {
-            logger.error("cannot append placement log", metadata: ["job.id": "\(job.id)", "error": "\(error)"])
-        }
+        persist(record)
     }
 
     static func matches(_ r: PlacementRecord, _ q: LogQuery) -> Bool {
@@ -262,6 +315,20 @@ extension Scheduler {
             throw ErrorReply(.unavailable, "cannot read placement log: \(error)")
         }
     }
+}
+
+/// What makes two jobs' placement attempts the same within a pass (see the memo in `schedulePending`).
+struct UnplaceableKey: Hashable {
+    var queue: String
+    var request: ResourceRequest
+}
+
+/// The same for a gang: its members' request, how many wait, and the NVLink locality.
+struct GangKey: Hashable {
+    var queue: String
+    var request: ResourceRequest
+    var count: Int
+    var nvlink: NVLinkLocality?
 }
 
 extension Scheduler {

@@ -16,10 +16,19 @@ extension Scheduler {
     }
 
     /// Brings the fair-share usage up to now (call before ordering the queue).
+    /// At most every 250 ms: a pass after each event would otherwise sum every job's holdings
+    /// each time, and usage decays over minutes.
     func advanceFairShare() {
         let now = monotonicMs()
+        if let last = fairShareClockMs, now - last < 250, now >= last { return }
         fairShare.advance(elapsedMs: now - (fairShareClockMs ?? now), holding: tenantHoldings())
         fairShareClockMs = now
+    }
+
+    /// `queueOrder` as a small sortable key.
+    func queueKey(_ j: JobInfo) -> QueueKey {
+        QueueKey(preemptorFirst: preemptors[j.id] != nil ? 0 : 1, negPriority: -(j.spec.priority ?? 0),
+                 usage: fairShare.usage(of: j.spec.tenantName), id: j.id)
     }
 
     /// Queue order: jobs whose preemption victims are stopping first (the room they free is
@@ -59,5 +68,16 @@ extension Scheduler {
                                   decayedUsageCoreSeconds: Int64(fairShare.usage(of: t)), cap: config.tenantCaps[t])
         }
         return out
+    }
+}
+
+/// A job's place in the queue (see `queueOrder`), compared field by field.
+struct QueueKey: Comparable {
+    var preemptorFirst: Int
+    var negPriority: Int
+    var usage: Double
+    var id: JobID
+    static func < (a: QueueKey, b: QueueKey) -> Bool {
+        (a.preemptorFirst, a.negPriority, a.usage, a.id) < (b.preemptorFirst, b.negPriority, b.usage, b.id)
     }
 }

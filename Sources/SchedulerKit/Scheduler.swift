@@ -51,6 +51,23 @@ public actor Scheduler {
     let startedMs: Int64
     /// Protocol lines rejected since start (malformed, unknown verb, too long).
     public private(set) var rejectedLines = 0
+    /// Every node id in order, rebuilt when a node is added (see `snapshot()`).
+    var sortedNodeIDs: [NodeID] = []
+    /// Active jobs with a time limit (backfill needs them) and running preemptible jobs with
+    /// their priority, kept by `track` so a pass need not scan every job.
+    var timeLimitedActive = Set<JobID>()
+    var preemptibleRunning: [JobID: Int] = [:]
+    /// Ids of the jobs in state `pending` (kept by `track`), so a pass does not scan every job.
+    var pendingIDs = Set<JobID>()
+    /// Writes waiting for the group commit (see Scheduler+GroupCommit.swift).
+    var batch = WriteBatch()
+    /// A coalesced scheduling pass is queued on the actor.
+    var passQueued = false
+    /// Group commits made and the writes they held (for status and benchmarks).
+    public internal(set) var commits = 0
+    public internal(set) var committedWrites = 0
+    /// The heartbeat interval agents were last told (grows with the fleet; see Scheduler+Heartbeat.swift).
+    var announcedHeartbeatMs: Int
 
     /// Opens the state: loads nodes and jobs from the store and holds the resources of active jobs
     /// until their agents re-register.
@@ -63,9 +80,13 @@ public actor Scheduler {
         self.monotonicMs = monotonicMs
         let now = monotonicMs()
         self.startedMs = now
+        self.announcedHeartbeatMs = config.heartbeatIntervalMs
         for n in try store.allNodes() { nodes[n.name] = NodeEntry(stored: n, nowMs: now, classes: &nodeClasses) }
         for j in try store.allJobs() {
             jobs[j.id] = j
+            if j.state == .pending { pendingIDs.insert(j.id) }
+            if j.state.isActive, j.spec.timeLimitSeconds != nil { timeLimitedActive.insert(j.id) }
+            if j.state == .running, j.spec.preemptible == true { preemptibleRunning[j.id] = j.spec.priority ?? 0 }
             workload.observe(j.spec.resources)
             if j.state.isActive, let a = j.assignment {
                 if nodes[a.node]?.state.canApply(a) == true {
@@ -100,25 +121,29 @@ public actor Scheduler {
     }
 
     static func wallMs() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }
+    /// `2026-11-26T21:16:32.123Z` for a wall-clock time in ms (UTC, no formatter object per call).
     static func rfc3339(_ ms: Int64) -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return f.string(from: Date(timeIntervalSince1970: Double(ms) / 1000))
+        let days = ms >= 0 ? ms / 86_400_000 : (ms - 86_399_999) / 86_400_000
+        let msOfDay = ms - days * 86_400_000
+        // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
+        func pad(_ v: Int64, _ n: Int) -> String {
+            let s = String(v)
+            return s.count >= n ? s : String(repeating: "0", count: n - s.count) + s
+        }
+        let h = msOfDay / 3_600_000, mi = msOfDay / 60_000 % 60, sec = msOfDay / 1000 % 60, frac = msOfDay % 1000
+        return "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))T\(pad(h, 2)):\(pad(mi, 2)):\(pad(sec, 2)).\(pad(frac, 3))Z"
     }
 
     /// Counts a rejected protocol line.
     public func countRejectedLine() { rejectedLines += 1 }
 
-    /// Persists a job and notifies anyone waiting on it when it became terminal.
-    func save(_ job: JobInfo) throws {
-        try store.updateJob(job)
-        jobs[job.id] = job
-        if job.state.isTerminal, let ws = waiters.removeValue(forKey: job.id) {
-            for w in ws { w.resume(returning: job) }
-        }
-    }
-
-    func send(_ message: Message, to node: NodeID) {
-        links[node]?.send.yield(LineCodec.encode(message))
-    }
 }

@@ -21,6 +21,16 @@ public struct SchedulerConfig: Sendable {
     public var tenants: [String: TenantQuota] = [:]
     /// Per-tenant caps: the most a tenant may hold at once, however idle the fleet.
     public var tenantCaps: [String: TenantCap] = [:]
+    /// Commit writes in groups and coalesce scheduling passes (schedd turns this on; unit tests
+    /// leave it off so every call's effects are durable when it returns).
+    public var groupCommit = false
+    /// With group commit: how long a commit (and an event-triggered scheduling pass) waits for
+    /// more events to join it, in milliseconds (like PostgreSQL's `commit_delay`). 0: only what
+    /// is already queued on the actor joins.
+    public var groupDelayMs = 0
+    /// Most heartbeats per second the whole fleet should send: the interval agents are given
+    /// doubles from `heartbeatIntervalMs` until the fleet stays under this (0: never grows).
+    public var heartbeatsPerSecond = 500
 
     public init(listen: HostPort, stateDir: String, heartbeatIntervalMs: Int = 2_000, nodeTimeoutMs: Int = 10_000,
                 maxLineBytes: Int = 1 << 20, policy: SchedulingPolicy = .bestFit, queues: [String: SchedulingPolicy] = [:]) {

@@ -41,12 +41,33 @@ struct SchedAgentCommand: AsyncParsableCommand {
     @Flag(help: "Print the discovered topology as JSON and exit.")
     var printTopology = false
 
+    @Option(help: "Emulate N nodes in this process, each with its own connection (topology from --topology-xml or --builtin; names NODE-NAME-00000, ...).")
+    var emulate: Int?
+
+    @Option(help: "Emulate the nodes a fleet file lists (kinds, counts, built-in or XML topologies, NVLink domains); see docs/fleet-emulation.md.")
+    var fleet: String?
+
+    @Option(help: "Emulate a built-in node kind: \(BuiltinTopology.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var builtin: String?
+
+    @Flag(help: "Do not start processes: acknowledge each task, hold it for its declared duration ('sleep N' holds N s, anything else ends at once) and report it finished.")
+    var noExec = false
+
+    @Option(help: "With --emulate/--fleet: write the summed task counters as JSON to this file every second and at exit.")
+    var statsFile: String?
+
+    @Option(help: "With --emulate/--fleet: agents started at once; the next wave starts when these registered.")
+    var wave: Int = 256
+
     func run() async throws {
         LoggingSystem.bootstrap { label in
             var h = StreamLogHandler.standardError(label: label)
             h.logLevel = Logger.Level(rawValue: logLevel) ?? .info
             return h
         }
+        OpenFileLimit.raiseToHardLimit()
+        if emulate != nil || fleet != nil { return try await runFleet() }
+        if builtin != nil { throw ValidationError("--builtin needs --emulate N") }
         let source: TopologySource = topologyXml.map { .xml(path: $0) } ?? .host
         let topology: NodeTopology
         do {
@@ -77,10 +98,80 @@ struct SchedAgentCommand: AsyncParsableCommand {
                                  workDir: workDir ?? "/tmp/sched-agent/\(name)", agentExecutable: exe,
                                  maxBackoffMs: max(200, maxBackoffMs))
         config.labels = labels
+        config.noExec = noExec
         logger.info("node discovered", metadata: ["arch": "\(topology.arch)", "pus": "\(topology.puCount)",
                                                   "numa": "\(topology.numaNodes.count)", "gpus": "\(topology.gpus.count)",
                                                   "emulated": "\(config.emulated)"])
         let service = AgentService(config: config, topology: topology, mapping: mapping, logger: logger)
+        let group = ServiceGroup(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        try await group.run()
+    }
+
+    /// `--emulate N` / `--fleet FILE`: many emulated agents in this process.
+    func runFleet() async throws {
+        let fleetFile: FleetFile
+        if let fleet {
+            if emulate != nil || topologyXml != nil || builtin != nil {
+                throw ValidationError("--fleet describes the whole fleet: leave out --emulate, --topology-xml and --builtin")
+            }
+            do { fleetFile = try FleetFile(path: fleet) } catch { throw ValidationError("--fleet: \(error)") }
+        } else {
+            guard let n = emulate, (1...100_000).contains(n) else { throw ValidationError("--emulate: expected a number of nodes from 1 to 100000") }
+            let source: BuiltinTopology.Source
+            switch (topologyXml, builtin) {
+            case (let x?, nil): source = .xml(x)
+            case (nil, let b?):
+                guard let k = BuiltinTopology(rawValue: b) else {
+                    throw ValidationError("--builtin: unknown '\(b)'; built-in kinds: \(BuiltinTopology.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                source = .builtin(k)
+            default: throw ValidationError("--emulate needs exactly one of --topology-xml FILE or --builtin NAME")
+            }
+            let prefix = nodeName ?? "emu"
+            fleetFile = FleetFile(kinds: [.init(name: prefix, count: n, source: source, nvlinkDomainSize: nil, labels: [:])])
+        }
+        let address = scheduler ?? ProcessInfo.processInfo.environment["SCHED_SCHEDULER"] ?? "127.0.0.1:7070"
+        guard let hostPort = HostPort(address) else { throw ValidationError("--scheduler must be HOST:PORT, got '\(address)'") }
+        var extra: [String: String] = [:]
+        for l in label {
+            guard let eq = l.firstIndex(of: "="), eq != l.startIndex else { throw ValidationError("--label: expected KEY=VALUE, got '\(l)'") }
+            extra[String(l[..<eq])] = String(l[l.index(after: eq)...])
+        }
+        if let d = nvlinkDomain { extra["nvlink.domain"] = d }
+        // One topology (and one host mapping) per kind, shared by its nodes.
+        let hostPUs = HostPUMapping.currentAllowedPUs(), hostNUMA = HostPUMapping.currentHostNUMA()
+        var kinds: [(NodeTopology, HostPUMapping)] = []
+        for kind in fleetFile.kinds {
+            let path: String
+            switch kind.source {
+            case .xml(let p): path = p
+            case .builtin(let b):
+                guard let p = b.xmlPath else { throw ValidationError("built-in topology \(b.rawValue) is missing from this installation") }
+                path = p
+            }
+            let t: NodeTopology
+            do { t = try TopologyDiscovery.discover(.xml(path: path)) } catch { throw ValidationError("kind \(kind.name): \(error)") }
+            kinds.append((t, HostPUMapping(emulated: t, hostPUs: hostPUs, hostNUMA: hostNUMA)))
+        }
+        let exe = try resolveOwnExecutable()
+        let limit = OpenFileLimit.raiseToHardLimit()
+        let nodes = fleetFile.nodes()
+        var logger = Logger(label: "sched-agent")
+        if limit < nodes.count + 64 {
+            logger.warning("open-file limit below one socket per node", metadata: ["limit": "\(limit)", "nodes": "\(nodes.count)"])
+        }
+        let emulated = nodes.map { n -> EmulatedFleet.Node in
+            var config = AgentConfig(scheduler: hostPort, nodeName: NodeID(n.name), emulated: true,
+                                     workDir: (workDir ?? "/tmp/sched-agent") + "/" + n.name, agentExecutable: exe,
+                                     maxBackoffMs: max(200, maxBackoffMs))
+            config.labels = n.labels.merging(extra) { _, new in new }
+            config.noExec = noExec
+            return EmulatedFleet.Node(config: config, topology: kinds[n.kind].0, mapping: kinds[n.kind].1)
+        }
+        logger[metadataKey: "fleet"] = "\(nodes.count) nodes"
+        logger.notice("emulating fleet", metadata: ["kinds": "\(fleetFile.kinds.map { "\($0.name)×\($0.count)" }.joined(separator: ", "))",
+                                                     "no_exec": "\(noExec)", "scheduler": "\(hostPort)"])
+        let service = EmulatedFleet(nodes: emulated, wave: wave, statsFile: statsFile, logger: logger)
         let group = ServiceGroup(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
     }

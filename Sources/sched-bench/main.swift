@@ -7,6 +7,11 @@ import Darwin
 #endif
 import SchedCore
 
+// `sched-bench e2e ...`: the end-to-end benchmark through the real binaries (E2E*.swift).
+if CommandLine.arguments.dropFirst().first == "e2e" {
+    exit(await E2EBenchmark.main(Array(CommandLine.arguments.dropFirst(2))))
+}
+
 // sched-bench: replays a seeded workload through the real Placer on an emulated fleet.
 // See docs/benchmarks-core.md.
 

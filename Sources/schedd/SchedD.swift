@@ -42,9 +42,19 @@ struct SchedD: AsyncParsableCommand {
     @Option(help: "Write the bound port to this file once listening (for scripts and tests).")
     var portFile: String?
 
+    @Option(help: "Most heartbeats per second from the whole fleet: the interval given to agents doubles from --heartbeat-ms as the fleet grows (0: never grows).")
+    var heartbeatsPerSecond: Int = 500
+
+    @Flag(help: "Commit every write on its own instead of in groups (slower; for comparison).")
+    var noGroupCommit = false
+
+    @Option(help: "Group commit: milliseconds a commit and an event-triggered scheduling pass wait for more events to join them.")
+    var groupDelayMs: Int = 5
+
     func validate() throws {
         guard HostPort(listen) != nil else { throw ValidationError("--listen must be HOST:PORT, got '\(listen)'") }
         guard heartbeatMs >= 50, nodeTimeoutMs > heartbeatMs else { throw ValidationError("need --heartbeat-ms >= 50 and --node-timeout-ms > --heartbeat-ms") }
+        guard heartbeatsPerSecond >= 0 else { throw ValidationError("--heartbeats-per-second must be >= 0") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level '\(logLevel)'") }
         _ = try queues()
         _ = try tenants()
@@ -115,6 +125,11 @@ struct SchedD: AsyncParsableCommand {
         var config = SchedulerConfig(listen: HostPort(listen)!, stateDir: stateDir, heartbeatIntervalMs: heartbeatMs,
                                      nodeTimeoutMs: nodeTimeoutMs, maxLineBytes: maxLineBytes, policy: defaultPolicy, queues: queues)
         (config.tenants, config.tenantCaps) = try tenants()
+        config.groupCommit = !noGroupCommit
+        config.groupDelayMs = max(0, groupDelayMs)
+        config.heartbeatsPerSecond = heartbeatsPerSecond
+        let files = OpenFileLimit.raiseToHardLimit()
+        logger.info("open-file limit", metadata: ["limit": "\(files)"])
         let portFile = self.portFile
         let service = SchedulerService(config: config, logger: logger) { port in
             if let portFile { writePortFile(portFile, port) }

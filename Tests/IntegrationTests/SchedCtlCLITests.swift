@@ -58,6 +58,16 @@ struct SchedCtlCLITests {
         #expect(err.contains("bad.yaml:4: resources.gpus"))
         guard case .jobList(let l) = try await c.request(.listJobs(ListJobs())) else { throw TestFailure("no JOB_LIST") }
         #expect(l.jobs.count == 1)
+        // Several files: one SUBMIT_BATCH; a bad file among them submits none.
+        let arr = c.dir + "/arr.yaml"
+        try "command: [\"true\"]\narray: 3\n".write(toFile: arr, atomically: true, encoding: .utf8)
+        let (s3, _, err3) = try c.schedctl(["submit", good, bad, arr])
+        #expect(s3 != 0 && err3.contains("bad.yaml:4"))
+        let (s4, out4, _) = try c.schedctl(["submit", good, arr])
+        #expect(s4 == 0)
+        #expect(out4 == "2\n3-5\n")
+        guard case .jobList(let l2) = try await c.request(.listJobs(ListJobs())) else { throw TestFailure("no JOB_LIST") }
+        #expect(l2.jobs.count == 5)
     }
 
     @Test("drain and undrain through the CLI; unknown nodes get a clear error")

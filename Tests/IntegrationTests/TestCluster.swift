@@ -73,6 +73,23 @@ final class TestCluster: @unchecked Sendable {
         agents[name] = try spawn("sched-agent", args, log: dir + "/agent-\(name).log")
     }
 
+    /// Starts `sched-agent --fleet FILE` (many emulated agents in one process) with `extra` arguments.
+    func startFleet(_ fleetFile: String, extra: [String] = []) throws -> Process {
+        let p = try spawn("sched-agent", ["--scheduler", "127.0.0.1:\(port)", "--fleet", fleetFile, "--work-dir", dir + "/fleet",
+                                          "--max-backoff-ms", "300", "--log-level", "warning"] + extra, log: dir + "/fleet.log")
+        agents["fleet"] = p
+        return p
+    }
+
+    /// A `/proc/PID/status` field of schedd in bytes (`VmRSS`, `VmHWM`), nil when not running.
+    func scheddMemory(_ field: String) -> Int? {
+        guard let p = schedd, let text = try? String(contentsOfFile: "/proc/\(p.processIdentifier)/status", encoding: .utf8) else { return nil }
+        for line in text.split(separator: "\n") where line.hasPrefix(field + ":") {
+            return line.split(separator: " ").dropFirst().first.flatMap { Int($0) }.map { $0 * 1024 }
+        }
+        return nil
+    }
+
     /// schedd + three agents: this host ("host"), the Kunpeng 920 ("kunpeng"), the DGX-2 ("dgx2").
     static func standard(scheddArgs: [String] = [], dgx2Args: [String] = []) async throws -> TestCluster {
         let c = try TestCluster()

@@ -44,10 +44,13 @@ struct Harness {
 
     var storePath: String { dir.file("schedd.sqlite") }
 
-    func makeScheduler() throws -> Scheduler {
-        let store = try SQLiteStore(path: storePath)
-        let config = SchedulerConfig(listen: HostPort(host: "127.0.0.1", port: 0), stateDir: dir.path,
+    func makeScheduler(groupCommit: Bool = false, heartbeatsPerSecond: Int = 500,
+                       store: (any SchedulerStore)? = nil) throws -> Scheduler {
+        let store = try store ?? SQLiteStore(path: storePath)
+        var config = SchedulerConfig(listen: HostPort(host: "127.0.0.1", port: 0), stateDir: dir.path,
                                      heartbeatIntervalMs: 1000, nodeTimeoutMs: 5000)
+        config.groupCommit = groupCommit
+        config.heartbeatsPerSecond = heartbeatsPerSecond
         let clock = self.clock
         return try Scheduler(store: store, config: config, logger: quietLogger, monotonicMs: { clock.now })
     }
@@ -154,6 +157,7 @@ extension Message {
     var killTask: KillTask? { if case .killTask(let k) = self { k } else { nil } }
     var ackExit: AckExit? { if case .ackExit(let a) = self { a } else { nil } }
     var registered: Registered? { if case .registered(let r) = self { r } else { nil } }
+    var heartbeatInterval: HeartbeatInterval? { if case .heartbeatInterval(let h) = self { h } else { nil } }
 }
 
 /// Expects `body` to throw an `ErrorReply` with `code`; returns it.

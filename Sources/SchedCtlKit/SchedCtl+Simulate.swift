@@ -27,7 +27,9 @@ extension SchedCtl.Simulate {
         @OptionGroup var output: OutputOptions
 
         func run() throws {
-            let fleet = try TraceCSV.readNodes(path: nodes).map(\.node)
+            // Sorted by name: ties go to the first node, as the paper's simulator sends them to the
+            // lexicographically smallest name.
+            let fleet = try TraceCSV.readNodes(path: nodes).sorted { $0.name < $1.name }.map(\.node)
             let trace = try TraceCSV.readPods(path: pods)
             let seedList = try Self.parseSeeds(seeds)
             let policyList = try Self.parsePolicies(policies)

@@ -26,30 +26,58 @@ final class FragmentationMemo {
         return i
     }
 
+    /// Scratch for the sorted free shares (no allocation per lookup).
+    private var buf = [Int](repeating: 0, count: 8)
+
     /// Fragmentation (thousandths of a GPU, frequency-weighted) of a node of model `model`
     /// (from `index(of:)`) with free GPU shares `gpuFree` and `cpuMilliFree` free.
     func amount(gpuFree: [Int], cpuMilliFree: Int, model: Int) -> Double {
+        amount(gpuFree: gpuFree, replacing: -1, with: 0, take: 0, count: 0, cpuMilliFree: cpuMilliFree, model: model)
+    }
+
+    /// The same for `gpuFree` changed first: GPU `replacing` (if ≥ 0) set to `with`, then `take`
+    /// thousandths taken from each of the `count` least-free GPUs that have that much (the
+    /// packing a multi-GPU estimate assumes). Nothing is copied on a memo hit.
+    func amount(gpuFree: [Int], replacing: Int, with value: Int, take: Int, count: Int, cpuMilliFree: Int, model: Int) -> Double {
         let n = gpuFree.count
-        guard n <= 8, model < 256 else { return compute(gpuFree, cpuMilliFree, model) }
-        var sorted = gpuFree
-        // Insertion sort: at most 8 elements.
-        var i = 1
-        while i < n {
-            let v = sorted[i]
+        guard n <= 8, model < 256 else {
+            var f = gpuFree
+            if replacing >= 0 { f[replacing] = value }
+            if count > 0 {
+                var left = count
+                for g in f.indices.sorted(by: { (f[$0], $0) < (f[$1], $1) }) where left > 0 && f[g] >= take { f[g] -= take; left -= 1 }
+            }
+            return compute(f, cpuMilliFree, model)
+        }
+        // Insertion sort into the scratch buffer: at most 8 elements.
+        for i in 0..<n {
+            let v = i == replacing ? value : gpuFree[i]
             var j = i - 1
-            while j >= 0 && sorted[j] > v { sorted[j + 1] = sorted[j]; j -= 1 }
-            sorted[j + 1] = v
-            i += 1
+            while j >= 0 && buf[j] > v { buf[j + 1] = buf[j]; j -= 1 }
+            buf[j + 1] = v
+        }
+        if count > 0 {
+            // Ascending: the first `count` entries with enough free share lose `take`; re-sort.
+            var left = count
+            for k in 0..<n where left > 0 && buf[k] >= take { buf[k] -= take; left -= 1 }
+            var i = 1
+            while i < n {
+                let v = buf[i]
+                var j = i - 1
+                while j >= 0 && buf[j] > v { buf[j + 1] = buf[j]; j -= 1 }
+                buf[j + 1] = v
+                i += 1
+            }
         }
         var a = UInt64(model) << 56 | UInt64(cpuRank(cpuMilliFree)) << 44 | UInt64(n) << 40
         var b: UInt64 = 0
         for k in 0..<n {
-            let v = UInt64(max(0, min(1023, sorted[k])))
+            let v = UInt64(max(0, min(1023, buf[k])))
             if k < 4 { a |= v << (10 * UInt64(k)) } else { b |= v << (10 * UInt64(k - 4)) }
         }
         let key = Key(a: a, b: b)
         if let hit = table[key] { return hit }
-        let v = compute(gpuFree, cpuMilliFree, model)
+        let v = compute(Array(buf[0..<n]), cpuMilliFree, model)
         table[key] = v
         return v
     }

@@ -1,36 +1,43 @@
-/// The product policy (`PackingPolicy.fragmentationPacking`, `default` in `schedctl simulate`).
+/// The product policy (`PackingPolicy.fragmentationPacking`; `default` in `schedctl simulate`,
+/// `fgd-pack` for schedd's queues).
 ///
-/// FGD's idea with three changes, all workload-independent:
-/// 1. the exact fragmentation growth Δ (no sigmoid, no truncation to an integer: FGD's integer
-///    score ties most nodes whose Δ is within ±20 thousandths of a GPU, and breaks those ties at
-///    random, which spreads work);
-/// 2. the GPU choice inside the node minimises Δ for every task kind, not only sharing ones;
-/// 3. ties on Δ (to 10⁻⁶ of a GPU) go to the node left with the least free GPU share, then the
-///    least free CPU (best fit), then the lowest index: deterministic, no random draw.
+/// FGD (Weng et al., ATC '23) with two workload-independent changes:
+/// 1. Inside the node, the task takes the GPU whose choice grows fragmentation least, measured
+///    exactly (FGD compares its truncated integer scores and keeps the first GPU among equals).
+///    The node's score is FGD's integer ⌊sigmoid(−Δ/1000) × 100⌋ of that smallest growth Δ.
+/// 2. A CPU-only task, among nodes with the same score, goes to the node with the least free GPU
+///    share: CPUs used there strand the fewest GPUs. Other ties go to the first node (lowest id),
+///    which consolidates work on few nodes and keeps the rest whole.
+/// Deterministic (no random draw); O(GPUs × shapes) per node, mostly memo lookups.
 extension PackingScorer {
     func defaultScore(_ pod: ShareRequest, _ node: ShareNode, _ model: Int) -> PackingCandidate {
         let before = memo.amount(gpuFree: node.gpuFree, cpuMilliFree: node.cpuMilliFree, model: model)
         let cpuAfter = node.cpuMilliFree - pod.cpuMilli
-        var free = node.gpuFree
-        var bestDelta = Double.infinity
+        var delta = Double.infinity
         var gpus: [Int] = []
         if pod.sharesGPU {
-            var seen: [Int] = []
-            for g in free.indices where node.gpuFree[g] >= pod.gpuMilli && !seen.contains(node.gpuFree[g]) {
-                seen.append(node.gpuFree[g])
-                free[g] -= pod.gpuMilli
-                let d = memo.amount(gpuFree: free, cpuMilliFree: cpuAfter, model: model) - before
-                free[g] += pod.gpuMilli
-                if d < bestDelta - 1e-9 { bestDelta = d; gpus = [g] }
+            // GPUs with the same free share are interchangeable: try the first of each.
+            var seen = 0
+            var tried = (0, 0, 0, 0, 0, 0, 0, 0)
+            for (g, f) in node.gpuFree.enumerated() where f >= pod.gpuMilli {
+                var dup = false
+                withUnsafeBytes(of: &tried) { raw in
+                    let t = raw.bindMemory(to: Int.self)
+                    for k in 0..<min(seen, 8) where t[k] == f { dup = true }
+                }
+                if dup { continue }
+                if seen < 8 { withUnsafeMutableBytes(of: &tried) { $0.bindMemory(to: Int.self)[seen] = f } }
+                seen += 1
+                let d = memo.amount(gpuFree: node.gpuFree, replacing: g, with: f - pod.gpuMilli, take: 0, count: 0,
+                                    cpuMilliFree: cpuAfter, model: model) - before
+                if d < delta - 1e-9 { delta = d; gpus = [g] }
             }
         } else {
+            delta = memo.amount(gpuFree: node.gpuFree, replacing: -1, with: 0, take: pod.gpuMilli, count: pod.gpus,
+                                cpuMilliFree: cpuAfter, model: model) - before
             gpus = Self.firstFreeGPUs(pod.gpus, node)
-            for g in gpus { free[g] -= pod.gpuMilli }
-            bestDelta = memo.amount(gpuFree: free, cpuMilliFree: cpuAfter, model: model) - before
         }
-        let gpuLeft = Double(node.gpuFreeTotal - pod.gpuDemandMilli) / Double(max(1, node.gpuCount * 1000))
-        let cpuLeft = Double(cpuAfter) / Double(max(1, node.cpuMilliCapacity))
-        let score = -(bestDelta * 1e6).rounded() / 1e6
-        return PackingCandidate(score: score, tieBreak: -(gpuLeft * 1000).rounded() - cpuLeft, gpus: gpus)
+        let score = Double(Int64(Self.sigmoid(-delta / 1000) * 100))
+        return PackingCandidate(score: score, tieBreak: pod.gpus == 0 ? -Double(node.gpuFreeTotal) : 0, gpus: gpus)
     }
 }

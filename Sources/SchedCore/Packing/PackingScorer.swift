@@ -45,6 +45,19 @@ public struct PackingScorer: @unchecked Sendable {
         return n >= pod.gpus
     }
 
+    /// The node's score for `pod` (which must fit), without the GPU pick (no allocation for the
+    /// paper's simple policies: this runs for every feasible node of every decision).
+    public func rank(_ pod: ShareRequest, on node: ShareNode, model: Int) -> Double {
+        switch policy {
+        case .random: 0
+        case .dotProduct: Self.dotProductScore(pod, node)
+        case .gpuClustering: Double(Self.clustering(pod, node))
+        case .gpuPacking: Double(Self.packing(pod, node))
+        case .bestFit: Double(Self.bestFitRaw(pod, node))
+        case .fgd, .fragmentationPacking: score(pod, on: node, model: model).score
+        }
+    }
+
     /// The node's score for `pod` (which must fit) and the GPUs it would get.
     /// `model` is `modelIndex(of: node)`.
     public func score(_ pod: ShareRequest, on node: ShareNode, model: Int) -> PackingCandidate {
@@ -85,6 +98,20 @@ public struct PackingScorer: @unchecked Sendable {
     /// DotProd ("share" dimensions, normalised by the largest node): for a sharing task each
     /// partly used GPU that fits is one candidate (CPU free, that GPU's free share), the whole
     /// free GPUs together another; the candidate with the smallest dot product wins.
+    static func dotProductScore(_ pod: ShareRequest, _ node: ShareNode) -> Double {
+        let cpuTerm = Double(node.cpuMilliFree) / maxCPU * (Double(pod.cpuMilli) / maxCPU)
+        let req = pod.gpuDemandMilli
+        var bestDot = Double.infinity
+        if req < 1000 {
+            for f in node.gpuFree where f < 1000 && f >= req {
+                bestDot = min(bestDot, cpuTerm + Double(f) / maxGPU * (Double(req) / maxGPU))
+            }
+        }
+        let idle = node.wholeFreeGPUs
+        if req <= idle * 1000 { bestDot = min(bestDot, cpuTerm + Double(idle * 1000) / maxGPU * (Double(req) / maxGPU)) }
+        return bestDot.isFinite ? Double(Int64(100 * (1 - bestDot / 2))) : 0
+    }
+
     static func dotProduct(_ pod: ShareRequest, _ node: ShareNode) -> PackingCandidate {
         let cpuTerm = Double(node.cpuMilliFree) / maxCPU * (Double(pod.cpuMilli) / maxCPU)
         let req = pod.gpuDemandMilli
@@ -158,23 +185,17 @@ public struct PackingScorer: @unchecked Sendable {
         func score(_ after: Double) -> Double { Double(Int64(Self.sigmoid((before - after) / 1000) * 100)) }
         if pod.sharesGPU {
             var best = -1.0, gpu = -1
-            var free = node.gpuFree
-            for g in free.indices where node.gpuFree[g] >= pod.gpuMilli {
-                free[g] -= pod.gpuMilli
-                let s = score(memo.amount(gpuFree: free, cpuMilliFree: cpuAfter, model: model))
-                free[g] += pod.gpuMilli
+            for (g, f) in node.gpuFree.enumerated() where f >= pod.gpuMilli {
+                let after = memo.amount(gpuFree: node.gpuFree, replacing: g, with: f - pod.gpuMilli, take: 0, count: 0,
+                                        cpuMilliFree: cpuAfter, model: model)
+                let s = score(after)
                 if gpu < 0 || s > best { best = s; gpu = g }
             }
             return PackingCandidate(score: best, tieBreak: 0, gpus: gpu < 0 ? [] : [gpu])
         }
-        var free = node.gpuFree
-        if pod.gpus > 0 {
-            let order = free.indices.sorted { (free[$0], $0) < (free[$1], $1) }
-            var need = pod.gpus
-            for g in order where need > 0 && free[g] >= pod.gpuMilli { free[g] -= pod.gpuMilli; need -= 1 }
-        }
-        let s = score(memo.amount(gpuFree: free, cpuMilliFree: cpuAfter, model: model))
-        return PackingCandidate(score: s, tieBreak: 0, gpus: Self.firstFreeGPUs(pod.gpus, node))
+        let after = memo.amount(gpuFree: node.gpuFree, replacing: -1, with: 0, take: pod.gpuMilli, count: pod.gpus,
+                                cpuMilliFree: cpuAfter, model: model)
+        return PackingCandidate(score: score(after), tieBreak: 0, gpus: Self.firstFreeGPUs(pod.gpus, node))
     }
 
     static func sigmoid(_ x: Double) -> Double { SchedCore.sigmoid(x) }

@@ -44,5 +44,4 @@ public struct TargetWorkload: Sendable {
         })
     }
 
-    public var isEmpty: Bool { shapes.isEmpty }
-}
+    public var isEmpty: Bool { shapes.isEmpty }}

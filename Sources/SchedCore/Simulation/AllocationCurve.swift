@@ -8,6 +8,13 @@ public struct AllocationCurve: Sendable, Hashable {
     public var allocatedMilli: [Int] = [0]
     /// Tasks that fitted nowhere.
     public var failed = 0
+    /// GPU demand (thousandths) of the tasks that fitted nowhere before arrivals reached 100% of
+    /// capacity, by kind: 0 CPU-only (counted in tasks), 1 sharing, 2 one whole GPU, 3 two, 4 four or
+    /// more whole GPUs.
+    public var failedBeforeFull = [Int](repeating: 0, count: 5)
+    /// Free GPU share (thousandths) when arrivals first reach 100% of capacity: [on partly used
+    /// GPUs, on whole free GPUs].
+    public var freeAtFull: [Int] = []
 
     public init(capacityMilli: Int) { self.capacityMilli = capacityMilli }
 

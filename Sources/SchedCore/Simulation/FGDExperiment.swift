@@ -41,6 +41,17 @@ public enum FGDExperiment {
                 allocated += pod.gpuDemandMilli
             } else {
                 curve.failed += 1
+                if arrived <= curve.capacityMilli {
+                    let kind = pod.gpus == 0 ? 0 : pod.sharesGPU ? 1 : pod.gpus == 1 ? 2 : pod.gpus == 2 ? 3 : 4
+                    curve.failedBeforeFull[kind] += kind == 0 ? 1 : pod.gpuDemandMilli
+                }
+            }
+            if curve.freeAtFull.isEmpty, arrived >= curve.capacityMilli {
+                var f = [0, 0]
+                for n in nodes {
+                    for g in n.gpuFree { if g == 1000 { f[1] += 1000 } else { f[0] += g } }
+                }
+                curve.freeAtFull = f
             }
             curve.arrivedMilli.append(arrived)
             curve.allocatedMilli.append(allocated)

@@ -12,6 +12,8 @@ struct FGDRunner {
         var tried: Int
         var at100: Double
         var at130: Double
+        var failedBeforeFull: [Int] = []
+        var freeAtFull: [Int] = []
     }
 
     var nodes: [ShareNode]
@@ -31,7 +33,7 @@ struct FGDRunner {
                 let curve = FGDExperiment.run(trace: trace, nodes: nodes, policy: policy, seed: seed, workload: workload, ratio: ratio)
                 let run = Run(policy: policy, seed: seed, curve: curve.unallocatedByArrivedPercent(upTo: 130), failed: curve.failed,
                               tried: curve.arrivedMilli.count - 1, at100: curve.unallocatedPercent(at: 100),
-                              at130: curve.unallocatedPercent(at: 130))
+                              at130: curve.unallocatedPercent(at: 130), failedBeforeFull: curve.failedBeforeFull, freeAtFull: curve.freeAtFull)
                 let done = queue.sync { results.store(run, at: k) }
                 progress?(done, work.count)
             }

@@ -125,7 +125,8 @@ struct PackingPolicyTests {
         // Node 0 empty, node 1 half used: the pod closes node 1's fragment (Δ = −500) there.
         let nodes = [Self.node(free: [1000, 1000]), Self.halfUsed]
         var placer = SharePlacer(scorer: PackingScorer(policy: .fragmentationPacking, workload: w), nodes: nodes)
-        let pick = placer.choose(Self.half, nodes: nodes, rng: &rng)
+        let pick = placer.place(Self.half, rng: &rng)
+        #expect(placer.nodes[1].gpuFree == [0, 1000])
         #expect(pick?.node == 1)
         #expect(pick?.gpus == [0])
     }

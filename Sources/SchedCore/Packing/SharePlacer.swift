@@ -1,5 +1,6 @@
-/// Filter → score → select for GPU-sharing tasks over a list of `ShareNode`s, under one
-/// `PackingPolicy`. Used by `schedctl simulate` for every placement; pure.
+/// Filter → score → select for GPU-sharing tasks over a fleet of `ShareNode`s, under one
+/// `PackingPolicy`. Owns the fleet's state: `place` applies the choice, `release` gives it back.
+/// Used by `schedctl simulate` for every placement; pure.
 ///
 /// Ties go to the node that comes first in `nodes`: the paper's simulator patches kube-scheduler's
 /// `selectHost` to pick "the smallest lexicographical order if the score remains the same"
@@ -10,21 +11,79 @@
 /// policy ranks by (score, tie-break, lowest index) and draws nothing.
 public struct SharePlacer {
     public var scorer: PackingScorer
+    public private(set) var nodes: [ShareNode]
     /// `scorer.modelIndex(of:)` of each node, by position.
     public private(set) var models: [Int]
+    /// Like the `Placer`'s preference tier: a CPU-only task goes to a node without GPUs when one
+    /// fits. Off in the FGD experiment (its fleet has GPU nodes only); on for mixed fleets.
+    public var preferCPUNodesForCPUTasks = false
+    /// What the filters read, per node, without touching the node's arrays (the filters run on
+    /// every node for every task).
+    private var summaries: [Summary]
     private var raw: [Int] = []
     private var feasible: [Int] = []
 
+    struct Summary {
+        var cpuFree: Int, memFree: Int, wholeFree: Int, maxFree: Int, gpus: Int, model: Int
+        init(_ n: ShareNode, model: Int) {
+            cpuFree = n.cpuMilliFree
+            memFree = n.memoryMiBFree
+            wholeFree = n.wholeFreeGPUs
+            maxFree = n.gpuFree.max() ?? 0
+            gpus = n.gpuCount
+            self.model = model
+        }
+    }
+
     public init(scorer: PackingScorer, nodes: [ShareNode]) {
         self.scorer = scorer
-        models = nodes.map { scorer.modelIndex(of: $0) }
+        self.nodes = nodes
+        let models = nodes.map { scorer.modelIndex(of: $0) }
+        self.models = models
+        summaries = nodes.indices.map { Summary(nodes[$0], model: models[$0]) }
+    }
+
+    /// Chooses a node and GPUs for `pod` and applies them; nil when nothing fits.
+    public mutating func place(_ pod: ShareRequest, rng: inout GoRandom) -> (node: Int, gpus: [Int])? {
+        guard let c = choose(pod, rng: &rng) else { return nil }
+        nodes[c.node].apply(pod, gpus: c.gpus)
+        summaries[c.node] = Summary(nodes[c.node], model: models[c.node])
+        return c
+    }
+
+    /// Gives back what `place` took.
+    public mutating func release(_ pod: ShareRequest, node i: Int, gpus: [Int]) {
+        nodes[i].release(pod, gpus: gpus)
+        summaries[i] = Summary(nodes[i], model: models[i])
     }
 
     /// Chooses a node (position in `nodes`) and its GPUs for `pod`, or nil when none fits.
-    public mutating func choose(_ pod: ShareRequest, nodes: [ShareNode], rng: inout GoRandom) -> (node: Int, gpus: [Int])? {
+    public mutating func choose(_ pod: ShareRequest, rng: inout GoRandom) -> (node: Int, gpus: [Int])? {
         feasible.removeAll(keepingCapacity: true)
-        for i in nodes.indices where PackingScorer.fits(pod, nodes[i]) { feasible.append(i) }
+        // Which models the pod accepts, by model index (few models: computed once per decision).
+        var accepted: [Bool] = []
+        if pod.gpus > 0 {
+            var seen: [Int: Bool] = [:]
+            accepted = Array(repeating: false, count: (models.max() ?? 0) + 1)
+            for i in nodes.indices where seen[models[i]] == nil {
+                seen[models[i]] = pod.accepts(nodes[i])
+                accepted[models[i]] = seen[models[i]]!
+            }
+        }
+        let share = pod.sharesGPU
+        for i in summaries.indices {
+            let s = summaries[i]
+            guard s.cpuFree >= pod.cpuMilli, s.memFree >= pod.memoryMiB else { continue }
+            if pod.gpus > 0 {
+                guard s.gpus > 0, accepted[s.model] else { continue }
+                if share ? s.maxFree < pod.gpuMilli : s.wholeFree < pod.gpus { continue }
+            }
+            feasible.append(i)
+        }
         if feasible.isEmpty { return nil }
+        if preferCPUNodesForCPUTasks, pod.gpus == 0, feasible.contains(where: { summaries[$0].gpus == 0 }) {
+            feasible.removeAll { summaries[$0].gpus > 0 }
+        }
         switch scorer.policy {
         case .random:
             let i = feasible[rng.intn(feasible.count)]

@@ -36,8 +36,7 @@ public enum FGDExperiment {
         var arrived = 0, allocated = 0
         for pod in pods {
             arrived += pod.gpuDemandMilli
-            if let (i, gpus) = placer.choose(pod, nodes: nodes, rng: &rng) {
-                nodes[i].apply(pod, gpus: gpus)
+            if placer.place(pod, rng: &rng) != nil {
                 allocated += pod.gpuDemandMilli
             } else {
                 curve.failed += 1
@@ -48,7 +47,7 @@ public enum FGDExperiment {
             }
             if curve.freeAtFull.isEmpty, arrived >= curve.capacityMilli {
                 var f = [0, 0]
-                for n in nodes {
+                for n in placer.nodes {
                     for g in n.gpuFree { if g == 1000 { f[1] += 1000 } else { f[0] += g } }
                 }
                 curve.freeAtFull = f
@@ -56,6 +55,7 @@ public enum FGDExperiment {
             curve.arrivedMilli.append(arrived)
             curve.allocatedMilli.append(allocated)
         }
+        nodes = placer.nodes
         return curve
     }
 

@@ -6,7 +6,7 @@
 /// On every event time the queue is tried in order; after `maxMissesPerEvent` tasks in a row do
 /// not fit, the rest wait for the next event (bounded work per event on long queues).
 public struct TimedReplay {
-    /// One sample of the fleet over time.
+    /// One sample of the fleet over time: the state just before the events at `time`.
     public struct Sample: Sendable, Hashable {
         public var time: Int
         /// Percent of GPU share, CPU and memory held.

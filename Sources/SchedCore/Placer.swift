@@ -57,7 +57,7 @@ public struct Placer: Sendable {
                 }
                 candidates.append((i, Self.tier(request, node), policy.score(request, on: node, assignment: a, workload: workload), a))
             } else {
-                candidates.append((i, Self.tier(request, node), policy.score(request, on: node), nil))
+                candidates.append((i, Self.tier(request, node), policy.score(request, on: node, workload: workload), nil))
             }
         }
         // Preferred tier first, then highest score; ties broken by snapshot order (node id).

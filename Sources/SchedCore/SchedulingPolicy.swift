@@ -20,6 +20,10 @@ public enum SchedulingPolicy: String, Sendable, Codable, Hashable, CaseIterable 
     /// that the typical workload (`WorkloadProfile`) could no longer use. CPU-only tasks on CPU
     /// nodes fall back to best fit.
     case fragmentationAware = "fragmentation-aware"
+    /// The GPU-sharing packing policy measured in docs/simulation.md (`PackingPolicy
+    /// .fragmentationPacking`, `default` in `schedctl simulate`): FGD's fragmentation growth with
+    /// the exact-growth GPU choice, scored by the same code the simulator runs.
+    case fragmentationPacking = "fgd-pack"
 
     /// Accepts the canonical names and the aliases `pack`, `spread`, `fgd`.
     public init?(name: String) {
@@ -27,6 +31,7 @@ public enum SchedulingPolicy: String, Sendable, Codable, Hashable, CaseIterable 
         case "pack": self = .mostAllocated
         case "spread": self = .leastAllocated
         case "fgd", "fragmentation": self = .fragmentationAware
+        case "frag-pack", "fgd-packing": self = .fragmentationPacking
         case "bestfit", "best_fit": self = .bestFit
         default:
             guard let p = SchedulingPolicy(rawValue: name.lowercased()) else { return nil }
@@ -38,7 +43,7 @@ public enum SchedulingPolicy: String, Sendable, Codable, Hashable, CaseIterable 
     /// as best fit). Kept for callers that rank nodes before picking PUs.
     public func score(_ request: ResourceRequest, on node: NodeState) -> Int {
         switch self {
-        case .bestFit, .fragmentationAware: Self.bestFit(request, node)
+        case .bestFit, .fragmentationAware, .fragmentationPacking: Self.bestFit(request, node)
         case .mostAllocated: Self.mostAllocated(request, node)
         case .leastAllocated: 100 - Self.mostAllocated(request, node)
         case .dotProduct: Self.dotProduct(request, node)

@@ -131,3 +131,34 @@ struct PackingPolicyTests {
         #expect(pick?.gpus == [0])
     }
 }
+
+/// schedd's view of the product policy: `SchedulingPolicy.fragmentationPacking` on `NodeState`s.
+@Suite("fgd-pack in the Placer")
+struct FGDPackPlacerTests {
+    static let topo = TopologyFixture.make(numa: 2, coresPerNUMA: 4, threadsPerCore: 2, gpusPerNUMA: 2)
+
+    static func node(_ id: String, used: [Int]) -> NodeState {
+        var n = TopologyFixture.node(id, topo)
+        for (g, m) in used.enumerated() where m > 0 {
+            n.apply(Assignment(node: n.id, pus: CPUSet(), numaNodes: NUMASet([0]), gpus: [g], gpuMilli: m == 1000 ? nil : m))
+        }
+        return n
+    }
+
+    @Test("the name parses and the Placer prefers the node where the share closes a fragment")
+    func placesOnFragment() {
+        #expect(SchedulingPolicy(name: "fgd-pack") == .fragmentationPacking)
+        // Workload: tasks of 700 thousandths. Node a is empty; node b has a GPU with 300 free (a
+        // fragment for 700-tasks). A 300-task on b's GPU 0 removes that fragment: Δ = −300 → 57;
+        // on a it creates one (700 left is fine for 700-tasks: Δ = 0 → 50). b wins.
+        let profile = WorkloadProfile(shapes: [.init(request: ResourceRequest(cpus: 1, gpus: 1, gpuMilli: 700), weight: 1)])
+        let placer = Placer(policy: .fragmentationPacking, workload: profile)
+        let snap = ClusterSnapshot(nodes: [Self.node("a", used: [0, 0, 0, 0]), Self.node("b", used: [700, 0, 0, 0])])
+        guard case .placed(let a, let score, _) = placer.place(ResourceRequest(cpus: 1, gpus: 1, gpuMilli: 300), in: snap) else {
+            Issue.record("not placed"); return
+        }
+        #expect(a.node == NodeID("b"))
+        #expect(score == 57)
+        #expect(a.gpus == [0])
+    }
+}

@@ -21,8 +21,8 @@ public enum SchedulingPolicy: String, Sendable, Codable, Hashable, CaseIterable 
     /// nodes fall back to best fit.
     case fragmentationAware = "fragmentation-aware"
     /// The GPU-sharing packing policy measured in docs/simulation.md (`PackingPolicy
-    /// .fragmentationPacking`, `default` in `schedctl simulate`): FGD's fragmentation growth with
-    /// the exact-growth GPU choice, scored by the same code the simulator runs.
+    /// .fragmentationPacking`, `default` in `schedctl simulate`): FGD's score on the node's free
+    /// GPU shares, computed by the same code the simulator runs.
     case fragmentationPacking = "fgd-pack"
 
     /// Accepts the canonical names and the aliases `pack`, `spread`, `fgd`.

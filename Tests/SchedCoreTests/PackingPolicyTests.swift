@@ -118,7 +118,7 @@ struct PackingPolicyTests {
         #expect(w.cpuThresholds == [1000, 2000])
     }
 
-    @Test("the product policy ranks by exact fragmentation growth, then packs")
+    @Test("the product policy: FGD's score; CPU-only ties go to the node with least free GPU share")
     func productPolicy() {
         let w = TargetWorkload(shapes: [.init(request: ShareRequest(cpuMilli: 1000, gpus: 1, gpuMilli: 700), frequency: 1)])
         var rng = GoRandom(seed: 1)
@@ -129,6 +129,13 @@ struct PackingPolicyTests {
         #expect(placer.nodes[1].gpuFree == [0, 1000])
         #expect(pick?.node == 1)
         #expect(pick?.gpus == [0])
+        // A CPU-only pod with an empty workload scores 50 everywhere (nothing to fragment): FGD
+        // takes node 0 (first); the product policy node 1, which has less free GPU share.
+        let cpuPod = ShareRequest(cpuMilli: 1000)
+        var fgd = SharePlacer(scorer: PackingScorer(policy: .fgd), nodes: nodes)
+        var ours = SharePlacer(scorer: PackingScorer(policy: .fragmentationPacking), nodes: nodes)
+        #expect(fgd.place(cpuPod, rng: &rng)?.node == 0)
+        #expect(ours.place(cpuPod, rng: &rng)?.node == 1)
     }
 }
 

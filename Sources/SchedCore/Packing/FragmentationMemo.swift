@@ -8,8 +8,8 @@ final class FragmentationMemo {
     let workload: TargetWorkload
     private var modelIndex: [String: Int] = [:]
     /// `accepts[model][shape]`: whether the shape may run on GPUs of that model.
-    private var accepts: [[Bool]] = []
-    private var table: [Key: Double] = [:]
+    @exclusivity(unchecked) private var accepts: [[Bool]] = []
+    @exclusivity(unchecked) private var table: [Key: Double] = [:]
 
     struct Key: Hashable {
         var a: UInt64, b: UInt64
@@ -27,7 +27,7 @@ final class FragmentationMemo {
     }
 
     /// Scratch for the sorted free shares (no allocation per lookup).
-    private var buf = [Int](repeating: 0, count: 8)
+    @exclusivity(unchecked) private var buf = [Int](repeating: 0, count: 8)
 
     /// Fragmentation (thousandths of a GPU, frequency-weighted) of a node of model `model`
     /// (from `index(of:)`) with free GPU shares `gpuFree` and `cpuMilliFree` free.

@@ -22,9 +22,9 @@ public enum PackingPolicy: String, Sendable, CaseIterable, Hashable {
     /// Fragmentation gradient descent: the smallest growth of the GPU share the target workload
     /// can no longer use, as sigmoid(−Δ/1000) × 100 truncated to an integer.
     case fgd = "FGD"
-    /// The product default (`default` in `schedctl simulate`): FGD's exact fragmentation growth
-    /// with fragmentation-aware GPU choice and deterministic packing tie-breaks (see
-    /// docs/simulation.md).
+    /// The product default (`default` in `schedctl simulate`, `fgd-pack` in schedd): FGD's score
+    /// and GPU choice, with CPU-only tasks breaking ties towards the node with the least free GPU
+    /// share (see `PackingScorer+Default.swift` and docs/simulation.md).
     case fragmentationPacking = "default"
 
     /// Accepts the names above case-insensitively, plus `fgd-pack` for the product policy.

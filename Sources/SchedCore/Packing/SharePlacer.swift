@@ -20,6 +20,8 @@ public struct SharePlacer {
     /// What the filters read, per node, without touching the node's arrays (the filters run on
     /// every node for every task).
     private var summaries: [Summary]
+    /// A node of each model index (for the per-decision model check).
+    private var modelExample: [Int]
     private var raw: [Int] = []
     private var feasible: [Int] = []
 
@@ -41,6 +43,9 @@ public struct SharePlacer {
         let models = nodes.map { scorer.modelIndex(of: $0) }
         self.models = models
         summaries = nodes.indices.map { Summary(nodes[$0], model: models[$0]) }
+        var example = Array(repeating: 0, count: (models.max() ?? 0) + 1)
+        for i in nodes.indices.reversed() { example[models[i]] = i }
+        modelExample = example
     }
 
     /// Chooses a node and GPUs for `pod` and applies them; nil when nothing fits.
@@ -61,14 +66,9 @@ public struct SharePlacer {
     public mutating func choose(_ pod: ShareRequest, rng: inout GoRandom) -> (node: Int, gpus: [Int])? {
         feasible.removeAll(keepingCapacity: true)
         // Which models the pod accepts, by model index (few models: computed once per decision).
-        var accepted: [Bool] = []
-        if pod.gpus > 0 {
-            var seen: [Int: Bool] = [:]
-            accepted = Array(repeating: false, count: (models.max() ?? 0) + 1)
-            for i in nodes.indices where seen[models[i]] == nil {
-                seen[models[i]] = pod.accepts(nodes[i])
-                accepted[models[i]] = seen[models[i]]!
-            }
+        var accepted = Array(repeating: true, count: modelExample.count)
+        if pod.gpus > 0 && !pod.gpuModels.isEmpty {
+            for (m, i) in modelExample.enumerated() { accepted[m] = pod.accepts(nodes[i]) }
         }
         let share = pod.sharesGPU
         for i in summaries.indices {

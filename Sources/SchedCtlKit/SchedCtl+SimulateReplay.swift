@@ -7,7 +7,7 @@ extension SchedCtl.Simulate {
     struct Replay: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Replay a trace with arrivals and departures (creation/deletion times) on a fleet described in YAML or a node CSV.")
-        @Option(help: "Fleet YAML (groups of nodes; see docs/examples/fleet-rubin-graviton.yaml).") var fleet: String?
+        @Option(help: "Fleet YAML (groups of nodes; see docs/examples/fleets/rubin-graviton.yaml).") var fleet: String?
         @Option(help: "Or a node list CSV (sn,cpu_milli,memory_mib,gpu,model).") var nodes: String?
         @Option(help: "Pod list CSV with creation_time and deletion_time columns.") var pods: String
         @Option(help: "Placement policy (default, FGD, BestFit, ...).") var policy: String = "default"

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import SchedCtlKit
 import SchedCore
@@ -91,5 +92,21 @@ struct TraceCSVTests {
     func published() {
         #expect(PublishedFGDResults.trace(forPath: "/x/openb_pod_list_gpushare40.csv") == "gpushare40")
         #expect(PublishedFGDResults.trace(forPath: "mine.csv") == nil)
+    }
+}
+
+/// Every fleet under docs/examples/fleets parses (job-spec examples live one level up).
+@Suite("Fleet examples")
+struct FleetExampleTests {
+    @Test func everyFleetExampleParses() throws {
+        let dir = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath()
+            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("docs/examples/fleets")
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".yaml") }
+        #expect(!files.isEmpty)
+        for f in files {
+            let nodes = try FleetSpec.read(path: dir.appendingPathComponent(f).path)
+            #expect(!nodes.isEmpty, "\(f)")
+        }
     }
 }

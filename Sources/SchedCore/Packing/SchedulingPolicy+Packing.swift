@@ -3,9 +3,11 @@
 /// scored by `PackingScorer`, the code `schedctl simulate` replays traces with.
 extension SchedulingPolicy {
     /// Score with the fleet's workload profile (used by `Placer` for every candidate node).
-    /// Policies other than `fragmentationPacking` ignore the profile.
+    /// Policies other than `fragmentationPacking` ignore the profile; `fragmentationPacking`
+    /// scores nodes without GPUs by best fit.
     public func score(_ request: ResourceRequest, on node: NodeState, workload: WorkloadProfile) -> Int {
-        guard self == .fragmentationPacking else { return score(request, on: node) }
+        // Nodes without GPUs have nothing to fragment: best fit packs them (CPU-only fleets).
+        guard self == .fragmentationPacking, !node.topology.gpus.isEmpty else { return score(request, on: node) }
         return Self.packingScore(request, on: node, workload: TargetWorkload(workload, fallback: request))
     }
 

@@ -196,7 +196,7 @@ public struct Placer: Sendable {
                                                         score: policy.score(request, on: nodes[i], assignment: a, workload: workload),
                                                         assignment: a))
                         } else {
-                            candidates.append(Candidate(node: i, tier: tier, score: policy.score(request, on: nodes[i]),
+                            candidates.append(Candidate(node: i, tier: tier, score: policy.score(request, on: nodes[i], workload: workload),
                                                         assignment: nil))
                         }
                         found += 1

@@ -20,12 +20,16 @@ public enum SchedulingPolicy: String, Sendable, Codable, Hashable, CaseIterable 
     /// that the typical workload (`WorkloadProfile`) could no longer use. CPU-only tasks on CPU
     /// nodes fall back to best fit.
     case fragmentationAware = "fragmentation-aware"
+    /// The GPU-sharing packing policy measured in docs/simulation.md (`PackingPolicy
+    /// .fragmentationPacking`, `default` in `schedctl simulate`): FGD's score on the node's free
+    /// GPU shares, computed by the same code the simulator runs.
+    case fragmentationPacking = "fgd-pack"
 
     /// Whether the policy favours the nodes with the least free capacity that still fits (so the
     /// capacity index is walked tightest first); spreading policies walk loosest first.
     public var prefersTightNodes: Bool {
         switch self {
-        case .bestFit, .mostAllocated, .fragmentationAware: true
+        case .bestFit, .mostAllocated, .fragmentationAware, .fragmentationPacking: true
         case .leastAllocated, .dotProduct: false
         }
     }
@@ -36,6 +40,7 @@ public enum SchedulingPolicy: String, Sendable, Codable, Hashable, CaseIterable 
         case "pack": self = .mostAllocated
         case "spread": self = .leastAllocated
         case "fgd", "fragmentation": self = .fragmentationAware
+        case "frag-pack", "fgd-packing": self = .fragmentationPacking
         case "bestfit", "best_fit": self = .bestFit
         default:
             guard let p = SchedulingPolicy(rawValue: name.lowercased()) else { return nil }
@@ -48,7 +53,7 @@ public enum SchedulingPolicy: String, Sendable, Codable, Hashable, CaseIterable 
     @inline(__always)
     public func score(_ request: ResourceRequest, on node: NodeState) -> Int {
         switch self {
-        case .bestFit, .fragmentationAware: Self.bestFit(request, node)
+        case .bestFit, .fragmentationAware, .fragmentationPacking: Self.bestFit(request, node)
         case .mostAllocated: Self.mostAllocated(request, node)
         case .leastAllocated: 100 - Self.mostAllocated(request, node)
         case .dotProduct: Self.dotProduct(request, node)

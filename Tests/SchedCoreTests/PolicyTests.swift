@@ -124,7 +124,7 @@ struct PolicyTests {
 
     @Test func canonicalNamesRoundTrip() {
         for p in SchedulingPolicy.allCases { #expect(SchedulingPolicy(name: p.rawValue) == p) }
-        #expect(SchedulingPolicy.allCases.count == 5)
+        #expect(SchedulingPolicy.allCases.count == 6)
     }
 
     @Test("every policy scores within 0...100 on random nodes", arguments: 0..<40)

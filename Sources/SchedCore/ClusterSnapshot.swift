@@ -4,6 +4,9 @@
 public struct ClusterSnapshot: Sendable {
     public private(set) var nodes: [NodeState]
     private(set) var index: CapacityIndex
+    /// Counts the changes made through this value's methods (a copy carries the count on), so a
+    /// caller can tell whether a snapshot changed since it last looked.
+    public private(set) var version = 0
 
     public init(nodes: [NodeState]) {
         // Sorting is skipped when the caller already keeps its nodes in id order.
@@ -53,6 +56,7 @@ public struct ClusterSnapshot: Sendable {
     public mutating func modifyNode(at i: Int, _ body: (inout NodeState) -> Void) {
         let old = nodes[i]
         body(&nodes[i])
+        version += 1
         precondition(nodes[i].id == old.id, "a snapshot node's id cannot change")
         if nodes[i].topology != old.topology || nodes[i].labels != old.labels {
             index = CapacityIndex(nodes: nodes)
@@ -64,6 +68,7 @@ public struct ClusterSnapshot: Sendable {
     /// Changes what node `i` holds or whether it is schedulable (not its topology or labels).
     private mutating func modifyResources(at i: Int, _ body: (inout NodeState) -> Void) {
         body(&nodes[i])
+        version += 1
         index.update(i, to: nodes[i])
     }
 }

@@ -64,6 +64,9 @@ extension Scheduler {
         var gangMemo: [GangKey: PlacementExplanation] = [:]
         let memoAllowed = lowestPreemptible == nil && config.tenants.isEmpty && config.tenantCaps.isEmpty
         var running: [RunningTask]?
+        // The last masked view, reused while the fleet and the reserved nodes stay the same (a
+        // long queue behind a reservation then costs one copy of the fleet, not one per job).
+        var maskedView: (reserved: Set<NodeID>, version: Int, snapshot: ClusterSnapshot)?
         func view(for job: JobInfo) -> ClusterSnapshot {
             let own = job.spec.isGang ? (job.arrayJob ?? job.id) : job.id
             var reserved = Set(preemptors.filter { $0.key != own }.values.joined())
@@ -72,11 +75,13 @@ extension Scheduler {
                 reserved.formUnion(r.nodes)
             }
             guard !reserved.isEmpty else { return fleet }
+            if let m = maskedView, m.reserved == reserved, m.version == fleet.version { return m.snapshot }
             var masked = fleet
             for n in reserved {
                 guard let i = index[n] else { continue }
                 masked.setSchedulable(false, reason: .reserved, at: i)
             }
+            maskedView = (reserved, fleet.version, masked)
             return masked
         }
         for k in keyed {

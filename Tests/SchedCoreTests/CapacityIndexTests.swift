@@ -166,4 +166,19 @@ struct CapacityIndexTests {
         #expect(snapshot.nodes[0].freeGPUCount == 0)
         #expect(Self.sameAsFresh(snapshot))
     }
+
+    @Test("every change through the snapshot's methods moves its version on; reading does not")
+    func versionCountsChanges() {
+        var snapshot = ClusterSnapshot(nodes: [TopologyFixture.node("a", TopologyFixture.make(numa: 1, coresPerNUMA: 4))])
+        #expect(snapshot.version == 0)
+        guard case .placed(let a, _, _) = Placer().place(ResourceRequest(cpus: 2), in: snapshot) else { Issue.record("not placed"); return }
+        #expect(snapshot.version == 0)
+        snapshot.apply(a, toNodeAt: 0)
+        let copy = snapshot
+        snapshot.release(a, fromNodeAt: 0)
+        snapshot.setSchedulable(false, reason: .draining, at: 0)
+        snapshot.modifyNode(at: 0) { $0.labels["zone"] = "b" }
+        #expect(copy.version == 1)
+        #expect(snapshot.version == 4)
+    }
 }

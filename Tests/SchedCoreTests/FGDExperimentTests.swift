@@ -36,8 +36,14 @@ struct FGDExperimentTests {
         let ordered = FGDExperiment.simulatorNodeOrder(names, rng: &r)
         let perm = copy.perm(50)
         // Rename as the simulator does and sort by the new names: the same order.
-        let renamed = names.indices.map { (String(repeat: "0", count: 4 - String(perm[$0]).count) + "\(perm[$0])-", names[$0]) }
-        #expect(ordered == renamed.sorted { $0.0 + $0.1 < $1.0 + $1.1 }.map(\.1))
+        func prefixed(_ i: Int) -> String {
+            let digits = String(perm[i])
+            let pad = String(repeating: "0", count: 4 - digits.count)
+            return pad + digits + "-" + names[i]
+        }
+        let renamed: [String] = names.indices.map(prefixed).sorted()
+        let expected: [String] = renamed.map { String($0.dropFirst(5)) }
+        #expect(ordered == expected)
         #expect(r.int63() == copy.int63())
     }
 

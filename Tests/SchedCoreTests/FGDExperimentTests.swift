@@ -29,6 +29,24 @@ struct FGDExperimentTests {
         #expect(total <= 5200 && total > 5200 - 1000)
     }
 
+    @Test("node order: node i (by name) goes to position perm[i], as the simulator's %04d- name prefix sorts")
+    func nodeOrder() {
+        var r = GoRandom(seed: 9), copy = GoRandom(seed: 9)
+        let names = (0..<50).map { "openb-node-\($0)" }
+        let ordered = FGDExperiment.simulatorNodeOrder(names, rng: &r)
+        let perm = copy.perm(50)
+        // Rename as the simulator does and sort by the new names: the same order.
+        func prefixed(_ i: Int) -> String {
+            let digits = String(perm[i])
+            let pad = String(repeating: "0", count: 4 - digits.count)
+            return pad + digits + "-" + names[i]
+        }
+        let renamed: [String] = names.indices.map(prefixed).sorted()
+        let expected: [String] = renamed.map { String($0.dropFirst(5)) }
+        #expect(ordered == expected)
+        #expect(r.int63() == copy.int63())
+    }
+
     @Test("end-to-end replay on two nodes, checked by hand")
     func replay() {
         // Nodes: A with 2 GPUs, B with 1 GPU (index order A, B). GpuPacking, ties to the first node.

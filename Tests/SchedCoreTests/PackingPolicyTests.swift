@@ -38,6 +38,26 @@ struct PackingPolicyTests {
         #expect(PackingScorer.bestFitGPUs(ShareRequest(cpuMilli: 1, gpus: 2, gpuMilli: 1000), Self.node(free: [300, 1000, 0, 1000, 1000])) == [1, 3])
     }
 
+    @Test("Random's GPU choice: a uniformly random fitting GPU, one Intn per fitting GPU; whole GPUs the lowest free")
+    func randomGPUChoice() {
+        let n = Self.node(free: [1000, 300, 600, 0, 500])  // the half pod fits GPUs 0, 2 and 4
+        var seen = Set<Int>()
+        for seed in Int64(0)..<200 {
+            var r = GoRandom(seed: seed), manual = GoRandom(seed: seed)
+            let g = PackingScorer.randomGPUs(Self.half, n, rng: &r)
+            // Reservoir sampling by hand: Intn(1), Intn(2), Intn(3) for the 1st, 2nd, 3rd fitting GPU.
+            var pick = -1
+            for (k, gpu) in [0, 2, 4].enumerated() where manual.intn(k + 1) == 0 { pick = gpu }
+            #expect(g == [pick])
+            #expect(r.int63() == manual.int63())
+            seen.insert(pick)
+        }
+        #expect(seen == [0, 2, 4])
+        var r = GoRandom(seed: 1), fresh = GoRandom(seed: 1)
+        #expect(PackingScorer.randomGPUs(ShareRequest(cpuMilli: 1, gpus: 2, gpuMilli: 1000), Self.node(free: [300, 1000, 0, 1000, 1000]), rng: &r) == [1, 3])
+        #expect(r.int63() == fresh.int63())  // no draw for whole GPUs
+    }
+
     @Test("GpuPacking: shared GPU, free GPU of a used node, empty node")
     func packing() {
         // Shared GPU with 500 free: 100 - (500*100/1000)/10 = 95.

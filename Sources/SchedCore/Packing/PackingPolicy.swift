@@ -3,10 +3,11 @@
 ///
 /// Every policy scores one node for one task and picks the GPUs the task gets there
 /// (`PackingScorer`); `SharePlacer` filters, scores and selects. Scores of the paper's policies
-/// are the simulator's integers (ties are common; `SharePlacer` breaks them at random, as the
-/// Kubernetes scheduler does); the product policy breaks ties itself and never draws.
+/// are the simulator's integers (ties are common; `SharePlacer` gives them to the node that comes
+/// first in its order, as the simulator's patched kube-scheduler does); the product policy breaks
+/// ties itself and never draws.
 public enum PackingPolicy: String, Sendable, CaseIterable, Hashable {
-    /// A random feasible node.
+    /// A random feasible node, and a random fitting GPU there for a sharing task.
     case random = "Random"
     /// Tetris: the smallest dot product of the request and the free resources (CPU, GPU share
     /// of the chosen GPU or of the whole free GPUs), both over the largest node (128 CPUs, 8 GPUs).

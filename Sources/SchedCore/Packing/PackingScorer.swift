@@ -86,6 +86,21 @@ public struct PackingScorer: @unchecked Sendable {
         return firstFreeGPUs(pod.gpus, node)
     }
 
+    /// The simulator's random GPU choice (`gpuSelMethod: random`, which the paper's Random runs
+    /// use): a sharing task takes a uniformly random fitting GPU, chosen by reservoir sampling in
+    /// index order with one `Intn(count so far)` per fitting GPU (Go's `Intn(1)` draws too);
+    /// whole-GPU tasks take the lowest-indexed free GPUs and draw nothing.
+    public static func randomGPUs(_ pod: ShareRequest, _ node: ShareNode, rng: inout GoRandom) -> [Int] {
+        if pod.gpus == 0 { return [] }
+        guard pod.sharesGPU else { return firstFreeGPUs(pod.gpus, node) }
+        var pick = -1, count = 0
+        for (g, f) in node.gpuFree.enumerated() where f >= pod.gpuMilli {
+            count += 1
+            if rng.intn(count) == 0 { pick = g }
+        }
+        return pick < 0 ? [] : [pick]
+    }
+
     static func firstFreeGPUs(_ k: Int, _ node: ShareNode) -> [Int] {
         var out: [Int] = []
         out.reserveCapacity(k)

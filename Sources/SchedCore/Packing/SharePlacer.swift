@@ -6,7 +6,8 @@
 /// `selectHost` to pick "the smallest lexicographical order if the score remains the same"
 /// instead of its reservoir sampling, and the trace's node names sort in file order. (With
 /// random tie-breaking GpuPacking, GpuClustering and FGD land 3 to 6 points above the published
-/// numbers.) `random` picks a feasible node with one draw from `rng`. BestFit is min-max
+/// numbers.) `random` picks a feasible node with one draw from `rng` and, as the paper's runs
+/// configure it (`-gpusel random`), a random fitting GPU for a sharing task (`randomGPUs`). BestFit is min-max
 /// normalised to 0...100 over the feasible nodes first, as in the paper's simulator. The product
 /// policy ranks by (score, tie-break, lowest index) and draws nothing.
 public struct SharePlacer {
@@ -86,8 +87,9 @@ public struct SharePlacer {
         }
         switch scorer.policy {
         case .random:
-            let i = feasible[rng.intn(feasible.count)]
-            return (i, PackingScorer.bestFitGPUs(pod, nodes[i]))
+            // kube-scheduler skips scoring (so RandomScore's PreScore draw) when one node fits.
+            let i = feasible.count == 1 ? feasible[0] : feasible[rng.intn(feasible.count)]
+            return (i, PackingScorer.randomGPUs(pod, nodes[i], rng: &rng))
         case .fragmentationPacking:
             var best = -1
             var bestKey = (score: -Double.infinity, tie: -Double.infinity)

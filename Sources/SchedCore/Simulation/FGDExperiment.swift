@@ -59,13 +59,26 @@ public enum FGDExperiment {
         return curve
     }
 
-    /// One seed of one policy: tune, replay, curve. `workloadTrace` defines FGD's target workload
-    /// (the original trace, before tuning).
+    /// The simulator's node order for equal scores. After tuning, it sorts the nodes by name and
+    /// renames node i to `String(format: "%04d-", perm[i]) + name` with `perm = rand.Perm(n)` drawn
+    /// from the same generator; ties then go to the smallest name, i.e. the smallest `perm[i]`.
+    /// Takes `nodes` sorted by name and returns them in that order (and draws the `Perm`).
+    public static func simulatorNodeOrder<T>(_ nodes: [T], rng: inout GoRandom) -> [T] {
+        let perm = rng.perm(nodes.count)
+        var out = nodes
+        for (i, p) in perm.enumerated() { out[p] = nodes[i] }
+        return out
+    }
+
+    /// One seed of one policy: tune, order the nodes as the simulator does (`simulatorNodeOrder`,
+    /// unless `permuteNodes` is false: then ties go to the first node of `nodes`), replay, curve.
+    /// `nodes` must be sorted by name. `workload` is FGD's target workload (the original trace,
+    /// before tuning).
     public static func run(trace: [TracePod], nodes: [ShareNode], policy: PackingPolicy, seed: Int64,
-                           workload: TargetWorkload, ratio: Double = 1.3) -> AllocationCurve {
+                           workload: TargetWorkload, ratio: Double = 1.3, permuteNodes: Bool = true) -> AllocationCurve {
         let capacity = nodes.reduce(0) { $0 + $1.gpuCount * 1000 }
         var (pods, rng) = tunedPods(trace, capacityMilli: capacity, ratio: ratio, seed: seed)
-        var fleet = nodes
+        var fleet = permuteNodes ? simulatorNodeOrder(nodes, rng: &rng) : nodes
         return replay(pods, on: &fleet, scorer: PackingScorer(policy: policy, workload: workload), rng: &rng)
     }
 }

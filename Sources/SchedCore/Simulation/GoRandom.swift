@@ -95,6 +95,18 @@ public struct GoRandom: Sendable {
         return Int32(truncatingIfNeeded: prod >> 32)
     }
 
+    /// Go's `Perm(n)`: a permutation of 0..<n, one `Intn(i + 1)` for every i from 0 (Go keeps
+    /// the useless first draw for compatibility, so the generator's state after it matches Go's).
+    public mutating func perm(_ n: Int) -> [Int] {
+        var m = [Int](repeating: 0, count: n)
+        for i in 0..<n {
+            let j = intn(i + 1)
+            m[i] = m[j]
+            m[j] = i
+        }
+        return m
+    }
+
     /// Go's `Shuffle(n, swap)` for n below 2³¹: Fisher–Yates from the end.
     public mutating func shuffle<T>(_ a: inout [T]) {
         var i = a.count - 1

@@ -29,9 +29,15 @@ public enum LineCodec {
         case .taskStarted(let p): return line(p)
         case .taskExited(let p): return line(p)
         case .registered(let p): return line(p)
-        case .startTask(let p): return line(p)
+        case .startTask(let p):
+            // Hot (one per task): hand-written, the same bytes as the sorted encoder.
+            var w = JSONWriter()
+            guard w.writeSorted(p) else { return line(p) }
+            return message.verb + " " + w.text
         case .killTask(let p): return line(p)
-        case .ackExit(let p): return line(p)
+        case .ackExit(let p):
+            // Hot (one per task): the same bytes as the sorted encoder.
+            return "ACK_EXIT {\"ref\":{\"job\":\(p.ref.job.rawValue),\"task\":\(p.ref.task)}}"
         case .heartbeatInterval(let p): return line(p)
         case .submitBatch(let p): return line(p)
         case .submittedBatch(let p): return line(p)
@@ -66,6 +72,9 @@ public enum LineCodec {
         var json = verbEnd < text.endIndex ? text[text.index(after: verbEnd)...] : ""
         while json.first == " " { json = json.dropFirst() }
         if json.isEmpty { json = "{}" }
+        // The agent messages that arrive once per task: a scanner for plain input, the Codable
+        // decoder for everything else (and for every error).
+        if let fast = HotLineDecoder.decode(verb: verb, json: json) { return fast }
         let data = Data(json.utf8)
 
         func body<T: Decodable>(_ type: T.Type) throws(ErrorReply) -> T {

@@ -46,7 +46,7 @@ public final class SQLiteStore: SchedulerStore {
             try db.execute(sql: "INSERT INTO jobs (state, data) VALUES ('pending', '{}')")
             let job = make(JobID(db.lastInsertedRowID))
             try db.execute(sql: "UPDATE jobs SET state = ?, node = ?, data = ? WHERE id = ?",
-                           arguments: [job.state.rawValue, job.node?.rawValue, LineCodec.json(job), job.id.rawValue])
+                           arguments: [job.state.rawValue, job.node?.rawValue, job.recordJSON, job.id.rawValue])
             return job
         }
     }
@@ -55,13 +55,13 @@ public final class SQLiteStore: SchedulerStore {
         try db.write { db in
             var out: [JobInfo] = []
             out.reserveCapacity(count)
-            let insert = try db.cachedStatement(sql: "INSERT INTO jobs (state, data) VALUES ('pending', '{}')")
-            let update = try db.cachedStatement(sql: "UPDATE jobs SET state = ?, node = ?, data = ? WHERE id = ?")
-            let encoder = RecordEncoder()
+            // Ids are assigned here, inside the write transaction, as AUTOINCREMENT would: one
+            // statement and one encoding per job instead of an insert and an update.
+            let base = try Self.lastRowID(db, table: "jobs", column: "id")
+            let insert = try db.cachedStatement(sql: "INSERT INTO jobs (id, state, node, data) VALUES (?, ?, ?, ?)")
             for i in 0..<count {
-                try insert.execute()
-                let job = make(JobID(db.lastInsertedRowID), i)
-                try update.execute(arguments: [job.state.rawValue, job.node?.rawValue, encoder.json(job), job.id.rawValue])
+                let job = make(JobID(base + Int64(i) + 1), i)
+                try insert.execute(arguments: [job.id.rawValue, job.state.rawValue, job.node?.rawValue, job.recordJSON])
                 out.append(job)
             }
             return out
@@ -73,21 +73,23 @@ public final class SQLiteStore: SchedulerStore {
             let encoder = RecordEncoder()
             let update = try db.cachedStatement(sql: "UPDATE jobs SET state = ?, node = ?, data = ? WHERE id = ?")
             for job in jobs {
-                try update.execute(arguments: [job.state.rawValue, job.node?.rawValue, encoder.json(job), job.id.rawValue])
+                try update.execute(arguments: [job.state.rawValue, job.node?.rawValue, job.recordJSON, job.id.rawValue])
                 if db.changesCount != 1 { throw StoreError("job \(job.id) is not in the store") }
             }
             let saveNode = try db.cachedStatement(sql: "INSERT INTO nodes (name, data) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET data = excluded.data")
             for node in nodes { try saveNode.execute(arguments: [node.name.rawValue, encoder.json(node)]) }
-            let insert = try db.cachedStatement(sql: "INSERT INTO placements (job, node, data) VALUES (?, ?, ?)")
             var out: [PlacementRecord] = []
             out.reserveCapacity(placements.count)
-            // The seq is the row id, known only after the insert: reserve the row, then write the record with it.
-            let fill = try db.cachedStatement(sql: "UPDATE placements SET data = ? WHERE seq = ?")
+            guard !placements.isEmpty else { return out }
+            // The seq is the row id, assigned here inside the write transaction as AUTOINCREMENT
+            // would, so that each record is encoded once, with its seq, and inserted in one statement.
+            var seq = try Self.lastRowID(db, table: "placements", column: "seq")
+            let insert = try db.cachedStatement(sql: "INSERT INTO placements (seq, job, node, data) VALUES (?, ?, ?, ?)")
             for record in placements {
-                try insert.execute(arguments: [record.job.rawValue, record.node?.rawValue, "{}"])
+                seq += 1
                 var r = record
-                r.seq = db.lastInsertedRowID
-                try fill.execute(arguments: [encoder.json(r), r.seq])
+                r.seq = seq
+                try insert.execute(arguments: [seq, r.job.rawValue, r.node?.rawValue, r.recordJSON])
                 out.append(r)
             }
             return out
@@ -97,7 +99,7 @@ public final class SQLiteStore: SchedulerStore {
     public func updateJob(_ job: JobInfo) throws {
         try db.write { db in
             try db.execute(sql: "UPDATE jobs SET state = ?, node = ?, data = ? WHERE id = ?",
-                           arguments: [job.state.rawValue, job.node?.rawValue, LineCodec.json(job), job.id.rawValue])
+                           arguments: [job.state.rawValue, job.node?.rawValue, job.recordJSON, job.id.rawValue])
             if db.changesCount != 1 { throw StoreError("job \(job.id) is not in the store") }
         }
     }
@@ -114,7 +116,7 @@ public final class SQLiteStore: SchedulerStore {
                            arguments: [record.job.rawValue, record.node?.rawValue])
             var r = record
             r.seq = db.lastInsertedRowID
-            try db.execute(sql: "UPDATE placements SET data = ? WHERE seq = ?", arguments: [LineCodec.json(r), r.seq])
+            try db.execute(sql: "UPDATE placements SET data = ? WHERE seq = ?", arguments: [r.recordJSON, r.seq])
             return r
         }
     }
@@ -143,6 +145,17 @@ public final class SQLiteStore: SchedulerStore {
         try db.read { db in
             try String.fetchAll(db, sql: "SELECT data FROM nodes ORDER BY name").map { try LineCodec.fromJSON(StoredNode.self, $0) }
         }
+    }
+}
+
+extension SQLiteStore {
+    /// The largest row id the AUTOINCREMENT column `column` of `table` has used: the larger of
+    /// `sqlite_sequence`'s entry and the column's maximum (what SQLite itself takes, minus one).
+    /// Call inside the write transaction that inserts the next rows.
+    static func lastRowID(_ db: Database, table: String, column: String) throws -> Int64 {
+        let used = try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = ?", arguments: [table]) ?? 0
+        let present = try Int64.fetchOne(db, sql: "SELECT MAX(\(column)) FROM \(table)") ?? 0
+        return max(used, present)
     }
 }
 

@@ -157,6 +157,34 @@ struct PackingPolicyTests {
         #expect(fgd.place(cpuPod, rng: &rng)?.node == 0)
         #expect(ours.place(cpuPod, rng: &rng)?.node == 1)
     }
+
+    @Test("the product policy: memory left next to free GPUs counts as CPU at the node's memory-to-CPU ratio")
+    func productPolicyMemory() {
+        // Workload: 1 whole GPU with 4 CPUs. Both nodes: 32 CPUs, 2 free GPUs; node 0 has 64 GiB,
+        // node 1 128 GiB. A CPU-only pod of 1 CPU and 62 GiB leaves node 0 with 2 GiB = 1 CPU at
+        // its 32 CPUs / 64 GiB (< 4 CPUs: both free GPUs stranded, Δ = 2000 → ⌊σ(−2) × 100⌋ = 11);
+        // node 1 keeps 66 GiB = 16.5 CPUs (Δ = 0 → 50). FGD sees 31 free CPUs on both (50, 50)
+        // and takes node 0, first; the product policy node 1.
+        let w = TargetWorkload(shapes: [.init(request: ShareRequest(cpuMilli: 4000, gpus: 1, gpuMilli: 1000), frequency: 1)])
+        var small = Self.node(free: [1000, 1000])
+        small.memoryMiBCapacity = 65_536; small.memoryMiBFree = 65_536
+        var large = Self.node(free: [1000, 1000])
+        large.memoryMiBCapacity = 131_072; large.memoryMiBFree = 131_072
+        let pod = ShareRequest(cpuMilli: 1000, memoryMiB: 63_488)
+        #expect(Self.score(.fgd, pod, small, workload: w).score == 50)
+        #expect(Self.score(.fragmentationPacking, pod, small, workload: w).score == 11)
+        #expect(Self.score(.fragmentationPacking, pod, large, workload: w).score == 50)
+        var rng = GoRandom(seed: 1)
+        var fgd = SharePlacer(scorer: PackingScorer(policy: .fgd, workload: w), nodes: [small, large])
+        var ours = SharePlacer(scorer: PackingScorer(policy: .fragmentationPacking, workload: w), nodes: [small, large])
+        #expect(fgd.place(pod, rng: &rng)?.node == 0)
+        #expect(ours.place(pod, rng: &rng)?.node == 1)
+        // A node without memory capacity counts CPU only.
+        var noMem = Self.node(free: [1000])
+        noMem.memoryMiBCapacity = 0; noMem.memoryMiBFree = 0
+        #expect(PackingScorer.usableCPU(noMem, cpuMilliFree: 5000, memoryMiBFree: 0) == 5000)
+        #expect(PackingScorer.usableCPU(small, cpuMilliFree: 31_000, memoryMiBFree: 2048) == 1000)
+    }
 }
 
 /// schedd's view of the product policy: `SchedulingPolicy.fragmentationPacking` on `NodeState`s.

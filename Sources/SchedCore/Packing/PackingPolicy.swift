@@ -24,8 +24,9 @@ public enum PackingPolicy: String, Sendable, CaseIterable, Hashable {
     /// can no longer use, as sigmoid(−Δ/1000) × 100 truncated to an integer.
     case fgd = "FGD"
     /// The product default (`default` in `schedctl simulate`, `fgd-pack` in schedd): FGD's score
-    /// and GPU choice, with CPU-only tasks breaking ties towards the node with the least free GPU
-    /// share (see `PackingScorer+Default.swift` and docs/simulation.md).
+    /// and GPU choice, with free memory counted as CPU at the node's memory-to-CPU ratio in the
+    /// fragmentation measure, and CPU-only tasks breaking ties towards the node with the least
+    /// free GPU share (see `PackingScorer+Default.swift` and docs/simulation.md).
     case fragmentationPacking = "default"
 
     /// Accepts the names above case-insensitively, plus `fgd-pack` for the product policy.

@@ -29,6 +29,7 @@ extension Scheduler {
     func track(_ job: JobInfo) {
         jobs[job.id] = job
         if job.state == .pending { pendingIDs.insert(job.id) } else { pendingIDs.remove(job.id) }
+        if job.state.isActive { activeIDs.insert(job.id) } else { activeIDs.remove(job.id) }
         if job.state.isActive, job.spec.timeLimitSeconds != nil { timeLimitedActive.insert(job.id) } else { timeLimitedActive.remove(job.id) }
         if job.state == .running, job.spec.preemptible == true { preemptibleRunning[job.id] = job.spec.priority ?? 0 } else { preemptibleRunning[job.id] = nil }
     }

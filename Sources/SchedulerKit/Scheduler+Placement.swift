@@ -249,7 +249,7 @@ extension Scheduler {
                     // others. Where even that cannot be stored, the stored `starting` record is
                     // requeued when the node's agent registers without it.
                     for m in placed.map({ originals[$0.id] ?? $0 }) {
-                        do { try save(m) } catch { jobs[m.id] = m }
+                        do { try save(m) } catch { track(m) }
                     }
                     return nil
                 }

@@ -2,10 +2,12 @@ import SchedCore
 import SchedProtocol
 
 extension Scheduler {
-    /// What each tenant holds now: PUs and thousandths of GPUs of its active jobs.
+    /// What each tenant holds now: PUs and thousandths of GPUs of its active jobs (from the
+    /// active-job index, so finished jobs held in memory cost nothing here).
     func tenantHoldings() -> [String: TenantQuota] {
         var out: [String: TenantQuota] = [:]
-        for j in jobs.values where j.state.isActive {
+        for id in activeIDs {
+            guard let j = jobs[id], j.state.isActive else { continue }
             guard let a = j.assignment else { continue }
             var h = out[j.spec.tenantName] ?? TenantQuota()
             h.cpus += a.pus.count

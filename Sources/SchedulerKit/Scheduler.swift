@@ -56,6 +56,8 @@ public actor Scheduler {
     /// Active jobs with a time limit (backfill needs them) and running preemptible jobs with
     /// their priority, kept by `track` so a pass need not scan every job.
     var timeLimitedActive = Set<JobID>()
+    /// Jobs starting or running (what tenants hold), kept by `track`.
+    var activeIDs = Set<JobID>()
     var preemptibleRunning: [JobID: Int] = [:]
     /// Ids of the jobs in state `pending` (kept by `track`), so a pass does not scan every job.
     var pendingIDs = Set<JobID>()
@@ -85,6 +87,7 @@ public actor Scheduler {
         for j in try store.allJobs() {
             jobs[j.id] = j
             if j.state == .pending { pendingIDs.insert(j.id) }
+            if j.state.isActive { activeIDs.insert(j.id) }
             if j.state.isActive, j.spec.timeLimitSeconds != nil { timeLimitedActive.insert(j.id) }
             if j.state == .running, j.spec.preemptible == true { preemptibleRunning[j.id] = j.spec.priority ?? 0 }
             workload.observe(j.spec.resources)

@@ -63,6 +63,22 @@ struct CapacityIndex: Sendable {
             }
         }
 
+        /// The dimensions a request can be walked in, with the bucket key it needs and how many
+        /// members reach it, fewest reaching first (ties in dimension order).
+        func walkOptions(for request: ResourceRequest) -> [(dimension: Dimension, threshold: Int, reaching: Int)] {
+            var options: [(dimension: Dimension, threshold: Int, reaching: Int)] = [(.pus, request.cpus, byPUs.count(atLeast: request.cpus))]
+            if request.memoryBytes > 0 {
+                let t = CapacityIndex.memoryKey(request.memoryBytes)
+                options.append((.memory, t, byMemory.count(atLeast: t)))
+            }
+            if request.gpus > 0 {
+                let (d, t): (Dimension, Int) = request.sharesGPU ? (.share, request.gpuMilli) : (.gpus, request.gpus)
+                options.append((d, t, buckets(d).count(atLeast: t)))
+            }
+            options.sort { ($0.reaching, $0.dimension.rawValue) < ($1.reaching, $1.dimension.rawValue) }
+            return options
+        }
+
         /// Whether some GPU model of the pool contains `want` (nil or empty: any GPU).
         func hasModel(_ want: [UInt8]?) -> Bool {
             guard let want, !want.isEmpty else { return hasGPUs }
@@ -249,14 +265,7 @@ struct CapacityIndex: Sendable {
         for pool in pools where pool.live > 0 {
             if let arch, arch != pool.key.arch { continue }
             if request.gpus > 0, !pool.hasGPUs || (model != nil && !pool.hasModel(model)) { continue }
-            var dimension = Dimension.pus, threshold = request.cpus
-            var reaching = pool.byPUs.count(atLeast: threshold)
-            func consider(_ d: Dimension, _ t: Int) {
-                let c = pool.buckets(d).count(atLeast: t)
-                if c < reaching { dimension = d; threshold = t; reaching = c }
-            }
-            if request.memoryBytes > 0 { consider(.memory, Self.memoryKey(request.memoryBytes)) }
-            if request.gpus > 0 { request.sharesGPU ? consider(.share, request.gpuMilli) : consider(.gpus, request.gpus) }
+            let (dimension, threshold, reaching) = pool.walkOptions(for: request)[0]
             guard reaching > 0 else { continue }
             let buckets = pool.buckets(dimension)
             for key in threshold...buckets.maxKey {

@@ -103,17 +103,7 @@ public struct Placer: Sendable {
                 // The dimension to walk: the one with the fewest nodes that reach the request,
                 // unless its first nodes in walk order are all short in another dimension (a pool
                 // that runs out of memory before PUs) and another dimension's are not.
-                var options: [(dimension: CapacityIndex.Dimension, threshold: Int, reaching: Int)] =
-                    [(.pus, request.cpus, pool.byPUs.count(atLeast: request.cpus))]
-                if request.memoryBytes > 0 {
-                    let t = CapacityIndex.memoryKey(request.memoryBytes)
-                    options.append((.memory, t, pool.byMemory.count(atLeast: t)))
-                }
-                if request.gpus > 0 {
-                    let (d, t): (CapacityIndex.Dimension, Int) = request.sharesGPU ? (.share, request.gpuMilli) : (.gpus, request.gpus)
-                    options.append((d, t, pool.buckets(d).count(atLeast: t)))
-                }
-                options.sort { ($0.reaching, $0.dimension.rawValue) < ($1.reaching, $1.dimension.rawValue) }
+                let options = pool.walkOptions(for: request)
                 var (dimension, threshold, reaching) = options[0]
                 if limit != nil, options.count > 1, options[0].reaching > Self.probeLength {
                     for o in options where Self.probe(pool.buckets(o.dimension), from: o.threshold, ascending: ascending, request) {

@@ -17,25 +17,11 @@
 /// Deterministic (no random draw); O(GPUs × shapes) per node, mostly memo lookups.
 extension PackingScorer {
     func defaultScore(_ pod: ShareRequest, _ node: ShareNode, _ model: Int) -> PackingCandidate {
-        let before = memo.amount(gpuFree: node.gpuFree, cpuMilliFree: Self.usableCPU(node, cpuMilliFree: node.cpuMilliFree,
-                                                                                     memoryMiBFree: node.memoryMiBFree), model: model)
-        let cpuAfter = Self.usableCPU(node, cpuMilliFree: node.cpuMilliFree - pod.cpuMilli,
-                                      memoryMiBFree: node.memoryMiBFree - pod.memoryMiB)
-        func score(_ after: Double) -> Double { Double(Int64(Self.sigmoid((before - after) / 1000) * 100)) }
-        let tieBreak = pod.gpus == 0 ? -Double(node.gpuFreeTotal) : 0
-        if pod.sharesGPU {
-            var best = -1.0, gpu = -1
-            for (g, f) in node.gpuFree.enumerated() where f >= pod.gpuMilli {
-                let after = memo.amount(gpuFree: node.gpuFree, replacing: g, with: f - pod.gpuMilli, take: 0, count: 0,
-                                        cpuMilliFree: cpuAfter, model: model)
-                let s = score(after)
-                if gpu < 0 || s > best { best = s; gpu = g }
-            }
-            return PackingCandidate(score: best, tieBreak: tieBreak, gpus: gpu < 0 ? [] : [gpu])
-        }
-        let after = memo.amount(gpuFree: node.gpuFree, replacing: -1, with: 0, take: pod.gpuMilli, count: pod.gpus,
-                                cpuMilliFree: cpuAfter, model: model)
-        return PackingCandidate(score: score(after), tieBreak: tieBreak, gpus: Self.firstFreeGPUs(pod.gpus, node))
+        fragmentationScore(pod, node, model,
+                           cpuBefore: Self.usableCPU(node, cpuMilliFree: node.cpuMilliFree, memoryMiBFree: node.memoryMiBFree),
+                           cpuAfter: Self.usableCPU(node, cpuMilliFree: node.cpuMilliFree - pod.cpuMilli,
+                                                    memoryMiBFree: node.memoryMiBFree - pod.memoryMiB),
+                           tieBreak: pod.gpus == 0 ? -Double(node.gpuFreeTotal) : 0)
     }
 
     /// The CPU (millicores) a target shape can use on `node` with `cpuMilliFree` and `memoryMiBFree`

@@ -195,8 +195,14 @@ public struct PackingScorer: @unchecked Sendable {
     /// ties); other tasks take the least-free fitting GPUs for the fragmentation estimate and
     /// the lowest-indexed free GPUs for the pick. Score: ⌊sigmoid(−Δ/1000) × 100⌋.
     func fgd(_ pod: ShareRequest, _ node: ShareNode, _ model: Int) -> PackingCandidate {
-        let before = memo.amount(gpuFree: node.gpuFree, cpuMilliFree: node.cpuMilliFree, model: model)
-        let cpuAfter = node.cpuMilliFree - pod.cpuMilli
+        fragmentationScore(pod, node, model, cpuBefore: node.cpuMilliFree, cpuAfter: node.cpuMilliFree - pod.cpuMilli, tieBreak: 0)
+    }
+
+    /// FGD's scoring with the CPU a typical task could use before and after placement given by
+    /// the caller (FGD: free CPU; `default`: free CPU capped by free memory) and a tie-break.
+    func fragmentationScore(_ pod: ShareRequest, _ node: ShareNode, _ model: Int,
+                            cpuBefore: Int, cpuAfter: Int, tieBreak: Double) -> PackingCandidate {
+        let before = memo.amount(gpuFree: node.gpuFree, cpuMilliFree: cpuBefore, model: model)
         func score(_ after: Double) -> Double { Double(Int64(Self.sigmoid((before - after) / 1000) * 100)) }
         if pod.sharesGPU {
             var best = -1.0, gpu = -1
@@ -206,11 +212,11 @@ public struct PackingScorer: @unchecked Sendable {
                 let s = score(after)
                 if gpu < 0 || s > best { best = s; gpu = g }
             }
-            return PackingCandidate(score: best, tieBreak: 0, gpus: gpu < 0 ? [] : [gpu])
+            return PackingCandidate(score: best, tieBreak: tieBreak, gpus: gpu < 0 ? [] : [gpu])
         }
         let after = memo.amount(gpuFree: node.gpuFree, replacing: -1, with: 0, take: pod.gpuMilli, count: pod.gpus,
                                 cpuMilliFree: cpuAfter, model: model)
-        return PackingCandidate(score: score(after), tieBreak: 0, gpus: Self.firstFreeGPUs(pod.gpus, node))
+        return PackingCandidate(score: score(after), tieBreak: tieBreak, gpus: Self.firstFreeGPUs(pod.gpus, node))
     }
 
     static func sigmoid(_ x: Double) -> Double { SchedCore.sigmoid(x) }

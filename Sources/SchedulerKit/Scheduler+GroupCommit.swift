@@ -60,7 +60,8 @@ extension Scheduler {
     }
 
     func send(_ message: Message, to node: NodeID) {
-        if config.groupCommit, !batch.isEmpty {
+        // While writes wait or are being committed, a line may report them: it waits its turn.
+        if config.groupCommit, !batch.isEmpty || inFlight != nil {
             batch.outbox.append(.line(node, LineCodec.encode(message)))
             return
         }
@@ -68,9 +69,9 @@ extension Scheduler {
     }
 
     /// Queues one commit behind the events already waiting on the actor (so they share it), or
-    /// commits at once when the batch is large.
+    /// starts it at once when the batch is large.
     func queueCommit() {
-        if batch.writeCount >= WriteBatch.maxWrites { commit(); return }
+        if batch.writeCount >= WriteBatch.maxWrites { startCommit(); return }
         guard !batch.commitQueued else { return }
         batch.commitQueued = true
         let delay = config.groupDelayMs
@@ -82,50 +83,95 @@ extension Scheduler {
 
     func commitQueuedBatch() {
         batch.commitQueued = false
-        commit()
+        startCommit()
     }
 
-    /// Commits the batch in one transaction, then delivers what waited for it. When the store
-    /// refuses, nothing is delivered and the batch is kept and retried (nothing acknowledged is lost).
-    public func commit() {
-        guard !batch.isEmpty else { return }
-        if batch.hasWrites {
-            let stored: [PlacementRecord]
-            do {
-                stored = try store.commit(jobs: Array(batch.jobs.values), nodes: Array(batch.nodes.values),
-                                          placements: batch.placements)
-            } catch {
-                logger.error("group commit failed; retrying", metadata: ["jobs": "\(batch.jobs.count)",
-                                                                         "placements": "\(batch.placements.count)",
-                                                                         "error": "\(error)"])
-                guard !batch.commitQueued else { return }
-                batch.commitQueued = true
-                Task {
-                    try? await Task.sleep(for: .milliseconds(200))
-                    self.commitQueuedBatch()
-                }
-                return
-            }
+    /// Commits everything written so far and returns once that attempt is over: on success
+    /// what waited for it has been delivered; on failure the writes are kept for a retry and
+    /// nothing that depends on them was delivered.
+    public func commit() async {
+        if batch.isEmpty {
+            guard inFlight != nil else { return }
+            await withCheckedContinuation { inFlight?.attemptWaiters.append($0) }
+            return
+        }
+        await withCheckedContinuation { c in
+            batch.attemptWaiters.append(c)
+            startCommit()
+        }
+    }
+
+    /// Hands the batch to the store's writer thread, unless a commit is already in flight (its
+    /// completion starts the next one, so the batch grows meanwhile and the actor never waits
+    /// for the disk).
+    func startCommit() {
+        guard inFlight == nil, !batch.isEmpty else { return }
+        var taken = batch
+        batch = WriteBatch()
+        batch.commitQueued = taken.commitQueued
+        taken.commitQueued = false
+        guard taken.hasWrites else {
+            deliver(taken)
+            return
+        }
+        inFlight = taken
+        let store = self.store
+        let jobs = Array(taken.jobs.values), nodes = Array(taken.nodes.values), placements = taken.placements
+        storeWriter.async {
+            let result = Result { try store.commit(jobs: jobs, nodes: nodes, placements: placements) }
+            Task { await self.finishCommit(result) }
+        }
+    }
+
+    /// Back on the actor after the writer thread's transaction.
+    func finishCommit(_ result: Result<[PlacementRecord], any Error>) {
+        guard var done = inFlight else { return }
+        inFlight = nil
+        switch result {
+        case .success(let stored):
             commits += 1
-            committedWrites += batch.writeCount
+            committedWrites += done.writeCount
             for r in stored {
                 for (_, f) in logFollowers where Self.matches(r, f.query) { f.continuation.yield(r) }
             }
+            deliver(done)
+        case .failure(let error):
+            logger.error("group commit failed; retrying", metadata: ["jobs": "\(done.jobs.count)",
+                                                                     "placements": "\(done.placements.count)",
+                                                                     "error": "\(error)"])
+            let waiters = done.attemptWaiters
+            done.attemptWaiters = []
+            // Kept in order before what was written meanwhile; newer job and node versions win.
+            batch = done.followed(by: batch)
+            for w in waiters { w.resume() }
+            retryCommitLater()
+            return
         }
-        let outbox = batch.outbox
-        let queued = batch.commitQueued
-        batch = WriteBatch()
-        batch.commitQueued = queued
-        for o in outbox {
+        startCommit()
+    }
+
+    /// Lines, WAIT replies and commit waiters of a durable batch, in the order they were queued.
+    func deliver(_ done: WriteBatch) {
+        for o in done.outbox {
             switch o {
             case .line(let node, let line): links[node]?.send.yield(line)
             case .resume(let ws, let job): for w in ws { w.resume(returning: job) }
             }
         }
+        for w in done.attemptWaiters { w.resume() }
     }
 
-    /// Writes made but not yet committed (group commit).
-    public var uncommittedWrites: Int { batch.writeCount }
+    func retryCommitLater() {
+        guard !batch.commitQueued else { return }
+        batch.commitQueued = true
+        Task {
+            try? await Task.sleep(for: .milliseconds(200))
+            self.commitQueuedBatch()
+        }
+    }
+
+    /// Writes made but not yet durable (group commit): waiting or being committed.
+    public var uncommittedWrites: Int { batch.writeCount + (inFlight?.writeCount ?? 0) }
 
     /// Asks for a scheduling pass. With group commit, passes asked for by events queued together
     /// run once, after those events; without, the pass runs now.

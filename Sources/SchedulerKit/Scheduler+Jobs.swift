@@ -4,19 +4,21 @@ import SchedProtocol
 extension Scheduler {
     /// Stores a new job (or a job array, in one transaction) and returns the (first) job once
     /// durable, with the number of jobs stored; then tries to place them.
-    public func submit(_ spec: JobSpec) throws(ErrorReply) -> JobInfo { try submitAll(spec).first }
+    public func submit(_ spec: JobSpec) async throws(ErrorReply) -> JobInfo { try await submitAll(spec).first }
 
     /// `submit` for job arrays: the first job and how many were stored (ids are consecutive).
-    public func submitAll(_ spec: JobSpec) throws(ErrorReply) -> (first: JobInfo, count: Int) {
-        let (stored, counts) = try submitBatch([spec])
+    public func submitAll(_ spec: JobSpec) async throws(ErrorReply) -> (first: JobInfo, count: Int) {
+        let (stored, counts) = try await submitBatch([spec])
         guard let first = stored.first else { throw ErrorReply(.internalError, "no job stored") }
         return (jobs[first.id] ?? first, counts[0])
     }
 
     /// Stores many specs (each possibly an array) in one transaction, all or none, then tries
     /// to place them. Returns each spec's first job and how many jobs it stored, in order.
-    /// A bad spec refuses the whole batch with its position in the error.
-    public func submitBatch(_ specs: [JobSpec]) throws(ErrorReply) -> (firsts: [JobInfo], counts: [Int]) {
+    /// A bad spec refuses the whole batch with its position in the error. The insert runs on
+    /// the store's writer thread, after the commits already handed to it; the actor handles
+    /// other events meanwhile.
+    public func submitBatch(_ specs: [JobSpec]) async throws(ErrorReply) -> (firsts: [JobInfo], counts: [Int]) {
         guard !specs.isEmpty else { throw ErrorReply(.invalidSpec, "specs: empty batch") }
         for (i, spec) in specs.enumerated() {
             let at = specs.count == 1 ? "" : "specs[\(i)]."
@@ -32,19 +34,26 @@ extension Scheduler {
         for (s, c) in counts.enumerated() { for i in 0..<c { owner.append((s, i)) } }
         let now = Self.wallMs()
         var stored: [JobInfo]
-        do {
-            stored = try store.insertJobs(count: owner.count) { id, flat in
-                let (s, index) = owner[flat]
-                let spec = specs[s]
-                var job = JobInfo(id: id, spec: spec, state: .pending, submittedAtMs: now)
-                if spec.array != nil {
-                    job.arrayIndex = index
-                    job.arrayJob = JobID(id.rawValue - Int64(index))
-                }
-                return job
+        let store = self.store, ownerOf = owner
+        let inserted: Result<[JobInfo], any Error> = await withCheckedContinuation { done in
+            storeWriter.async {
+                done.resume(returning: Result {
+                    try store.insertJobs(count: ownerOf.count) { id, flat in
+                        let (s, index) = ownerOf[flat]
+                        let spec = specs[s]
+                        var job = JobInfo(id: id, spec: spec, state: .pending, submittedAtMs: now)
+                        if spec.array != nil {
+                            job.arrayIndex = index
+                            job.arrayJob = JobID(id.rawValue - Int64(index))
+                        }
+                        return job
+                    }
+                })
             }
-        } catch {
-            throw ErrorReply(.unavailable, "job not stored: \(error)")
+        }
+        switch inserted {
+        case .success(let jobs): stored = jobs
+        case .failure(let error): throw ErrorReply(.unavailable, "job not stored: \(error)")
         }
         guard stored.count == owner.count else { throw ErrorReply(.internalError, "stored \(stored.count) of \(owner.count) jobs") }
         var firsts: [JobInfo] = []

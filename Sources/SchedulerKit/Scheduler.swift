@@ -63,6 +63,10 @@ public actor Scheduler {
     var pendingIDs = Set<JobID>()
     /// Writes waiting for the group commit (see Scheduler+GroupCommit.swift).
     var batch = WriteBatch()
+    /// The batch the store's writer thread is committing, if any.
+    var inFlight: WriteBatch?
+    /// The thread that runs group commits and inserts, off the actor, one at a time in order.
+    let storeWriter = DispatchQueue(label: "schedd.store-writer")
     /// A coalesced scheduling pass is queued on the actor.
     var passQueued = false
     /// Group commits made and the writes they held (for status and benchmarks).

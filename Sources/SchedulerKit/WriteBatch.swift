@@ -13,6 +13,8 @@ struct WriteBatch {
     var outbox: [Outgoing] = []
     /// A commit task is queued on the actor.
     var commitQueued = false
+    /// `Scheduler.commit()` callers, resumed when this batch's commit attempt is over.
+    var attemptWaiters: [CheckedContinuation<Void, Never>] = []
 
     enum Outgoing {
         case line(NodeID, String)
@@ -20,8 +22,21 @@ struct WriteBatch {
     }
 
     var hasWrites: Bool { !jobs.isEmpty || !nodes.isEmpty || !placements.isEmpty }
-    var isEmpty: Bool { !hasWrites && outbox.isEmpty }
+    var isEmpty: Bool { !hasWrites && outbox.isEmpty && attemptWaiters.isEmpty }
     /// Writes past which a batch is committed at once rather than at the end of the actor turn.
     static let maxWrites = 20_000
     var writeCount: Int { jobs.count + nodes.count + placements.count }
+
+    /// A failed batch put back in front of the writes made since: its records first, a job or
+    /// node written in both keeps its newer version, its deliveries go first.
+    func followed(by later: WriteBatch) -> WriteBatch {
+        var merged = self
+        merged.jobs.merge(later.jobs) { _, newer in newer }
+        merged.nodes.merge(later.nodes) { _, newer in newer }
+        merged.placements += later.placements
+        merged.outbox += later.outbox
+        merged.attemptWaiters += later.attemptWaiters
+        merged.commitQueued = later.commitQueued
+        return merged
+    }
 }

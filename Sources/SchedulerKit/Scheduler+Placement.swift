@@ -2,12 +2,35 @@ import SchedCore
 import SchedProtocol
 
 extension Scheduler {
-    /// The fleet as the core sees it now. Node ids are kept sorted between passes (nodes are
-    /// only ever added), so a pass does not sort thousands of names again.
+    /// The fleet as the core sees it now: the cached snapshot with the nodes written since the
+    /// last call brought up to date; rebuilt only when a node was added (nodes are never removed).
     func snapshot() -> ClusterSnapshot {
-        if sortedNodeIDs.count != nodes.count { sortedNodeIDs = nodes.keys.sorted() }
-        return ClusterSnapshot(nodes: sortedNodeIDs.compactMap { nodes[$0]?.snapshotState })
+        // During a pass the cache is the pass's to change: anyone else gets a fresh build.
+        guard !passHoldsFleet else { return freshSnapshot() }
+        let changed = nodes.takeChanged()
+        if fleetCache == nil || fleetPositions.count != nodes.count {
+            let ids = nodes.keys.sorted()
+            fleetCache = ClusterSnapshot(nodes: ids.compactMap { nodes[$0]?.snapshotState })
+            fleetPositions = Dictionary(uniqueKeysWithValues: ids.enumerated().map { ($1, $0) })
+        } else {
+            for id in changed {
+                guard let i = fleetPositions[id], let state = nodes[id]?.snapshotState,
+                      fleetCache?.nodes[i] != state else { continue }
+                fleetCache?.modifyNode(at: i) { $0 = state }
+            }
+        }
+        // Every change to a node goes through `nodes`' subscript, so the cache matches a rebuild.
+        assert(fleetPositions.allSatisfy { fleetCache?.nodes[$1] == nodes[$0]?.snapshotState }, "cached fleet is stale")
+        return fleetCache!
     }
+
+    /// The fleet built from scratch from `nodes`.
+    func freshSnapshot() -> ClusterSnapshot {
+        ClusterSnapshot(nodes: nodes.keys.sorted().compactMap { nodes[$0]?.snapshotState })
+    }
+
+    /// Whether the snapshot passes use equals one built from scratch (for tests).
+    func cachedFleetIsCurrent() -> Bool { snapshot().nodes == freshSnapshot().nodes }
 
     /// The core configured for a job's queue, with the current workload profile.
     func placer(for spec: JobSpec, workload profile: WorkloadProfile? = nil) -> Placer {
@@ -33,9 +56,16 @@ extension Scheduler {
         keyed.sort { $0.key < $1.key }
         var gangMembers: [JobID: [JobID]] = [:]
         for k in keyed { if let g = k.gang { gangMembers[g, default: []].append(k.id) } }
+        // The pass works on the cached snapshot itself (taken out, so changing it copies
+        // nothing) and puts it back when done; what it changed in `nodes` too is re-read then.
         var fleet = snapshot()
-        var index: [NodeID: Int] = [:]
-        for (i, n) in fleet.nodes.enumerated() { index[n.id] = i }
+        fleetCache = nil
+        passHoldsFleet = true
+        defer {
+            fleetCache = fleet
+            passHoldsFleet = false
+        }
+        let index = fleetPositions
         let profile = workload.profile()
         var gangsTried = Set<JobID>()
         // Gangs with a member still starting or running (a preempted gang is requeued member by

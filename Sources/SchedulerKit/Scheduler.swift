@@ -35,7 +35,7 @@ public actor Scheduler {
     /// Monotonic milliseconds, injected so tests can drive time.
     let monotonicMs: @Sendable () -> Int64
 
-    var nodes: [NodeID: NodeEntry] = [:]
+    var nodes = NodeTable()
     /// One `NodeClass` (and one copy of the core arrays) per node kind, shared by its nodes.
     var nodeClasses = NodeClassRegistry()
     var jobs: [JobID: JobInfo] = [:]
@@ -51,8 +51,13 @@ public actor Scheduler {
     let startedMs: Int64
     /// Protocol lines rejected since start (malformed, unknown verb, too long).
     public private(set) var rejectedLines = 0
-    /// Every node id in order, rebuilt when a node is added (see `snapshot()`).
-    var sortedNodeIDs: [NodeID] = []
+    /// The fleet as the core last saw it, kept between passes and brought up to date from the
+    /// nodes written since (see `snapshot()`); nil until the first pass.
+    var fleetCache: ClusterSnapshot?
+    /// Each node's position in `fleetCache`.
+    var fleetPositions: [NodeID: Int] = [:]
+    /// A pass has taken `fleetCache` out to change it in place.
+    var passHoldsFleet = false
     /// Active jobs with a time limit (backfill needs them) and running preemptible jobs with
     /// their priority, kept by `track` so a pass need not scan every job.
     var timeLimitedActive = Set<JobID>()

@@ -1,7 +1,7 @@
 import SchedCore
 import SchedProtocol
 import SchedStore
-import SchedulerKit
+@testable import SchedulerKit
 import Testing
 
 /// Deterministic pseudo-random numbers (SplitMix64), so a failure replays.
@@ -78,6 +78,7 @@ struct SchedulerInvariantTests {
                 }
             }
             let after = await s.listJobs(ListJobs())
+            #expect(await s.cachedFleetIsCurrent(), "step \(step): the fleet passes use differs from a rebuild")
             for j in after where j.state.isActive && !(before[j.id]?.state.isActive ?? false) { placements[j.id, default: 0] += 1 }
 
             // Resource books.

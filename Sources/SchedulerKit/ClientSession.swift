@@ -36,8 +36,9 @@ struct ClientSession {
             } catch {
                 reply = .error(error)
             }
-            // Group commit: nothing a reply reports goes out before it is durable.
-            await scheduler.commit()
+            // Group commit: nothing a reply reports goes out before it is durable. SUBMITTED_BATCH
+            // reports only ids, stored by the batch's own insert before `submitBatch` returned.
+            if case .submittedBatch = reply {} else { await scheduler.commit() }
             try await outbound.write(LineCodec.encode(reply))
             // Only a run of refused requests counts towards closing the connection.
             if case .error = reply {
@@ -55,7 +56,7 @@ struct ClientSession {
             let (first, count) = try await scheduler.submitAll(s.spec)
             return .submitted(Submitted(job: first.id, count: s.spec.array == nil ? nil : count))
         case .submitBatch(let b):
-            let (firsts, counts) = try await scheduler.submitBatch(b.specs)
+            let (firsts, counts) = try await scheduler.submitBatch(b.specs, placeAtOnce: false)
             return .submittedBatch(SubmittedBatch(jobs: zip(b.specs, zip(firsts, counts)).map { spec, fc in
                 Submitted(job: fc.0.id, count: spec.array == nil ? nil : fc.1)
             }))

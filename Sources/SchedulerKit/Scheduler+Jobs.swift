@@ -17,8 +17,10 @@ extension Scheduler {
     /// to place them. Returns each spec's first job and how many jobs it stored, in order.
     /// A bad spec refuses the whole batch with its position in the error. The insert runs on
     /// the store's writer thread, after the commits already handed to it; the actor handles
-    /// other events meanwhile.
-    public func submitBatch(_ specs: [JobSpec]) async throws(ErrorReply) -> (firsts: [JobInfo], counts: [Int]) {
+    /// other events meanwhile. With `placeAtOnce` the first placement attempt runs before this
+    /// returns (so a job that cannot start already says why); without, it joins the next
+    /// coalesced pass (`SUBMIT_BATCH`, whose reply reports only ids).
+    public func submitBatch(_ specs: [JobSpec], placeAtOnce: Bool = true) async throws(ErrorReply) -> (firsts: [JobInfo], counts: [Int]) {
         guard !specs.isEmpty else { throw ErrorReply(.invalidSpec, "specs: empty batch") }
         for (i, spec) in specs.enumerated() {
             let at = specs.count == 1 ? "" : "specs[\(i)]."
@@ -67,9 +69,8 @@ extension Scheduler {
             logger.info("submitted", metadata: ["job.id": "\(first.id)", "job.name": "\(first.spec.displayName)",
                                                 "specs": "\(specs.count)", "jobs": "\(owner.count)"])
         }
-        // The first placement attempt happens before the reply (so a job that cannot start
-        // already says why); with group commit its writes join the reply's commit.
-        schedulePending()
+        // With group commit the pass's writes join the reply's commit.
+        if placeAtOnce { schedulePending() } else { requestPass() }
         return (firsts.map { jobs[$0.id] ?? $0 }, counts)
     }
 

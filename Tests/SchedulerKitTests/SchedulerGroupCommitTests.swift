@@ -79,6 +79,24 @@ struct SchedulerGroupCommitTests {
         #expect(starts.map(\.ref.job) == [job.id])
     }
 
+    @Test("a batch submitted without placing at once is stored before it returns; the next pass places it")
+    func batchIsDurableBeforeItsReplyAndPlacedLater() async throws {
+        let h = try Harness()
+        defer { h.cleanup() }
+        let s = try h.makeScheduler(groupCommit: true)
+        var agent = await AgentConn(s, node: "n1")
+        _ = try await agent.register(smallTopology(cores: 4, threads: 1))
+        let (firsts, counts) = try await s.submitBatch([spec("a", cpus: 1), JobSpec(command: ["/bin/true"], array: 3)],
+                                                       placeAtOnce: false)
+        #expect(firsts.map(\.id) == [JobID(1), JobID(2)])
+        #expect(counts == [1, 3])
+        // What SUBMITTED_BATCH reports is already in the store, whatever the pass has done since.
+        #expect(try h.openStore().allJobs().map(\.id) == (1...4).map { JobID(Int64($0)) })
+        await s.schedulePendingFromTick()
+        let starts = await agent.received().compactMap(\.startTask)
+        #expect(Set(starts.map(\.ref.job)) == Set((1...4).map { JobID(Int64($0)) }))
+    }
+
     @Test("a bad spec in a batch refuses the whole batch, naming its position")
     func badSpecRefusesTheBatch() async throws {
         let h = try Harness()

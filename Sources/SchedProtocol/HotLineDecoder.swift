@@ -1,7 +1,8 @@
 import SchedCore
 
-/// A fast path for the agent messages schedd reads once per task (`TASK_STARTED`,
-/// `TASK_EXITED`): a small JSON scanner instead of `JSONDecoder`. It accepts only plain input
+/// A fast path for the lines read once per task (`TASK_STARTED`, `TASK_EXITED` in schedd;
+/// `START_TASK`, `ACK_EXIT` in the agent) and `SUBMIT_BATCH` (thousands of specs a line): a
+/// small JSON scanner instead of `JSONDecoder`. It accepts only plain input
 /// (integers without fraction or exponent, strings without escapes, no duplicate keys) and
 /// returns nil for anything else, which then goes through the Codable decoder as before, so
 /// errors and unusual input are handled exactly as they were. Tests check it against the
@@ -18,7 +19,8 @@ enum HotLineDecoder {
 
     /// The message for `verb` and its JSON body, or nil when the slow path must decide.
     static func decode(verb: Substring, json: Substring) -> Message? {
-        guard verb == "TASK_STARTED" || verb == "TASK_EXITED" else { return nil }
+        guard verb == "TASK_STARTED" || verb == "TASK_EXITED" || verb == "START_TASK" || verb == "ACK_EXIT"
+            || verb == "SUBMIT_BATCH" else { return nil }
         let parsed: Value?? = json.utf8.withContiguousStorageIfAvailable { buf in
             var p = Parser(bytes: buf)
             guard let v = p.value() else { return nil }
@@ -26,6 +28,12 @@ enum HotLineDecoder {
             return p.i == buf.count ? v : nil
         }
         guard let parsed, let value = parsed, case .object(let o) = value else { return nil }
+        switch verb {
+        case "START_TASK": return startTask(o).map { .startTask($0) }
+        case "ACK_EXIT": return taskRef(o["ref"]).map { .ackExit(AckExit(ref: $0)) }
+        case "SUBMIT_BATCH": return submitBatch(o).map { .submitBatch($0) }
+        default: break
+        }
         if verb == "TASK_STARTED" {
             guard let ref = taskRef(o["ref"]), case .int(let pid)? = o["pid"], let pid32 = Int32(exactly: pid),
                   let binding = hostBinding(o["binding"]),
@@ -36,6 +44,77 @@ enum HotLineDecoder {
               let code = optionalInt32(e["exitCode"]), let signal = optionalInt32(e["signal"]),
               let error = optionalString(e["error"]) else { return nil }
         return .taskExited(TaskExited(ref: ref, exit: TaskExit(exitCode: code, signal: signal, error: error)))
+    }
+
+    static func startTask(_ o: [String: Value]) -> StartTask? {
+        guard let ref = taskRef(o["ref"]), case .string(let name)? = o["jobName"],
+              let command = strings(o["command"]), case .object(let envValues)? = o["env"],
+              let workdir = optionalString(o["workdir"]), let assignment = assignment(o["assignment"]),
+              case .int(let grace)? = o["killGraceSeconds"], let graceSeconds = Int(exactly: grace),
+              let arrayJob = optionalInt64(o["arrayJob"]), let arrayIndex = optionalInt(o["arrayIndex"]) else { return nil }
+        var env: [String: String] = [:]
+        for (k, v) in envValues {
+            guard case .string(let text) = v else { return nil }
+            env[k] = text
+        }
+        var gangNodes: [NodeID]?
+        switch o["gangNodes"] {
+        case nil, .null?: gangNodes = nil
+        case let v?:
+            guard let names = strings(v) else { return nil }
+            gangNodes = names.map { NodeID($0) }
+        }
+        var t = StartTask(ref: ref, jobName: name, command: command, env: env, workdir: workdir, assignment: assignment,
+                          killGraceSeconds: graceSeconds, arrayJob: arrayJob.map { JobID($0) }, arrayIndex: arrayIndex)
+        t.gangNodes = gangNodes
+        return t
+    }
+
+    static func assignment(_ v: Value?) -> Assignment? {
+        guard case .object(let a)? = v, case .string(let node)? = a["node"],
+              case .string(let p)? = a["pus"], let pus = CPUSet(listFormat: p),
+              case .string(let n)? = a["numaNodes"], let numa = NUMASet(listFormat: n),
+              case .array(let gpuValues)? = a["gpus"], case .array(let memoryValues)? = a["memory"],
+              let gpuMilli = optionalInt(a["gpuMilli"]) else { return nil }
+        var gpus: [Int] = []
+        for g in gpuValues {
+            guard case .int(let x) = g, let i = Int(exactly: x) else { return nil }
+            gpus.append(i)
+        }
+        var memory: [NUMAMemory] = []
+        for m in memoryValues {
+            guard case .object(let f) = m, case .int(let numa)? = f["numa"], let node = Int(exactly: numa),
+                  case .int(let bytes)? = f["bytes"] else { return nil }
+            memory.append(NUMAMemory(numa: node, bytes: bytes))
+        }
+        return Assignment(node: NodeID(node), pus: pus, numaNodes: numa, gpus: gpus, memory: memory, gpuMilli: gpuMilli)
+    }
+
+    static func strings(_ v: Value?) -> [String]? {
+        guard case .array(let items)? = v else { return nil }
+        var out: [String] = []
+        out.reserveCapacity(items.count)
+        for item in items {
+            guard case .string(let s) = item else { return nil }
+            out.append(s)
+        }
+        return out
+    }
+
+    static func optionalInt64(_ v: Value?) -> Int64?? {
+        switch v {
+        case nil, .null?: return .some(nil)
+        case .int(let x)?: return .some(x)
+        default: return nil
+        }
+    }
+
+    static func optionalInt(_ v: Value?) -> Int?? {
+        switch v {
+        case nil, .null?: return .some(nil)
+        case .int(let x)?: return Int(exactly: x).map { .some($0) } ?? nil
+        default: return nil
+        }
     }
 
     static func taskRef(_ v: Value?) -> TaskRef? {

@@ -26,8 +26,15 @@ public enum LineCodec {
         case .ping, .pong, .ok, .status: return message.verb + " {}"
         case .register(let p): return line(p)
         case .heartbeat(let p): return line(p)
-        case .taskStarted(let p): return line(p)
-        case .taskExited(let p): return line(p)
+        case .taskStarted(let p):
+            // Hot (one per task, from the agent): the same bytes as the sorted encoder.
+            var w = JSONWriter(capacity: 192)
+            w.writeSorted(p)
+            return message.verb + " " + w.text
+        case .taskExited(let p):
+            var w = JSONWriter(capacity: 96)
+            w.writeSorted(p)
+            return message.verb + " " + w.text
         case .registered(let p): return line(p)
         case .startTask(let p):
             // Hot (one per task): hand-written, the same bytes as the sorted encoder.

@@ -233,4 +233,40 @@ extension JSONWriter {
         endObject()
         return true
     }
+
+    /// `TASK_STARTED`'s body, byte for byte what the sorted encoder writes.
+    mutating func writeSorted(_ t: TaskStarted) {
+        beginObject()
+        key("binding")
+        beginObject()
+        field("cpus", t.binding.cpus)
+        field("numaNodes", t.binding.numaNodes)
+        endObject()
+        field("pid", t.pid)
+        writeSortedRef(t.ref)
+        field("stderrPath", t.stderrPath)
+        field("stdoutPath", t.stdoutPath)
+        endObject()
+    }
+
+    /// `TASK_EXITED`'s body, byte for byte what the sorted encoder writes.
+    mutating func writeSorted(_ t: TaskExited) {
+        beginObject()
+        key("exit")
+        beginObject()
+        field("error", t.exit.error)
+        field("exitCode", t.exit.exitCode)
+        field("signal", t.exit.signal)
+        endObject()
+        writeSortedRef(t.ref)
+        endObject()
+    }
+
+    private mutating func writeSortedRef(_ r: TaskRef) {
+        key("ref")
+        beginObject()
+        field("job", r.job.rawValue)
+        field("task", r.task)
+        endObject()
+    }
 }

@@ -14,6 +14,9 @@ struct HotLineDecoderTests {
         switch verb {
         case "TASK_STARTED": return (try? d.decode(TaskStarted.self, from: data)).map { .taskStarted($0) }
         case "TASK_EXITED": return (try? d.decode(TaskExited.self, from: data)).map { .taskExited($0) }
+        case "START_TASK": return (try? d.decode(StartTask.self, from: data)).map { .startTask($0) }
+        case "ACK_EXIT": return (try? d.decode(AckExit.self, from: data)).map { .ackExit($0) }
+        case "SUBMIT_BATCH": return (try? d.decode(SubmitBatch.self, from: data)).map { .submitBatch($0) }
         default: return nil
         }
     }
@@ -36,7 +39,54 @@ struct HotLineDecoderTests {
                      TaskExit(exitCode: 1, signal: 15, error: "a\\nb \"q\""), TaskExit()] {
             out.append(LineCodec.encode(.taskExited(TaskExited(ref: TaskRef(job: JobID(77), task: 2), exit: exit))))
         }
+        for t in startTasks { out.append(LineCodec.encode(.startTask(t))) }
+        // The last spec has escapes (declined by the scanner): alone, and apart from the others.
+        out.append(LineCodec.encode(.submitBatch(SubmitBatch(specs: batchSpecs.dropLast()))))
+        out.append(LineCodec.encode(.submitBatch(SubmitBatch(specs: batchSpecs.suffix(1)))))
+        out.append(LineCodec.encode(.submitBatch(SubmitBatch(specs: []))))
+        for ref in [TaskRef(job: JobID(0), task: 0), TaskRef(job: JobID(.max), task: 3), TaskRef(job: JobID(-1), task: -2)] {
+            out.append(LineCodec.encode(.ackExit(AckExit(ref: ref))))
+        }
         return out
+    }
+
+    /// Specs as `schedctl` and `sched-bench` send them: minimal, every field, gangs, arrays, labels.
+    static var batchSpecs: [JobSpec] {
+        var full = JobSpec(name: "train é 漢", command: ["/usr/bin/python3", "-m", "train", ""],
+                           resources: ResourceRequest(cpus: 8, memoryBytes: 64 << 30, gpus: 4, gpuModel: "Rubin", arch: "aarch64",
+                                                      gpuMilli: 250, labels: ["rack": "r1", "zone": "a"]),
+                           env: ["A": "1", "PATH": "/usr/bin"], workdir: "/w/x y", killGraceSeconds: 30, queue: "training",
+                           array: 16, priority: -5, preemptible: true, minRuntimeSeconds: 60, checkpointSignal: 10, gang: true,
+                           nvlink: .required, service: false, speedMilli: 1500, timeLimitSeconds: 3600, tenant: "lab")
+        var out = [JobSpec(command: ["true"]), JobSpec(command: ["true"], resources: ResourceRequest(cpus: 3)), full]
+        full.nvlink = .preferred
+        full.resources.labels = [:]
+        full.env = [:]
+        out.append(full)
+        out.append(JobSpec(name: "q\"uote", command: ["sh", "-c", "echo \\ $x"]))
+        return out
+    }
+
+    /// START_TASKs as schedd writes them: plain, in an array, with GPUs, memory, a gang, env.
+    static var startTasks: [StartTask] {
+        var tasks: [StartTask] = []
+        var t = StartTask(ref: TaskRef(job: JobID(9), task: 0), jobName: "true", command: ["true"], env: [:], workdir: nil,
+                          assignment: Assignment(node: NodeID("gv-3"), pus: CPUSet([4, 5]), numaNodes: NUMASet([0])),
+                          killGraceSeconds: 10)
+        tasks.append(t)
+        t.arrayJob = JobID(1); t.arrayIndex = 8; t.workdir = "/w/x y"
+        t.jobName = "train é 漢 🚀 /"
+        t.command = ["/bin/sh", "-c", "sleep 1", ""]
+        t.assignment = Assignment(node: NodeID("vr-0001-17"), pus: CPUSet([0, 1, 2, 200]), numaNodes: NUMASet([0, 1]), gpus: [0, 3],
+                                  memory: [NUMAMemory(numa: 0, bytes: 1 << 33), NUMAMemory(numa: 1, bytes: 0)], gpuMilli: 500)
+        t.gangNodes = [NodeID("vr-0001-17"), NodeID("vr-0001-16")]
+        tasks.append(t)
+        t.env = ["B": "2", "A": "1", "PATH": "/usr/bin:/bin"]
+        t.gangNodes = []
+        tasks.append(t)
+        t.jobName = "q\"uote\\ tab\t"
+        tasks.append(t)
+        return tasks
     }
 
     /// Hand-written bodies the scanner must either decode like Codable or decline.
@@ -58,6 +108,34 @@ struct HotLineDecoderTests {
         ("TASK_STARTED", "{}"),
         ("TASK_STARTED", "[]"),
         ("TASK_STARTED", ""),
+        ("START_TASK", #"{"assignment":{"gpus":[],"memory":[],"node":"n","numaNodes":"0","pus":"0-3"},"command":["true"],"env":{},"jobName":"j","killGraceSeconds":10,"ref":{"job":1,"task":0}}"#),
+        ("START_TASK", #"{"assignment":{"gpus":[],"memory":[],"node":"n","numaNodes":"0","pus":"0-3","gpuMilli":null},"command":["true"],"env":{},"jobName":"j","killGraceSeconds":10,"ref":{"job":1,"task":0},"workdir":null,"arrayJob":null,"gangNodes":null,"extra":{"x":[1]}}"#),
+        ("START_TASK", #"{"assignment":{"gpus":[],"memory":[],"node":"n","numaNodes":"0","pus":"3-0"},"command":["true"],"env":{},"jobName":"j","killGraceSeconds":10,"ref":{"job":1,"task":0}}"#),
+        ("START_TASK", #"{"assignment":{"gpus":[1.5],"memory":[],"node":"n","numaNodes":"0","pus":"0"},"command":["true"],"env":{},"jobName":"j","killGraceSeconds":10,"ref":{"job":1,"task":0}}"#),
+        ("START_TASK", #"{"assignment":{"gpus":[],"memory":[{"numa":0}],"node":"n","numaNodes":"0","pus":"0"},"command":["true"],"env":{},"jobName":"j","killGraceSeconds":10,"ref":{"job":1,"task":0}}"#),
+        ("START_TASK", #"{"assignment":{"gpus":[],"memory":[],"node":"n","numaNodes":"0","pus":"0"},"command":["true"],"env":{"A":1},"jobName":"j","killGraceSeconds":10,"ref":{"job":1,"task":0}}"#),
+        ("START_TASK", #"{"assignment":{"gpus":[],"memory":[],"node":"n","numaNodes":"0","pus":"0"},"command":["true"],"jobName":"j","killGraceSeconds":10,"ref":{"job":1,"task":0}}"#),
+        ("START_TASK", #"{"assignment":{"gpus":[],"memory":[],"node":"n","numaNodes":"0","pus":"0"},"command":"true","env":{},"jobName":"j","killGraceSeconds":10,"ref":{"job":1,"task":0}}"#),
+        ("START_TASK", #"{"assignment":{"gpus":[],"memory":[],"node":"n","numaNodes":"0","pus":"0"},"command":["a\"b"],"env":{},"jobName":"j","killGraceSeconds":10,"ref":{"job":1,"task":0}}"#),
+        ("START_TASK", #"{"assignment":{"gpus":[],"memory":[],"node":"n","numaNodes":"0","pus":"0"},"command":["true"],"env":{},"jobName":"j","killGraceSeconds":10,"ref":{"job":1,"task":0},"gangNodes":["a",2]}"#),
+        ("START_TASK", #"{"assignment":{"gpus":[],"memory":[],"node":"n","numaNodes":"0","pus":"0"},"command":["true"],"env":{},"jobName":"j","killGraceSeconds":1e1,"ref":{"job":1,"task":0}}"#),
+        ("SUBMIT_BATCH", #"{"specs":[{"command":["true"]},{"command":["x"],"resources":null,"env":null,"name":null,"extra":[1]}]}"#),
+        ("SUBMIT_BATCH", #"{"specs":[{"command":["true"],"resources":{"cpus":2}},{"command":["true"],"resources":{}}]}"#),
+        ("SUBMIT_BATCH", #"{"specs":[{"command":["true"],"alternatives":[{"resources":{"cpus":2},"speedMilli":1000}]}]}"#),
+        ("SUBMIT_BATCH", #"{"specs":[{"command":["true"],"nvlink":"sometimes"}]}"#),
+        ("SUBMIT_BATCH", #"{"specs":[{"command":["true"],"nvlink":"required","gang":true,"array":4}]}"#),
+        ("SUBMIT_BATCH", #"{"specs":[{"name":"no command"}]}"#),
+        ("SUBMIT_BATCH", #"{"specs":[{"command":["true"],"resources":{"cpus":1.5}}]}"#),
+        ("SUBMIT_BATCH", #"{"specs":[{"command":["true"],"resources":{"labels":{"a":1}}}]}"#),
+        ("SUBMIT_BATCH", #"{"specs":[{"command":["true"],"checkpointSignal":4294967296}]}"#),
+        ("SUBMIT_BATCH", #"{"specs":[{"command":["true"],"preemptible":"yes"}]}"#),
+        ("SUBMIT_BATCH", #"{"specs":[{"command":["true"]},7]}"#),
+        ("SUBMIT_BATCH", #"{"specs":{"command":["true"]}}"#),
+        ("SUBMIT_BATCH", #"{"specs":[]}"#),
+        ("SUBMIT_BATCH", #"{}"#),
+        ("ACK_EXIT", #"{"ref":{"job":5,"task":1}}"#),
+        ("ACK_EXIT", #"{"ref":{"job":5}}"#),
+        ("ACK_EXIT", #"{}"#),
         ("TASK_EXITED", #"{"ref":{"job":5,"task":1},"exit":{}}"#),
         ("TASK_EXITED", #"{"ref":{"job":5,"task":1},"exit":{"exitCode":null,"signal":null,"error":null}}"#),
         ("TASK_EXITED", #"{"ref":{"job":5,"task":1},"exit":{"exitCode":3,"signal":"9"}}"#),
@@ -99,6 +177,23 @@ struct HotLineDecoderTests {
             #expect(viaCodec == slow, "\(verb) \(json)")
         }
         #expect(scanned >= 4)
+    }
+
+    @Test("TASK_STARTED and TASK_EXITED: hand-written bytes equal the sorted encoder's")
+    func encodeAgentLines() throws {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var started = Self.started
+        for (pid, path) in [(Int32(1), "/tmp/a b/stdout"), (.min, "q\"uote\\ tab\t nl\n ctl\u{01} é 漢 🚀"), (.max, "")] {
+            started.pid = pid
+            started.stdoutPath = path
+            #expect(LineCodec.encode(.taskStarted(started)) == "TASK_STARTED " + String(decoding: try enc.encode(started), as: UTF8.self))
+        }
+        for exit in [TaskExit(exitCode: 0), TaskExit(exitCode: .min), TaskExit(signal: 9), TaskExit(error: "a\nb \"q\" /x"),
+                     TaskExit(exitCode: 1, signal: 15, error: "é"), TaskExit()] {
+            let e = TaskExited(ref: TaskRef(job: JobID(.max), task: 7), exit: exit)
+            #expect(LineCodec.encode(.taskExited(e)) == "TASK_EXITED " + String(decoding: try enc.encode(e), as: UTF8.self))
+        }
     }
 
     @Test("START_TASK and ACK_EXIT: hand-written bytes equal the sorted encoder's")

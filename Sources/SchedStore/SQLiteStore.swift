@@ -3,12 +3,15 @@ import GRDB
 import SchedCore
 import SchedProtocol
 
-/// The embedded store: one SQLite file (WAL, synchronous=FULL) in schedd's state directory.
+/// The embedded store: one SQLite file (WAL, synchronous=FULL) in schedd's state directory,
+/// opened as a GRDB `DatabasePool` (one writer, concurrent readers).
 ///
 /// Records are kept as JSON beside the few columns that queries filter on, so the schema
 /// follows the wire types without a migration per field.
 public final class SQLiteStore: SchedulerStore {
-    private let db: DatabaseQueue
+    /// A pool: WAL lets reads (the placement log, `explain`) run beside a write in progress
+    /// instead of waiting for schedd's store-writer thread.
+    private let db: DatabasePool
 
     /// Opens (or creates) the database at `path`.
     public init(path: String) throws {
@@ -18,8 +21,7 @@ public final class SQLiteStore: SchedulerStore {
         }
         config.busyMode = .timeout(5)
         do {
-            db = try DatabaseQueue(path: path, configuration: config)
-            _ = try db.writeWithoutTransaction { db in try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL") }
+            db = try DatabasePool(path: path, configuration: config)
             try Self.migrator.migrate(db)
         } catch {
             throw StoreError("cannot open store \(path): \(error)")

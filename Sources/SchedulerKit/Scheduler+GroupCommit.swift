@@ -60,12 +60,14 @@ extension Scheduler {
     }
 
     func send(_ message: Message, to node: NodeID) {
-        // While writes wait or are being committed, a line may report them: it waits its turn.
+        guard let link = links[node] else { return }
+        // While writes wait or are being committed, a line may report them: it waits its turn,
+        // addressed to this connection (a reconnected agent must not get the old one's lines).
         if config.groupCommit, !batch.isEmpty || inFlight != nil {
-            batch.outbox.append(.line(node, LineCodec.encode(message)))
+            batch.outbox.append(.line(node, link: link.id, LineCodec.encode(message)))
             return
         }
-        links[node]?.send.yield(LineCodec.encode(message))
+        link.send.yield(LineCodec.encode(message))
     }
 
     /// Queues one commit behind the events already waiting on the actor (so they share it), or
@@ -99,6 +101,18 @@ extension Scheduler {
             batch.attemptWaiters.append(c)
             startCommit()
         }
+    }
+
+    /// Commits until nothing written is left uncommitted, or `seconds` have passed (shutdown):
+    /// retried every 100 ms while the store refuses. Returns the writes still uncommitted.
+    @discardableResult
+    public func flush(seconds: Double) async -> Int {
+        let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+        while uncommittedWrites > 0 || inFlight != nil, ContinuousClock.now < deadline {
+            await commit()
+            if uncommittedWrites > 0 { try? await Task.sleep(for: .milliseconds(100)) }
+        }
+        return uncommittedWrites
     }
 
     /// Hands the batch to the store's writer thread, unless a commit is already in flight (its
@@ -154,7 +168,8 @@ extension Scheduler {
     func deliver(_ done: WriteBatch) {
         for o in done.outbox {
             switch o {
-            case .line(let node, let line): links[node]?.send.yield(line)
+            case .line(let node, let link, let line):
+                if let l = links[node], l.id == link { l.send.yield(line) }
             case .resume(let ws, let job): for w in ws { w.resume(returning: job) }
             }
         }

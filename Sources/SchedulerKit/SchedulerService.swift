@@ -29,7 +29,8 @@ public struct SchedulerService: Service {
         onListening(server.boundPort)
         let handler = ConnectionHandler(scheduler: scheduler, logger: logger, maxLineBytes: config.maxLineBytes)
         // Graceful shutdown cancels the listener and every connection (agents reconnect to the
-        // next schedd; all state is already in the store).
+        // next schedd), then stores what is still waiting for a group commit. Nothing that
+        // depended on those writes was sent, so a schedd killed instead loses nothing either.
         try await cancelWhenGracefulShutdown {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await server.run { channel, peer in await handler.handle(channel, peer: peer) } }
@@ -46,6 +47,8 @@ public struct SchedulerService: Service {
             }
         }
         await server.close()
+        let left = await scheduler.flush(seconds: 5)
+        if left > 0 { logger.error("stopping with writes not stored; the store refused them", metadata: ["writes": "\(left)"]) }
         logger.info("schedd stopped")
     }
 }

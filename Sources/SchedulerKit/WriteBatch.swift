@@ -17,7 +17,9 @@ struct WriteBatch {
     var attemptWaiters: [CheckedContinuation<Void, Never>] = []
 
     enum Outgoing {
-        case line(NodeID, String)
+        /// A line for the agent connection `link` of a node; dropped if that connection has
+        /// gone by delivery (the agent re-registers and reports its tasks afresh).
+        case line(NodeID, link: UInt64, String)
         case resume([CheckedContinuation<JobInfo, Never>], JobInfo)
     }
 

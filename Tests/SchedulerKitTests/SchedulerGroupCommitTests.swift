@@ -79,6 +79,48 @@ struct SchedulerGroupCommitTests {
         #expect(starts.map(\.ref.job) == [job.id])
     }
 
+    @Test("lines held for a commit never reach the connection of an agent that reconnected meanwhile")
+    func heldLinesStayWithTheirConnection() async throws {
+        let h = try Harness()
+        defer { h.cleanup() }
+        let store = FailingCommitStore(try SQLiteStore(path: h.storePath))
+        let s = try h.makeScheduler(groupCommit: true, store: store)
+        let old = await AgentConn(s, node: "n1")
+        var first = old
+        _ = try await first.register(smallTopology(cores: 4, threads: 1))
+        store.failing.withLock { $0 = true }
+        let job = try await s.submit(spec("a", cpus: 2))
+        await s.commit()
+        // Placed for the old connection; its START_TASK waits for a commit that failed.
+        #expect(try await s.job(job.id).state == .starting)
+        #expect(await s.uncommittedWrites > 0)
+        await s.linkClosed(old.linkID, node: "n1")
+        store.failing.withLock { $0 = false }
+        var again = await AgentConn(s, node: "n1")
+        let lines = try await again.register(smallTopology(cores: 4, threads: 1))
+        // REGISTERED comes first on the new connection (the agent drops a connection otherwise);
+        // the job, requeued because the agent did not report it, may be placed again once.
+        #expect(lines.first?.registered != nil, "\(lines.map(\.verb))")
+        #expect(lines.compactMap(\.startTask).count <= 1)
+    }
+
+    @Test("flush stores what waits for a group commit, and gives up after its deadline while the store refuses")
+    func flushBeforeStopping() async throws {
+        let h = try Harness()
+        defer { h.cleanup() }
+        let store = FailingCommitStore(try SQLiteStore(path: h.storePath))
+        let s = try h.makeScheduler(groupCommit: true, store: store)
+        var agent = await AgentConn(s, node: "n1")
+        _ = try await agent.register(smallTopology(cores: 4, threads: 1))
+        store.failing.withLock { $0 = true }
+        let job = try await s.submit(spec("a", cpus: 2))
+        #expect(await s.flush(seconds: 0.3) > 0)
+        #expect(try h.openStore().allJobs().first?.state == .pending)
+        store.failing.withLock { $0 = false }
+        #expect(await s.flush(seconds: 5) == 0)
+        #expect(try h.openStore().allJobs().first { $0.id == job.id }?.state == .starting)
+    }
+
     @Test("a batch submitted without placing at once is stored before it returns; the next pass places it")
     func batchIsDurableBeforeItsReplyAndPlacedLater() async throws {
         let h = try Harness()

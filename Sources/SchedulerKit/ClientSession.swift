@@ -30,7 +30,7 @@ struct ClientSession {
                 if q.follow == true { return }
                 continue
             }
-            let reply: Message
+            var reply: Message
             do throws(ErrorReply) {
                 reply = try await answer(message)
             } catch {
@@ -38,7 +38,17 @@ struct ClientSession {
             }
             // Group commit: nothing a reply reports goes out before it is durable. SUBMITTED_BATCH
             // reports only ids, stored by the batch's own insert before `submitBatch` returned.
-            if case .submittedBatch = reply {} else { await scheduler.commit() }
+            // A change the store keeps refusing is answered `unavailable`, not confirmed.
+            if case .submittedBatch = reply {
+            } else if Self.changesState(message), case .error = reply {
+                await scheduler.commit()
+            } else if Self.changesState(message) {
+                if await !scheduler.commitDurably(seconds: scheduler.config.storeRetrySeconds) {
+                    reply = .error(ErrorReply(.unavailable, "\(message.verb) is not stored yet: the store refuses writes; schedd keeps it and retries, but cannot confirm it"))
+                }
+            } else {
+                await scheduler.commit()
+            }
             try await outbound.write(LineCodec.encode(reply))
             // Only a run of refused requests counts towards closing the connection.
             if case .error = reply {
@@ -47,6 +57,15 @@ struct ClientSession {
             } else {
                 errors = 0
             }
+        }
+    }
+
+    /// Requests whose reply confirms a change (the others only read; `SUBMITTED` reports ids
+    /// that the insert's own transaction stored).
+    static func changesState(_ message: Message) -> Bool {
+        switch message {
+        case .update, .cancel, .drain, .undrain: true
+        default: false
         }
     }
 

@@ -89,17 +89,28 @@ extension Scheduler {
     }
 
     /// Commits everything written so far and returns once that attempt is over: on success
-    /// what waited for it has been delivered; on failure the writes are kept for a retry and
-    /// nothing that depends on them was delivered.
-    public func commit() async {
+    /// (true) what waited for it has been delivered; on failure (false) the writes are kept for
+    /// a retry and nothing that depends on them was delivered.
+    @discardableResult
+    public func commit() async -> Bool {
         if batch.isEmpty {
-            guard inFlight != nil else { return }
-            await withCheckedContinuation { inFlight?.attemptWaiters.append($0) }
-            return
+            guard inFlight != nil else { return true }
+            return await withCheckedContinuation { inFlight?.attemptWaiters.append($0) }
         }
-        await withCheckedContinuation { c in
+        return await withCheckedContinuation { c in
             batch.attemptWaiters.append(c)
             startCommit()
+        }
+    }
+
+    /// Until what was written so far is durable: commits, and while the store refuses, tries
+    /// again every 100 ms for up to `seconds`. False when it is still not stored then.
+    public func commitDurably(seconds: Double) async -> Bool {
+        let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+        while true {
+            if await commit() { return true }
+            guard ContinuousClock.now < deadline else { return false }
+            try? await Task.sleep(for: .milliseconds(100))
         }
     }
 
@@ -157,7 +168,7 @@ extension Scheduler {
             done.attemptWaiters = []
             // Kept in order before what was written meanwhile; newer job and node versions win.
             batch = done.followed(by: batch)
-            for w in waiters { w.resume() }
+            for w in waiters { w.resume(returning: false) }
             retryCommitLater()
             return
         }
@@ -173,7 +184,7 @@ extension Scheduler {
             case .resume(let ws, let job): for w in ws { w.resume(returning: job) }
             }
         }
-        for w in done.attemptWaiters { w.resume() }
+        for w in done.attemptWaiters { w.resume(returning: true) }
     }
 
     func retryCommitLater() {

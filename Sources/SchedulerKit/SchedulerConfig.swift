@@ -28,6 +28,9 @@ public struct SchedulerConfig: Sendable {
     /// more events to join it, in milliseconds (like PostgreSQL's `commit_delay`). 0: only what
     /// is already queued on the actor joins.
     public var groupDelayMs = 0
+    /// With group commit: how long a request that changes state (cancel, update, drain) waits
+    /// for a store that refuses writes before it is answered `unavailable` instead of confirmed.
+    public var storeRetrySeconds = 10.0
     /// Most heartbeats per second the whole fleet should send: the interval agents are given
     /// doubles from `heartbeatIntervalMs` until the fleet stays under this (0: never grows).
     public var heartbeatsPerSecond = 500

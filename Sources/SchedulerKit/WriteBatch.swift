@@ -13,8 +13,9 @@ struct WriteBatch {
     var outbox: [Outgoing] = []
     /// A commit task is queued on the actor.
     var commitQueued = false
-    /// `Scheduler.commit()` callers, resumed when this batch's commit attempt is over.
-    var attemptWaiters: [CheckedContinuation<Void, Never>] = []
+    /// `Scheduler.commit()` callers, resumed when this batch's commit attempt is over (true:
+    /// it is durable).
+    var attemptWaiters: [CheckedContinuation<Bool, Never>] = []
 
     enum Outgoing {
         /// A line for the agent connection `link` of a node; dropped if that connection has

@@ -121,6 +121,24 @@ struct SchedulerGroupCommitTests {
         #expect(try h.openStore().allJobs().first { $0.id == job.id }?.state == .starting)
     }
 
+    @Test("commitDurably waits out a refusing store, and reports false when it never takes the write")
+    func commitDurablyRetries() async throws {
+        let h = try Harness()
+        defer { h.cleanup() }
+        let store = FailingCommitStore(try SQLiteStore(path: h.storePath))
+        let s = try h.makeScheduler(groupCommit: true, store: store)
+        let job = try await s.submit(spec("a", cpus: 2))
+        store.failing.withLock { $0 = true }
+        _ = try await s.cancel(job.id)
+        #expect(await s.commitDurably(seconds: 0.3) == false)
+        #expect(try h.openStore().allJobs().first?.state == .pending)
+        // The store recovers while a caller waits: the same call returns once the write is in.
+        let waiting = Task { await s.commitDurably(seconds: 30) }
+        store.failing.withLock { $0 = false }
+        #expect(await waiting.value == true)
+        #expect(try h.openStore().allJobs().first?.state == .cancelled)
+    }
+
     @Test("a batch submitted without placing at once is stored before it returns; the next pass places it")
     func batchIsDurableBeforeItsReplyAndPlacedLater() async throws {
         let h = try Harness()

@@ -200,17 +200,11 @@ struct HotLineDecoderTests {
     func encodeHot() throws {
         let enc = JSONEncoder()
         enc.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        var tasks: [StartTask] = []
-        var t = StartTask(ref: TaskRef(job: JobID(9), task: 0), jobName: "true", command: ["true"], env: [:], workdir: nil,
-                          assignment: Assignment(node: NodeID("gv-3"), pus: CPUSet([4, 5]), numaNodes: NUMASet([0])),
-                          killGraceSeconds: 10)
-        tasks.append(t)
-        t.arrayJob = JobID(1); t.arrayIndex = 8; t.workdir = "/w/x y"
+        // Without env (the hand-written path) and with every character class JSON escapes.
+        var tasks = Self.startTasks.filter { $0.env.isEmpty }
+        var t = tasks[1]
         t.jobName = "q\"uote\\ tab\t nl\n ctl\u{01} é 漢 🚀 /"
         t.command = ["/bin/sh", "-c", t.jobName, ""]
-        t.assignment = Assignment(node: NodeID("vr-0001-17"), pus: CPUSet([0, 1, 2, 200]), numaNodes: NUMASet([0, 1]), gpus: [0, 3],
-                                  memory: [NUMAMemory(numa: 0, bytes: 1 << 33), NUMAMemory(numa: 1, bytes: 0)], gpuMilli: 500)
-        t.gangNodes = [NodeID("vr-0001-17"), NodeID("vr-0001-16")]
         tasks.append(t)
         for task in tasks {
             let expected = "START_TASK " + String(decoding: try enc.encode(task), as: UTF8.self)

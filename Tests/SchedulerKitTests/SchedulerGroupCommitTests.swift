@@ -1,3 +1,4 @@
+import Dispatch
 import SchedCore
 import SchedProtocol
 import SchedStore
@@ -5,12 +6,29 @@ import SchedulerKit
 import Synchronization
 import Testing
 
-/// A store whose group commits fail while `failing` is set (a full disk, say).
+/// A store whose group commits fail while `failing` is set (a full disk, say); its next commit
+/// can also be made to fail once (`failNext`) or be held on the writer thread until `release()`.
 final class FailingCommitStore: SchedulerStore {
     let inner: SQLiteStore
     let failing = Mutex(false)
+    let failNext = Mutex(false)
+    let holdNext = Mutex(false)
     let commits = Mutex(0)
+    private let entered = DispatchSemaphore(value: 0)
+    private let gate = DispatchSemaphore(value: 0)
     init(_ inner: SQLiteStore) { self.inner = inner }
+
+    /// Returns once a held commit is on the writer thread.
+    func waitUntilHeld() async {
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            DispatchQueue.global().async {
+                self.entered.wait()
+                c.resume()
+            }
+        }
+    }
+    func release() { gate.signal() }
+
     func insertJob(_ make: (JobID) -> JobInfo) throws -> JobInfo { try inner.insertJob(make) }
     func insertJobs(count: Int, _ make: (JobID, Int) -> JobInfo) throws -> [JobInfo] { try inner.insertJobs(count: count, make) }
     func updateJob(_ job: JobInfo) throws { try inner.updateJob(job) }
@@ -20,10 +38,24 @@ final class FailingCommitStore: SchedulerStore {
     func saveNode(_ node: StoredNode) throws { try inner.saveNode(node) }
     func allNodes() throws -> [StoredNode] { try inner.allNodes() }
     func commit(jobs: [JobInfo], nodes: [StoredNode], placements: [PlacementRecord]) throws -> [PlacementRecord] {
+        if holdNext.withLock({ h in defer { h = false }; return h }) {
+            entered.signal()
+            gate.wait()
+        }
+        if failNext.withLock({ f in defer { f = false }; return f }) { throw StoreError("disk full (test)") }
         if failing.withLock({ $0 }) { throw StoreError("disk full (test)") }
         commits.withLock { $0 += 1 }
         return try inner.commit(jobs: jobs, nodes: nodes, placements: placements)
     }
+}
+
+/// A group-commit scheduler on a `FailingCommitStore`, with one registered 4-core agent `n1`.
+func failingStoreScheduler(_ h: Harness) async throws -> (FailingCommitStore, Scheduler, AgentConn) {
+    let store = FailingCommitStore(try SQLiteStore(path: h.storePath))
+    let s = try h.makeScheduler(groupCommit: true, store: store)
+    var agent = await AgentConn(s, node: "n1")
+    _ = try await agent.register(smallTopology(cores: 4, threads: 1))
+    return (store, s, agent)
 }
 
 @Suite("Scheduler: group commit and heartbeats at fleet scale", .timeLimit(.minutes(1)))
@@ -59,10 +91,8 @@ struct SchedulerGroupCommitTests {
     func failedCommitIsRetriedAndLosesNothing() async throws {
         let h = try Harness()
         defer { h.cleanup() }
-        let store = FailingCommitStore(try SQLiteStore(path: h.storePath))
-        let s = try h.makeScheduler(groupCommit: true, store: store)
-        var agent = await AgentConn(s, node: "n1")
-        _ = try await agent.register(smallTopology(cores: 4, threads: 1))
+        let (store, s, agentConn) = try await failingStoreScheduler(h)
+        var agent = agentConn
         store.failing.withLock { $0 = true }
         let job = try await s.submit(spec("a", cpus: 2))
         await s.schedulePendingFromTick()
@@ -108,10 +138,7 @@ struct SchedulerGroupCommitTests {
     func flushBeforeStopping() async throws {
         let h = try Harness()
         defer { h.cleanup() }
-        let store = FailingCommitStore(try SQLiteStore(path: h.storePath))
-        let s = try h.makeScheduler(groupCommit: true, store: store)
-        var agent = await AgentConn(s, node: "n1")
-        _ = try await agent.register(smallTopology(cores: 4, threads: 1))
+        let (store, s, _) = try await failingStoreScheduler(h)
         store.failing.withLock { $0 = true }
         let job = try await s.submit(spec("a", cpus: 2))
         #expect(await s.flush(seconds: 0.3) > 0)

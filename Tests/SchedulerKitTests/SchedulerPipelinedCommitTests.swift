@@ -1,51 +1,8 @@
-import Dispatch
 import SchedCore
 import SchedProtocol
 import SchedStore
 import SchedulerKit
-import Synchronization
 import Testing
-
-/// A store whose next commit can be held on the writer thread (until `release()`) and made to fail.
-final class GatedStore: SchedulerStore {
-    let inner: SQLiteStore
-    let holdNext = Mutex(false)
-    let failNext = Mutex(false)
-    let commitsStored = Mutex(0)
-    private let entered = DispatchSemaphore(value: 0)
-    private let gate = DispatchSemaphore(value: 0)
-    init(_ inner: SQLiteStore) { self.inner = inner }
-
-    /// Returns once a held commit is on the writer thread.
-    func waitUntilHeld() async {
-        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-            DispatchQueue.global().async {
-                self.entered.wait()
-                c.resume()
-            }
-        }
-    }
-    func release() { gate.signal() }
-
-    func insertJob(_ make: (JobID) -> JobInfo) throws -> JobInfo { try inner.insertJob(make) }
-    func insertJobs(count: Int, _ make: (JobID, Int) -> JobInfo) throws -> [JobInfo] { try inner.insertJobs(count: count, make) }
-    func updateJob(_ job: JobInfo) throws { try inner.updateJob(job) }
-    func allJobs() throws -> [JobInfo] { try inner.allJobs() }
-    func appendPlacement(_ record: PlacementRecord) throws -> PlacementRecord { try inner.appendPlacement(record) }
-    func placements(_ query: LogQuery) throws -> [PlacementRecord] { try inner.placements(query) }
-    func saveNode(_ node: StoredNode) throws { try inner.saveNode(node) }
-    func allNodes() throws -> [StoredNode] { try inner.allNodes() }
-    func commit(jobs: [JobInfo], nodes: [StoredNode], placements: [PlacementRecord]) throws -> [PlacementRecord] {
-        if holdNext.withLock({ h in defer { h = false }; return h }) {
-            entered.signal()
-            gate.wait()
-        }
-        if failNext.withLock({ f in defer { f = false }; return f }) { throw StoreError("disk full (test)") }
-        let stored = try inner.commit(jobs: jobs, nodes: nodes, placements: placements)
-        commitsStored.withLock { $0 += 1 }
-        return stored
-    }
-}
 
 @Suite("Scheduler: commits pipelined on the store-writer thread", .timeLimit(.minutes(1)))
 struct SchedulerPipelinedCommitTests {
@@ -53,7 +10,7 @@ struct SchedulerPipelinedCommitTests {
     func failedCommitInFlightIsRetriedWithTheNextBatch() async throws {
         let h = try Harness()
         defer { h.cleanup() }
-        let store = GatedStore(try SQLiteStore(path: h.storePath))
+        let store = FailingCommitStore(try SQLiteStore(path: h.storePath))
         let s = try h.makeScheduler(groupCommit: true, store: store)
         var agent = await AgentConn(s, node: "n1")
         _ = try await agent.register(smallTopology(cores: 2, threads: 1))

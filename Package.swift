@@ -37,7 +37,8 @@ let package = Package(
         // C boundary: only HostTopology imports these; only the agent links them.
         .systemLibrary(name: "CHwloc", pkgConfig: "hwloc", providers: [.apt(["libhwloc-dev"])]),
         .systemLibrary(name: "CNuma", pkgConfig: "numa", providers: [.apt(["libnuma-dev"])]),
-        .target(name: "HostTopology", dependencies: ["SchedCore", "CHwloc", "CNuma"]),
+        .systemLibrary(name: "CProcessControl"),
+        .target(name: "HostTopology", dependencies: ["SchedCore", "CHwloc", "CNuma", "CProcessControl"]),
         // Daemon logic (no hwloc).
         .target(name: "SchedulerKit", dependencies: [
             "SchedCore", "SchedProtocol", "SchedNet", "SchedStore",

@@ -14,7 +14,7 @@ bad=$(imports Sources/SchedProtocol | grep -vxE 'SchedCore|FoundationEssentials|
 for d in Sources/*/; do
   t=$(basename "$d")
   [ "$t" = HostTopology ] && continue
-  if imports "$d" | grep -qxE 'CHwloc|CNuma'; then echo "layering: only HostTopology may import CHwloc/CNuma ($t does)"; fail=1; fi
+  if imports "$d" | grep -qxE 'CHwloc|CNuma|CProcessControl'; then echo "layering: only HostTopology may import CHwloc/CNuma/CProcessControl ($t does)"; fail=1; fi
   case "$t" in SchedNet|SchedulerKit|AgentKit|SchedCtlKit) continue ;; esac
   if imports "$d" | grep -qxE 'NIO|NIOCore|NIOPosix'; then echo "layering: $t must not import NIO"; fail=1; fi
 done

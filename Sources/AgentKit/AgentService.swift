@@ -32,6 +32,11 @@ public struct AgentService: Service {
     }
 
     public func run() async throws {
+        // Tasks of an agent that crashed here: reported in the first REGISTER, running or ended.
+        let recovered = await supervisor.recover()
+        if recovered.found > 0 {
+            logger.notice("found tasks of a previous agent", metadata: ["tasks": "\(recovered.found)", "running": "\(recovered.running)"])
+        }
         // Graceful shutdown (SIGTERM) cancels the connection loop; then the tasks are stopped.
         await cancelWhenGracefulShutdown {
             var backoff = config.initialBackoffMs

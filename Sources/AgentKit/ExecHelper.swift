@@ -1,14 +1,20 @@
 import Foundation
 import HostTopology
 import SchedCore
+import SchedProtocol
 
-/// The first moments of every task: `sched-agent __exec --cpus LIST --mems LIST [--chdir DIR] -- CMD ARGS...`.
+/// The first moments of every task, and its shim for as long as it runs:
+/// `sched-agent __exec --cpus LIST --mems LIST [--chdir DIR] [--exit-file PATH] -- CMD ARGS...`.
 ///
-/// Runs in the freshly spawned child, single-threaded in effect: starts a new session (so the
-/// whole process group can be signalled), restores default signal handling, binds the CPU
-/// affinity and the memory policy, then
-/// `execvp`s the command, which inherits both. Exit codes when the command never runs:
-/// 125 binding failed, 126 not executable, 127 not found, 124 bad helper arguments.
+/// Runs in the freshly spawned child: starts a new session (so the whole process group can be
+/// signalled), restores default signal handling, binds the CPU affinity and the memory policy.
+/// Without `--exit-file` it then `execvp`s the command, which inherits both. With it, it forks:
+/// the child `execvp`s the command, and this process stays as the task's shim, like Slurm's
+/// slurmstepd: it ignores the signals sent to the task's group, waits for the command, writes
+/// its exit to PATH (`exit N` or `signal N`) and then ends the same way. The exit file outlives
+/// a crashed agent, so the next agent can report how the task ended (`TaskSupervisor.recover`).
+/// Exit codes when the command never runs: 125 binding failed, 126 not executable, 127 not
+/// found, 124 bad helper arguments.
 public enum ExecHelper {
     public static let verb = "__exec"
 
@@ -16,6 +22,7 @@ public enum ExecHelper {
         var cpus: CPUSet?
         var mems = NUMASet()
         var chdirTo: String?
+        var exitFile: String?
         var i = 0
         while i < args.count, args[i] != "--" {
             guard i + 1 < args.count else { fail(124, "missing value for \(args[i])") }
@@ -23,6 +30,7 @@ public enum ExecHelper {
             case "--cpus": cpus = CPUSet(listFormat: args[i + 1])
             case "--mems": mems = NUMASet(listFormat: args[i + 1]) ?? NUMASet()
             case "--chdir": chdirTo = args[i + 1]
+            case "--exit-file": exitFile = args[i + 1]
             default: fail(124, "unknown helper option \(args[i])")
             }
             i += 2
@@ -39,9 +47,54 @@ public enum ExecHelper {
         if let dir = chdirTo, chdir(dir) != 0 { fail(126, "cannot chdir to \(dir): \(String(cString: strerror(errno)))") }
         var cargs: [UnsafeMutablePointer<CChar>?] = command.map { strdup($0) }
         cargs.append(nil)
-        execvp(command[0], cargs)
-        let e = errno
-        fail(e == ENOENT ? 127 : 126, "cannot run \(command[0]): \(String(cString: strerror(e)))")
+        guard let exitFile else {
+            execvp(command[0], cargs)
+            let e = errno
+            fail(e == ENOENT ? 127 : 126, "cannot run \(command[0]): \(String(cString: strerror(e)))")
+        }
+        shim(cargs, exitFile: exitFile, notFound: "sched-agent: cannot run \(command[0]): \(String(cString: strerror(ENOENT)))\n",
+             notExecutable: "sched-agent: cannot run \(command[0]): not executable\n")
+    }
+
+    /// Forks the command and stays as its shim (see the type's doc). Signals are blocked across
+    /// the fork, so one sent to the group then cannot end the shim before it ignores them.
+    static func shim(_ cargs: [UnsafeMutablePointer<CChar>?], exitFile: String, notFound: String, notExecutable: String) -> Never {
+        var all = sigset_t(), previous = sigset_t()
+        sigfillset(&all)
+        sigprocmask(SIG_SETMASK, &all, &previous)
+        // Everything the child touches is prepared before the fork (only async-signal-safe calls after).
+        let messages = [notFound, notExecutable].map { Array($0.utf8) }
+        let shimPID = getpid()
+        let child = fork()
+        if child == 0 {
+            // Killing the shim (the task's pid) kills the command too, as it did before there
+            // was a shim; an agent crash does not, since the shim outlives the agent.
+            ParentDeathSignal.set(SIGKILL)
+            if getppid() != shimPID { _exit(137) }
+            var empty = sigset_t()
+            sigemptyset(&empty)
+            sigprocmask(SIG_SETMASK, &empty, nil)
+            execvp(cargs[0]!, cargs)
+            let missing = errno == ENOENT
+            messages[missing ? 0 : 1].withUnsafeBufferPointer { _ = write(2, $0.baseAddress, $0.count) }
+            _exit(missing ? 127 : 126)
+        }
+        guard child > 0 else { fail(126, "cannot fork the task: \(String(cString: strerror(errno)))") }
+        for sig in Int32(1)..<32 where sig != SIGKILL && sig != SIGSTOP && sig != SIGCHLD { signal(sig, SIG_IGN) }
+        sigprocmask(SIG_SETMASK, &previous, nil)
+        var status: Int32 = 0
+        while waitpid(child, &status, 0) < 0 && errno == EINTR {}
+        let signalled = (status & 0x7f) != 0 && (status & 0x7f) != 0x7f
+        let code = signalled ? status & 0x7f : (status >> 8) & 0xff
+        TaskExitFile.write(signalled ? TaskExit(signal: code) : TaskExit(exitCode: code), to: exitFile)
+        if signalled {
+            // End as the command did, without a core file of the shim's own.
+            var noCore = rlimit(rlim_cur: 0, rlim_max: 0)
+            setrlimit(Int32(RLIMIT_CORE.rawValue), &noCore)
+            signal(code, SIG_DFL)
+            kill(getpid(), code)
+        }
+        exit(code)
     }
 
     /// The agent ignores SIGTERM/SIGINT (its signal handling does) and such dispositions survive

@@ -78,7 +78,7 @@ public actor TaskSupervisor {
         }
         let binding = hostBinding(for: s.assignment)
         if config.noExec { return startHeld(s, binding: binding) }
-        let dir = "\(config.workDir)/tasks/\(s.ref.job).\(s.ref.task)"
+        let dir = taskDir(s.ref)
         var entry = Entry(start: s, binding: binding, stdoutPath: dir + "/stdout", stderrPath: dir + "/stderr")
         do {
             let pid = try launch(s, binding: binding, dir: dir, entry: entry)
@@ -118,7 +118,7 @@ public actor TaskSupervisor {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: config.agentExecutable)
         var args = [ExecHelper.verb, "--cpus", binding.cpus.description, "--mems", binding.numaNodes.description,
-                    "--chdir", s.workdir ?? dir]
+                    "--chdir", s.workdir ?? dir, "--exit-file", dir + "/" + TaskRecord.exitFileName]
         args += ["--"] + s.command
         p.arguments = args
         var env = ProcessInfo.processInfo.environment
@@ -133,10 +133,65 @@ public actor TaskSupervisor {
                 ? TaskExit(signal: proc.terminationStatus) : TaskExit(exitCode: proc.terminationStatus)
             Task { await self?.ended(ref, exit: exit) }
         }
+        try? fm.removeItem(atPath: dir + "/" + TaskRecord.exitFileName)
         try p.run()
         try? out.close()
         try? err.close()
-        return p.processIdentifier
+        let pid = p.processIdentifier
+        let record = TaskRecord(start: s, binding: binding, pid: pid, startTicks: ProcessProbe.startTicks(pid),
+                                stdoutPath: entry.stdoutPath, stderrPath: entry.stderrPath)
+        do {
+            try record.save(in: dir)
+        } catch {
+            // The task runs; only a restart after a crash would not find it.
+            logger.error("cannot record task; a restarted agent will not find it", metadata: ["job.id": "\(s.ref.job)", "error": "\(error)"])
+        }
+        return pid
+    }
+
+    func taskDir(_ ref: TaskRef) -> String { "\(config.workDir)/tasks/\(ref.job).\(ref.task)" }
+
+    /// After a restart: the tasks a previous agent started and schedd has not acknowledged,
+    /// from their `task.json`. A task whose shim still runs is watched again (stopping it works
+    /// as before); one that ended meanwhile is reported with the exit its shim recorded.
+    /// Returns how many were found, and how many of them still run.
+    @discardableResult
+    public func recover() -> (found: Int, running: Int) {
+        guard !config.noExec else { return (0, 0) }
+        let tasksDir = config.workDir + "/tasks"
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: tasksDir)) ?? []
+        var found = 0, running = 0
+        for name in names.sorted() {
+            let dir = tasksDir + "/" + name
+            guard let r = TaskRecord.load(dir + "/" + TaskRecord.fileName), entries[r.start.ref] == nil else { continue }
+            found += 1
+            var entry = Entry(start: r.start, binding: r.binding, pid: r.pid, stdoutPath: r.stdoutPath, stderrPath: r.stderrPath)
+            let exitFile = dir + "/" + TaskRecord.exitFileName
+            if let exit = TaskExitFile.read(exitFile) {
+                entry.exit = exit
+            } else if let ticks = ProcessProbe.startTicks(r.pid), r.startTicks == nil || ticks == r.startTicks {
+                running += 1
+                watch(r.start.ref, pid: r.pid, ticks: ticks, exitFile: exitFile)
+            } else {
+                entry.exit = TaskExit(error: "ended while sched-agent was down; its exit status was not recorded")
+            }
+            entries[r.start.ref] = entry
+            logger.info("task recovered", metadata: ["job.id": "\(r.start.ref.job)", "pid": "\(r.pid)",
+                                                     "state": "\(entry.exit == nil ? "running" : "ended")"])
+        }
+        return (found, running)
+    }
+
+    /// Watches a recovered task's shim, which is not this agent's child: its end is seen when the
+    /// process is gone (or a zombie of its new parent), and its exit read from the exit file.
+    private func watch(_ ref: TaskRef, pid: Int32, ticks: UInt64, exitFile: String) {
+        Task { [weak self] in
+            while ProcessProbe.startTicks(pid) == ticks, TaskExitFile.read(exitFile) == nil {
+                try? await Task.sleep(for: .milliseconds(200))
+            }
+            let exit = TaskExitFile.read(exitFile) ?? TaskExit(error: "ended without recording its exit status (shim killed)")
+            await self?.ended(ref, exit: exit)
+        }
     }
 
     func ended(_ ref: TaskRef, exit: TaskExit) {
@@ -188,7 +243,9 @@ public actor TaskSupervisor {
 
     /// schedd recorded the exit: forget the task.
     public func acknowledge(_ ref: TaskRef) {
-        if entries[ref]?.exit != nil { entries[ref] = nil }
+        guard entries[ref]?.exit != nil else { return }
+        entries[ref] = nil
+        try? FileManager.default.removeItem(atPath: taskDir(ref) + "/" + TaskRecord.fileName)
     }
 
     /// Stops every running task (agent shutdown) and returns once all have ended.

@@ -101,6 +101,42 @@ struct RecoveryIntegrationTests {
         #expect(j.reason?.contains("node dgx2 down") == true)
     }
 
+    @Test("kill -9 of an agent: its tasks run on under their shims; the restarted agent reports them and their exits")
+    func agentKillNineKeepsTasks() async throws {
+        let c = try await TestCluster.standard()
+        defer { c.shutdown() }
+        let arm = ResourceRequest(cpus: 1, arch: "aarch64")
+        // "through" runs through the crash; "during" ends while no agent runs.
+        let through = try await c.submit(JobSpec(name: "through", command: Self.waiter(c, "through", exitCode: 7), resources: arm))
+        let during = try await c.submit(JobSpec(name: "during", command: Self.waiter(c, "during", exitCode: 4), resources: arm))
+        let before = try await c.waitForState(through, .running)
+        _ = try await c.waitForState(during, .running)
+        let agent = try #require(c.agents["kunpeng"])
+        kill(agent.processIdentifier, SIGKILL)
+        agent.waitUntilExit()
+
+        _ = FileManager.default.createFile(atPath: c.dir + "/during.release", contents: nil)
+        let exitFile = c.dir + "/agent-kunpeng/tasks/\(during.rawValue).0/exit"
+        _ = try await eventually("the shim of 'during' records its exit") { c.read(exitFile).isEmpty ? nil : true }
+        #expect(c.read(exitFile) == "exit 4\n")
+        try c.startAgent("kunpeng", xml: "128arm-2pa2n8cluster4co.xml")
+
+        // The new agent reports the exit it found on disk, and the task that still runs.
+        let d = try await c.waitTerminal(during)
+        #expect(d.state == .failed)
+        #expect(d.exit?.exitCode == 4)
+        let t = try await c.job(through)
+        #expect(t.state == .running)
+        #expect(t.pid == before.pid)
+        _ = FileManager.default.createFile(atPath: c.dir + "/through.release", contents: nil)
+        let tEnd = try await c.waitTerminal(through)
+        #expect(tEnd.exit?.exitCode == 7)
+        // Started once each; schedd never saw the node go down.
+        #expect(c.read(c.dir + "/through.starts").split(separator: "\n").count == 1)
+        #expect(c.read(c.dir + "/during.starts").split(separator: "\n").count == 1)
+        #expect(try await c.nodes().first { $0.name == "kunpeng" }?.status == .ready)
+    }
+
     @Test("schedd killed -9 in the middle of a stream of submissions loses no acknowledged job")
     func killNineDuringSubmissions() async throws {
         let c = try await TestCluster.standard()
@@ -179,6 +215,12 @@ struct RecoveryIntegrationTests {
         }
         #expect(again.restarts == 1)
         _ = try await eventually("second start recorded") { c.read(starts).split(separator: "\n").count == 2 ? true : nil }
+        // The job's pid is the task's shim; killing it killed the command under it too.
+        let command = try #require(c.read(starts).split(separator: "\n").first.flatMap { Int32($0) })
+        #expect(command != pid)
+        _ = try await eventually("the first replica's command is gone") {
+            FileManager.default.fileExists(atPath: "/proc/\(command)") ? nil : true
+        }
         // Cancelling ends it for good.
         _ = try await c.request(.cancel(JobRequest(job: id)))
         #expect(try await c.waitTerminal(id).state == .cancelled)

@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
     ],
     targets: [
         // PURE: the scheduling core. Standard library only: no Foundation, no I/O, no C.
@@ -42,6 +43,7 @@ let package = Package(
         // Daemon logic (no hwloc).
         .target(name: "SchedulerKit", dependencies: [
             "SchedCore", "SchedProtocol", "SchedNet", "SchedStore",
+            .product(name: "DequeModule", package: "swift-collections"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),

@@ -106,6 +106,28 @@ public final class SQLiteStore: SchedulerStore {
         }
     }
 
+    public func job(_ id: JobID) throws -> JobInfo? {
+        try db.read { db in
+            try String.fetchOne(db, sql: "SELECT data FROM jobs WHERE id = ?", arguments: [id.rawValue])
+                .map { try LineCodec.fromJSON(JobInfo.self, $0) }
+        }
+    }
+
+    public func jobs(states: [JobState]?, limit: Int) throws -> [JobInfo] {
+        try db.read { db in
+            let rows: [String]
+            if let states {
+                guard !states.isEmpty else { return [] }
+                let marks = Array(repeating: "?", count: states.count).joined(separator: ", ")
+                rows = try String.fetchAll(db, sql: "SELECT data FROM jobs WHERE state IN (\(marks)) ORDER BY id DESC LIMIT ?",
+                                           arguments: StatementArguments(states.map { $0.rawValue as any DatabaseValueConvertible } + [limit]))
+            } else {
+                rows = try String.fetchAll(db, sql: "SELECT data FROM jobs ORDER BY id DESC LIMIT ?", arguments: [limit])
+            }
+            return try rows.map { try LineCodec.fromJSON(JobInfo.self, $0) }
+        }
+    }
+
     public func allJobs() throws -> [JobInfo] {
         try db.read { db in
             try String.fetchAll(db, sql: "SELECT data FROM jobs ORDER BY id").map { try LineCodec.fromJSON(JobInfo.self, $0) }

@@ -16,6 +16,10 @@ public protocol SchedulerStore: Sendable {
     func updateJob(_ job: JobInfo) throws
     /// Every stored job, oldest first.
     func allJobs() throws -> [JobInfo]
+    /// One job, nil when there is none with that id.
+    func job(_ id: JobID) throws -> JobInfo?
+    /// The newest jobs in `states` (any state when nil), newest first, at most `limit`.
+    func jobs(states: [JobState]?, limit: Int) throws -> [JobInfo]
     /// Appends a placement record; returns it with its `seq` set.
     func appendPlacement(_ record: PlacementRecord) throws -> PlacementRecord
     /// Placement records matching a query, oldest first.
@@ -30,6 +34,15 @@ public protocol SchedulerStore: Sendable {
 }
 
 extension SchedulerStore {
+    /// Fallback for stores without an index of their own: a scan of every job.
+    public func job(_ id: JobID) throws -> JobInfo? { try allJobs().first { $0.id == id } }
+
+    /// Fallback for stores without an index of their own: a scan of every job.
+    public func jobs(states: [JobState]?, limit: Int) throws -> [JobInfo] {
+        let wanted = states.map(Set.init)
+        return Array(try allJobs().reversed().filter { wanted?.contains($0.state) ?? true }.prefix(limit))
+    }
+
     /// Fallback for stores without transactions of their own: one write at a time.
     public func commit(jobs: [JobInfo], nodes: [StoredNode], placements: [PlacementRecord]) throws -> [PlacementRecord] {
         for j in jobs { try updateJob(j) }

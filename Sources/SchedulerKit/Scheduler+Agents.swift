@@ -273,6 +273,7 @@ extension Scheduler {
             }
         }
         stopFailedGangs()
+        evictFinishedJobs()
     }
 
     /// Rejects topologies too large to be real, so a peer cannot make schedd allocate without bound.

@@ -27,6 +27,7 @@ extension Scheduler {
 
     /// Keeps the in-memory job and the pending index in step.
     func track(_ job: JobInfo) {
+        if job.state.isTerminal, jobs[job.id]?.state.isTerminal != true { noteFinished(job.id, atMs: monotonicMs()) }
         jobs[job.id] = job
         if job.state == .pending { pendingIDs.insert(job.id) } else { pendingIDs.remove(job.id) }
         if job.state.isActive { activeIDs.insert(job.id) } else { activeIDs.remove(job.id) }

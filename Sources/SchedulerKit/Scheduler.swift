@@ -1,3 +1,4 @@
+import DequeModule
 import Foundation
 import Logging
 import SchedCore
@@ -66,6 +67,10 @@ public actor Scheduler {
     var preemptibleRunning: [JobID: Int] = [:]
     /// Ids of the jobs in state `pending` (kept by `track`), so a pass does not scan every job.
     var pendingIDs = Set<JobID>()
+    /// Jobs in the order they finished (monotonic ms), for `evictFinishedJobs`.
+    var finishedOrder = Deque<(atMs: Int64, id: JobID)>()
+    /// Finished jobs dropped from memory so far (see Scheduler+JobRetention.swift).
+    var evictedJobs = 0
     /// Writes waiting for the group commit (see Scheduler+GroupCommit.swift).
     var batch = WriteBatch()
     /// The batch the store's writer thread is committing, if any.
@@ -93,8 +98,11 @@ public actor Scheduler {
         self.startedMs = now
         self.announcedHeartbeatMs = config.heartbeatIntervalMs
         for n in try store.allNodes() { nodes[n.name] = NodeEntry(stored: n, nowMs: now, classes: &nodeClasses) }
+        let wallNow = Self.wallMs()
         for j in try store.allJobs() {
             jobs[j.id] = j
+            // Finished jobs leave memory as they would have had schedd kept running.
+            if j.state.isTerminal { finishedOrder.append((now - max(0, wallNow - (j.finishedAtMs ?? wallNow)), j.id)) }
             if j.state == .pending { pendingIDs.insert(j.id) }
             if j.state.isActive { activeIDs.insert(j.id) }
             if j.state.isActive, j.spec.timeLimitSeconds != nil { timeLimitedActive.insert(j.id) }
@@ -109,6 +117,7 @@ public actor Scheduler {
                 }
             }
         }
+        finishedOrder = Deque(finishedOrder.sorted { $0.atMs < $1.atMs })
         // Work that was in progress when schedd stopped: gangs to stop, rollouts to continue.
         var liveGangs = Set<JobID>()
         for j in jobs.values where j.spec.isGang && !j.state.isTerminal && j.gangStoppedBy == nil {

@@ -34,6 +34,9 @@ public struct SchedulerConfig: Sendable {
     /// Most heartbeats per second the whole fleet should send: the interval agents are given
     /// doubles from `heartbeatIntervalMs` until the fleet stays under this (0: never grows).
     public var heartbeatsPerSecond = 500
+    /// Seconds a finished job stays in schedd's memory (Slurm's `MinJobAge`); after that it is
+    /// read from the store when asked for, so memory follows the active jobs, not the history.
+    public var minJobAgeSeconds = 300
 
     public init(listen: HostPort, stateDir: String, heartbeatIntervalMs: Int = 2_000, nodeTimeoutMs: Int = 10_000,
                 maxLineBytes: Int = 1 << 20, policy: SchedulingPolicy = .bestFit, queues: [String: SchedulingPolicy] = [:]) {

@@ -51,6 +51,9 @@ struct SchedD: AsyncParsableCommand {
     @Option(help: "Group commit: milliseconds a commit and an event-triggered scheduling pass wait for more events to join them.")
     var groupDelayMs: Int = 5
 
+    @Option(help: "Seconds a finished job stays in memory (like Slurm's MinJobAge); older ones are read from the store when asked for.")
+    var minJobAge: Int = 300
+
     func validate() throws {
         guard HostPort(listen) != nil else { throw ValidationError("--listen must be HOST:PORT, got '\(listen)'") }
         guard heartbeatMs >= 50, nodeTimeoutMs > heartbeatMs else { throw ValidationError("need --heartbeat-ms >= 50 and --node-timeout-ms > --heartbeat-ms") }
@@ -127,6 +130,7 @@ struct SchedD: AsyncParsableCommand {
         (config.tenants, config.tenantCaps) = try tenants()
         config.groupCommit = !noGroupCommit
         config.groupDelayMs = max(0, groupDelayMs)
+        config.minJobAgeSeconds = max(0, minJobAge)
         config.heartbeatsPerSecond = heartbeatsPerSecond
         let files = OpenFileLimit.raiseToHardLimit()
         logger.info("open-file limit", metadata: ["limit": "\(files)"])

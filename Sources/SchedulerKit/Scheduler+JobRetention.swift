@@ -1,0 +1,44 @@
+import DequeModule
+import SchedCore
+import SchedProtocol
+
+/// Finished jobs leave memory `minJobAgeSeconds` after they finished (Slurm's `MinJobAge`);
+/// they stay in the store, and lookups, listings and `WAIT` read them from there. schedd's
+/// memory then follows the active jobs and the recent ones, not the whole history.
+extension Scheduler {
+    /// Called by `track` when a job has just become terminal.
+    func noteFinished(_ id: JobID, atMs: Int64) {
+        finishedOrder.append((atMs, id))
+    }
+
+    /// Drops from memory the finished jobs older than `minJobAgeSeconds`. A job whose latest
+    /// version is not yet committed, or whose gang is still being stopped, waits another round.
+    public func evictFinishedJobs() {
+        let now = monotonicMs()
+        let cutoff = now - Int64(config.minJobAgeSeconds) * 1000
+        var again: [(atMs: Int64, id: JobID)] = []
+        while let first = finishedOrder.first, first.atMs <= cutoff {
+            finishedOrder.removeFirst()
+            guard let j = jobs[first.id], j.state.isTerminal else { continue }
+            let uncommitted = batch.jobs[first.id] != nil || inFlight?.jobs[first.id] != nil
+            if uncommitted || j.arrayJob.map({ failedGangs[$0] != nil }) == true {
+                again.append((now, first.id))
+                continue
+            }
+            jobs[first.id] = nil
+            lastPendingSummary[first.id] = nil
+            evictedJobs += 1
+        }
+        finishedOrder.append(contentsOf: again)
+    }
+
+    /// A job from memory, or from the store once it has left memory.
+    func knownJob(_ id: JobID) -> JobInfo? {
+        if let j = jobs[id] { return j }
+        guard evictedJobs > 0 else { return nil }
+        return try? store.job(id)
+    }
+
+    /// Finished jobs no longer held in memory (read from the store when asked for).
+    public var jobsLeftInStore: Int { evictedJobs }
+}

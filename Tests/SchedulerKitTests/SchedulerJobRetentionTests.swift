@@ -1,0 +1,74 @@
+import SchedCore
+import SchedProtocol
+@testable import SchedulerKit
+import Testing
+
+/// Finished jobs leave memory after `minJobAgeSeconds` and are read from the store after that.
+@Suite("Scheduler: finished jobs leave memory after min-job-age", .timeLimit(.minutes(1)))
+struct SchedulerJobRetentionTests {
+    @Test func finishedJobsLeaveMemoryAndAreReadFromTheStore() async throws {
+        let h = try Harness()
+        defer { h.cleanup() }
+        let s = try h.makeScheduler(minJobAgeSeconds: 60)
+        var agent = await AgentConn(s, node: "n1")
+        _ = try await agent.register(smallTopology(cores: 4, threads: 1))
+        let done = try await s.submit(spec("done", cpus: 1))
+        await agent.started(done.id)
+        await agent.exited(done.id, TaskExit(exitCode: 0))
+        let failed = try await s.submit(spec("failed", cpus: 1))
+        await agent.started(failed.id)
+        await agent.exited(failed.id, TaskExit(exitCode: 2))
+        let running = try await s.submit(spec("running", cpus: 1))
+        await agent.started(running.id)
+
+        // Younger than min-job-age: kept.
+        h.clock.advance(by: 59_000)
+        try await agent.heartbeat()
+        await s.tick()
+        #expect(await s.jobsLeftInStore == 0)
+        #expect(await s.jobs.count == 3)
+
+        // Older: gone from memory, still answered from the store.
+        h.clock.advance(by: 2_000)
+        try await agent.heartbeat()
+        await s.tick()
+        #expect(await s.jobsLeftInStore == 2)
+        #expect(await s.jobs.keys.sorted() == [running.id])
+        #expect(try await s.job(done.id).state == .completed)
+        #expect(try await s.job(failed.id).exit?.exitCode == 2)
+        #expect(await s.listJobs(ListJobs()).map(\.id) == [running.id, failed.id, done.id])
+        #expect(await s.listJobs(ListJobs(states: [.completed])).map(\.id) == [done.id])
+        #expect(await s.listJobs(ListJobs(limit: 2)).map(\.id) == [running.id, failed.id])
+        #expect(await s.listJobs(ListJobs(states: [.running])).map(\.id) == [running.id])
+        #expect(try await s.waitForTerminal(done.id).state == .completed)
+        let e = await expectReply(.conflict) { try await s.cancel(done.id) }
+        #expect(e?.message == "job \(done.id) already completed")
+        await expectReply(.notFound) { try await s.job(JobID(999)) }
+
+        // The running job finishes later and leaves in its turn.
+        await agent.exited(running.id, TaskExit(exitCode: 0))
+        h.clock.advance(by: 61_000)
+        try await agent.heartbeat()
+        await s.tick()
+        #expect(await s.jobs.isEmpty)
+        #expect(await s.listJobs(ListJobs()).map(\.id) == [running.id, failed.id, done.id])
+    }
+
+    @Test func aRestartedScheddKeepsOnlyRecentFinishedJobsInMemory() async throws {
+        let h = try Harness()
+        defer { h.cleanup() }
+        do {
+            let s = try h.makeScheduler(minJobAgeSeconds: 60)
+            let j = try await s.submit(spec("old", cpus: 1))
+            _ = try await s.cancel(j.id)
+        }
+        // Restarted right away: the cancelled job is recent and stays until 60 s have passed.
+        let s = try h.makeScheduler(minJobAgeSeconds: 60)
+        await s.tick()
+        #expect(await s.jobs.count == 1)
+        h.clock.advance(by: 61_000)
+        await s.tick()
+        #expect(await s.jobs.isEmpty)
+        #expect(try await s.job(JobID(1)).state == .cancelled)
+    }
+}

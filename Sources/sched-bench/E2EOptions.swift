@@ -1,7 +1,7 @@
 /// `sched-bench e2e` arguments.
 struct E2EOptions {
     static let usage = """
-        usage: sched-bench e2e --nodes N --jobs M [--mix cpu|gpu] [--seed S] [--batch B] [--json] [--keep]
+        usage: sched-bench e2e --nodes N --jobs M [--mix cpu|gpu] [--seed S] [--batch B] [--min-job-age S] [--json] [--keep]
 
           --nodes N   emulated fleet: ⌈N/2⌉ Vera Rubin trays (18 per NVLink domain), ⌊N/2⌋ Graviton-class nodes
           --jobs M    jobs to submit (gang members count one each)
@@ -10,6 +10,7 @@ struct E2EOptions {
                            two 8-GPU gangs (2 trays × 4 GPUs), the rest 1-4 cores
           --seed S    seed of the job mix (default 1)
           --batch B   specs per SUBMIT_BATCH line (default 1000)
+          --min-job-age S  schedd's --min-job-age: seconds a finished job stays in its memory (default 300)
           --json      print one JSON object on one line
           --keep      keep the work directory (schedd's store and logs) and print its path
         Starts schedd and `sched-agent --fleet ... --no-exec` on 127.0.0.1 from the directory of
@@ -23,6 +24,7 @@ struct E2EOptions {
     var batch = 1000
     var json = false
     var keep = false
+    var minJobAge: Int?
 
     init(_ args: [String]) throws(E2EError) {
         var i = 0
@@ -43,6 +45,7 @@ struct E2EOptions {
             case "--jobs": jobs = try int(1)
             case "--seed": seed = UInt64(try int(0))
             case "--batch": batch = try int(1)
+            case "--min-job-age": minJobAge = try int(0)
             case "--mix":
                 switch try value() {
                 case "cpu": gpuMix = false

@@ -12,10 +12,10 @@ struct E2EProcesses {
         self.dir = dir
     }
 
-    mutating func startSchedd() async throws -> Int {
+    mutating func startSchedd(extra: [String] = []) async throws -> Int {
         let portFile = dir + "/port"
         schedd = try spawn("schedd", ["--listen", "127.0.0.1:0", "--state-dir", dir + "/state", "--port-file", portFile,
-                                      "--log-level", "warning"], log: dir + "/schedd.log")
+                                      "--log-level", "warning"] + extra, log: dir + "/schedd.log")
         for _ in 0..<600 {
             if let text = try? String(contentsOfFile: portFile, encoding: .utf8),
                let port = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) { return port }

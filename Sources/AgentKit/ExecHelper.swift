@@ -80,7 +80,9 @@ public enum ExecHelper {
             _exit(missing ? 127 : 126)
         }
         guard child > 0 else { fail(126, "cannot fork the task: \(String(cString: strerror(errno)))") }
-        for sig in Int32(1)..<32 where sig != SIGKILL && sig != SIGSTOP && sig != SIGCHLD { signal(sig, SIG_IGN) }
+        // Every signal a KILL_TASK may carry (checkpoint signals go up to 64, real-time ones
+        // included) is for the command; SIGKILL alone ends the shim, and the command with it.
+        for sig in Int32(1)...64 where sig != SIGKILL && sig != SIGSTOP && sig != SIGCHLD { signal(sig, SIG_IGN) }
         sigprocmask(SIG_SETMASK, &previous, nil)
         var status: Int32 = 0
         while waitpid(child, &status, 0) < 0 && errno == EINTR {}

@@ -15,6 +15,8 @@ public actor TaskSupervisor {
         var stdoutPath: String
         var stderrPath: String
         var killTimer: Task<Void, Never>?
+        /// This agent sent the task's group SIGKILL.
+        var forceKilled = false
     }
 
     let config: AgentConfig
@@ -169,7 +171,7 @@ public actor TaskSupervisor {
             let exitFile = dir + "/" + TaskRecord.exitFileName
             if let exit = TaskExitFile.read(exitFile) {
                 entry.exit = exit
-            } else if let ticks = ProcessProbe.startTicks(r.pid), r.startTicks == nil || ticks == r.startTicks {
+            } else if let recorded = r.startTicks, let ticks = ProcessProbe.startTicks(r.pid), ticks == recorded {
                 running += 1
                 watch(r.start.ref, pid: r.pid, ticks: ticks, exitFile: exitFile)
             } else {
@@ -189,8 +191,7 @@ public actor TaskSupervisor {
             while ProcessProbe.startTicks(pid) == ticks, TaskExitFile.read(exitFile) == nil {
                 try? await Task.sleep(for: .milliseconds(200))
             }
-            let exit = TaskExitFile.read(exitFile) ?? TaskExit(error: "ended without recording its exit status (shim killed)")
-            await self?.ended(ref, exit: exit)
+            await self?.recoveredTaskEnded(ref, exitFile: exitFile)
         }
     }
 
@@ -230,8 +231,18 @@ public actor TaskSupervisor {
         }
     }
 
+    /// A recovered task's shim is gone: its recorded exit, or SIGKILL when this agent sent it
+    /// (the shim dies with the command and records nothing then).
+    private func recoveredTaskEnded(_ ref: TaskRef, exitFile: String) {
+        let exit = TaskExitFile.read(exitFile)
+            ?? (entries[ref]?.forceKilled == true ? TaskExit(signal: SIGKILL)
+                                                   : TaskExit(error: "ended without recording its exit status (shim killed)"))
+        ended(ref, exit: exit)
+    }
+
     func forceKill(_ ref: TaskRef) {
         guard let e = entries[ref], e.exit == nil, let pid = e.pid else { return }
+        entries[ref]?.forceKilled = true
         logger.warning("grace period over, sending SIGKILL", metadata: ["job.id": "\(ref.job)", "pid": "\(pid)"])
         signalGroup(pid, SIGKILL)
     }

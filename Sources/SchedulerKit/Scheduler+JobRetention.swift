@@ -2,7 +2,8 @@ import DequeModule
 import SchedCore
 import SchedProtocol
 
-/// Finished jobs leave memory `minJobAgeSeconds` after they finished (Slurm's `MinJobAge`);
+/// Finished jobs leave memory `minJobAgeSeconds` after they finished (Slurm's `MinJobAge`; 0
+/// keeps them all);
 /// they stay in the store, and lookups, listings and `WAIT` read them from there. schedd's
 /// memory then follows the active jobs and the recent ones, not the whole history.
 extension Scheduler {
@@ -14,15 +15,17 @@ extension Scheduler {
     /// Drops from memory the finished jobs older than `minJobAgeSeconds`. A job whose latest
     /// version is not yet committed, or whose gang is still being stopped, waits another round.
     public func evictFinishedJobs() {
+        // 0 keeps every finished job in memory, as Slurm's MinJobAge=0 does.
+        guard config.minJobAgeSeconds > 0 else { return }
         let now = monotonicMs()
-        let cutoff = now - Int64(config.minJobAgeSeconds) * 1000
+        let cutoff = now - Int64(min(config.minJobAgeSeconds, 100 * 365 * 86_400)) * 1000
         var again: [(atMs: Int64, id: JobID)] = []
         while let first = finishedOrder.first, first.atMs <= cutoff {
             finishedOrder.removeFirst()
             guard let j = jobs[first.id], j.state.isTerminal else { continue }
             let uncommitted = batch.jobs[first.id] != nil || inFlight?.jobs[first.id] != nil
             if uncommitted || j.arrayJob.map({ failedGangs[$0] != nil }) == true {
-                again.append((now, first.id))
+                again.append((cutoff + 1000, first.id))  // due again in a second
                 continue
             }
             jobs[first.id] = nil
@@ -33,10 +36,14 @@ extension Scheduler {
     }
 
     /// A job from memory, or from the store once it has left memory.
-    func knownJob(_ id: JobID) -> JobInfo? {
+    func knownJob(_ id: JobID) throws(ErrorReply) -> JobInfo? {
         if let j = jobs[id] { return j }
         guard evictedJobs > 0 else { return nil }
-        return try? store.job(id)
+        do {
+            return try store.job(id)
+        } catch {
+            throw ErrorReply(.unavailable, "cannot read job \(id) from the store: \(error)")
+        }
     }
 
     /// Finished jobs no longer held in memory (read from the store when asked for).

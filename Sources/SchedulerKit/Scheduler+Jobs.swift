@@ -81,13 +81,20 @@ extension Scheduler {
         let inMemory = Array(jobs.values.filter { states?.contains($0.state) ?? true }.sorted { $0.id > $1.id }.prefix(limit))
         // Finished jobs that left memory are in the store: the newest of them compete for the limit.
         let finished = JobState.allCases.filter { $0.isTerminal && (states?.contains($0) ?? true) }
-        guard evictedJobs > 0, !finished.isEmpty, let stored = try? store.jobs(states: finished, limit: limit) else { return inMemory }
+        guard evictedJobs > 0, !finished.isEmpty else { return inMemory }
+        let stored: [JobInfo]
+        do {
+            stored = try store.jobs(states: finished, limit: limit)
+        } catch {
+            logger.error("cannot read finished jobs from the store; listing those in memory", metadata: ["error": "\(error)"])
+            return inMemory
+        }
         let merged = inMemory + stored.filter { jobs[$0.id] == nil }
         return Array(merged.sorted { $0.id > $1.id }.prefix(limit))
     }
 
     public func job(_ id: JobID) throws(ErrorReply) -> JobInfo {
-        guard let j = knownJob(id) else { throw ErrorReply(.notFound, "no job \(id)") }
+        guard let j = try knownJob(id) else { throw ErrorReply(.notFound, "no job \(id)") }
         return withRolloutProgress(j)
     }
 
@@ -95,7 +102,7 @@ extension Scheduler {
     /// (SIGTERM, then SIGKILL after the grace period). Its state becomes `cancelled` when the
     /// agent reports the exit, or at once when its node is not connected.
     public func cancel(_ id: JobID) throws(ErrorReply) -> JobInfo {
-        guard var job = knownJob(id) else { throw ErrorReply(.notFound, "no job \(id)") }
+        guard var job = try knownJob(id) else { throw ErrorReply(.notFound, "no job \(id)") }
         if job.state.isTerminal { throw ErrorReply(.conflict, "job \(id) already \(job.state.rawValue)") }
         let heldResources = job.state.isActive ? job.assignment : nil
         if job.state == .pending || job.assignment.map({ links[$0.node] == nil }) ?? true {
@@ -119,14 +126,14 @@ extension Scheduler {
 
     /// Returns when the job is completed, failed or cancelled.
     public func waitForTerminal(_ id: JobID) async throws(ErrorReply) -> JobInfo {
-        guard let j = knownJob(id) else { throw ErrorReply(.notFound, "no job \(id)") }
+        guard let j = try knownJob(id) else { throw ErrorReply(.notFound, "no job \(id)") }
         if j.state.isTerminal { return j }
         return await withCheckedContinuation { c in waiters[id, default: []].append(c) }
     }
 
     /// Why a job waits (with a fresh evaluation) or why it went where it went.
     public func explain(_ id: JobID) throws(ErrorReply) -> Explanation {
-        guard let j = knownJob(id) else { throw ErrorReply(.notFound, "no job \(id)") }
+        guard let j = try knownJob(id) else { throw ErrorReply(.notFound, "no job \(id)") }
         let latest = (try? store.placements(LogQuery(job: id, limit: 1)))?.last
         var current: PlacementRecord?
         if j.state == .pending, j.spec.isGang, let g = j.arrayJob {

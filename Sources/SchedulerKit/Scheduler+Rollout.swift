@@ -7,7 +7,7 @@ extension Scheduler {
     /// maxUnavailable 1, maxSurge 0) and the next replaced only once the new one runs.
     /// The target is stored on every replica first, so a restarted schedd continues the rollout.
     public func update(_ id: JobID, to spec: JobSpec) throws(ErrorReply) -> JobInfo {
-        guard let job = knownJob(id) else { throw ErrorReply(.notFound, "no job \(id)") }
+        guard let job = try knownJob(id) else { throw ErrorReply(.notFound, "no job \(id)") }
         guard job.spec.service == true else {
             throw ErrorReply(.conflict, "job \(id) is not a service; only services (service: true) can be updated in place")
         }

@@ -36,6 +36,7 @@ public struct SchedulerConfig: Sendable {
     public var heartbeatsPerSecond = 500
     /// Seconds a finished job stays in schedd's memory (Slurm's `MinJobAge`); after that it is
     /// read from the store when asked for, so memory follows the active jobs, not the history.
+    /// 0 keeps every finished job in memory (as `MinJobAge=0` does in Slurm).
     public var minJobAgeSeconds = 300
 
     public init(listen: HostPort, stateDir: String, heartbeatIntervalMs: Int = 2_000, nodeTimeoutMs: Int = 10_000,

@@ -26,6 +26,11 @@ struct SchedAgentCommand: AsyncParsableCommand {
     @Option(help: "Directory for task output and working directories (default: /tmp/sched-agent/NODE).")
     var workDir: String?
 
+    /// `--work-dir` made absolute: tasks change directory before their shims write there.
+    var absoluteWorkDir: String? {
+        workDir.map { $0.hasPrefix("/") ? $0 : FileManager.default.currentDirectoryPath + "/" + $0 }
+    }
+
     @Option(help: "Node label KEY=VALUE sent to schedd, matched by jobs' node selectors (repeatable).")
     var label: [String] = []
 
@@ -95,7 +100,7 @@ struct SchedAgentCommand: AsyncParsableCommand {
         }
         if let d = nvlinkDomain { labels["nvlink.domain"] = d }
         var config = AgentConfig(scheduler: hostPort, nodeName: NodeID(name), emulated: topologyXml != nil,
-                                 workDir: workDir ?? "/tmp/sched-agent/\(name)", agentExecutable: exe,
+                                 workDir: absoluteWorkDir ?? "/tmp/sched-agent/\(name)", agentExecutable: exe,
                                  maxBackoffMs: max(200, maxBackoffMs))
         config.labels = labels
         config.noExec = noExec
@@ -162,7 +167,7 @@ struct SchedAgentCommand: AsyncParsableCommand {
         }
         let emulated = nodes.map { n -> EmulatedFleet.Node in
             var config = AgentConfig(scheduler: hostPort, nodeName: NodeID(n.name), emulated: true,
-                                     workDir: (workDir ?? "/tmp/sched-agent") + "/" + n.name, agentExecutable: exe,
+                                     workDir: (absoluteWorkDir ?? "/tmp/sched-agent") + "/" + n.name, agentExecutable: exe,
                                      maxBackoffMs: max(200, maxBackoffMs))
             config.labels = n.labels.merging(extra) { _, new in new }
             config.noExec = noExec

@@ -51,7 +51,7 @@ struct SchedD: AsyncParsableCommand {
     @Option(help: "Group commit: milliseconds a commit and an event-triggered scheduling pass wait for more events to join them.")
     var groupDelayMs: Int = 5
 
-    @Option(help: "Seconds a finished job stays in memory (like Slurm's MinJobAge); older ones are read from the store when asked for.")
+    @Option(help: "Seconds a finished job stays in memory (like Slurm's MinJobAge); older ones are read from the store when asked for. 0 keeps them all.")
     var minJobAge: Int = 300
 
     func validate() throws {

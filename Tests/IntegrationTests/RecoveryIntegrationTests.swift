@@ -170,8 +170,9 @@ struct RecoveryIntegrationTests {
         #expect(stored == Set(1...Int64(stored.count)))
     }
 
-    @Test("a higher-priority job preempts a preemptible one: checkpoint signal, requeue, both run")
-    func preemptionWithCheckpointSignal() async throws {
+    /// SIGUSR1, and a real-time signal (the task's shim must pass both on, not die of them).
+    @Test("a higher-priority job preempts a preemptible one: checkpoint signal, requeue, both run", arguments: [10, 40] as [Int32])
+    func preemptionWithCheckpointSignal(signal: Int32) async throws {
         let c = try await TestCluster.standard()
         defer { c.shutdown() }
         _ = try await c.request(.drain(NodeRequest(node: "kunpeng")))
@@ -180,8 +181,8 @@ struct RecoveryIntegrationTests {
         let starts = c.dir + "/victim.starts"
         let victim = try await c.submit(JobSpec(
             name: "victim",
-            command: ["sh", "-c", "trap 'echo checkpointed >> \(checkpoint); exit 0' USR1; echo $$ >> \(starts); while true; do sleep 0.05; done"],
-            resources: ResourceRequest(cpus: 2), killGraceSeconds: 5, preemptible: true, checkpointSignal: 10))
+            command: ["sh", "-c", "trap 'echo checkpointed >> \(checkpoint); exit 0' \(signal); echo $$ >> \(starts); while true; do sleep 0.05; done"],
+            resources: ResourceRequest(cpus: 2), killGraceSeconds: 5, preemptible: true, checkpointSignal: signal))
         _ = try await c.waitForState(victim, .running)
         _ = try await eventually("victim started") { c.read(starts).isEmpty ? nil : true }
         let urgent = try await c.submit(JobSpec(name: "urgent", command: ["true"], resources: ResourceRequest(cpus: 2), priority: 10))

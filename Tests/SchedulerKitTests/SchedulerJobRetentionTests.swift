@@ -54,6 +54,18 @@ struct SchedulerJobRetentionTests {
         #expect(await s.listJobs(ListJobs()).map(\.id) == [running.id, failed.id, done.id])
     }
 
+    @Test func minJobAgeZeroKeepsEveryFinishedJob() async throws {
+        let h = try Harness()
+        defer { h.cleanup() }
+        let s = try h.makeScheduler(minJobAgeSeconds: 0)
+        let j = try await s.submit(spec("a", cpus: 1))
+        _ = try await s.cancel(j.id)
+        h.clock.advance(by: 1_000_000)
+        await s.tick()
+        #expect(await s.jobs.count == 1)
+        #expect(await s.jobsLeftInStore == 0)
+    }
+
     @Test func aRestartedScheddKeepsOnlyRecentFinishedJobsInMemory() async throws {
         let h = try Harness()
         defer { h.cleanup() }

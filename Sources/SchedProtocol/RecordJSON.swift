@@ -202,23 +202,7 @@ extension JSONWriter {
         field("arrayIndex", t.arrayIndex)
         field("arrayJob", t.arrayJob?.rawValue)
         key("assignment")
-        beginObject()
-        let a = t.assignment
-        field("gpuMilli", a.gpuMilli)
-        field("gpus", a.gpus)
-        key("memory")
-        beginArray()
-        for m in a.memory {
-            beginObject()
-            field("bytes", m.bytes)
-            field("numa", m.numa)
-            endObject()
-        }
-        endArray()
-        field("node", a.node.rawValue)
-        field("numaNodes", a.numaNodes)
-        field("pus", a.pus)
-        endObject()
+        writeSorted(t.assignment)
         field("command", t.command)
         key("env"); beginObject(); endObject()
         if let g = t.gangNodes { field("gangNodes", g.map(\.rawValue)) }
@@ -253,11 +237,7 @@ extension JSONWriter {
     mutating func writeSorted(_ t: TaskExited) {
         beginObject()
         key("exit")
-        beginObject()
-        field("error", t.exit.error)
-        field("exitCode", t.exit.exitCode)
-        field("signal", t.exit.signal)
-        endObject()
+        writeSorted(t.exit)
         writeSortedRef(t.ref)
         endObject()
     }

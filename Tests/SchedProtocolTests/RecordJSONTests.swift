@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import SchedCore
-import SchedProtocol
+@testable import SchedProtocol
 
 /// The hand-written record JSON (`JSONWriter`) against the Codable coders: it must decode to the
 /// same value, and hold the same JSON object as `JSONEncoder` writes (same keys, same omissions).
@@ -72,6 +72,32 @@ struct RecordJSONTests {
         let x = try JSONSerialization.jsonObject(with: a) as? NSDictionary
         let y = try JSONSerialization.jsonObject(with: b) as? NSDictionary
         return x != nil && x == y
+    }
+
+    /// `fullJob` without its rare fields (which the sorted writer leaves to the encoder).
+    static var fullCommonJob: JobInfo {
+        var j = fullJob
+        j.spec.alternatives = nil
+        j.rollout = nil
+        j.rolloutProgress = nil
+        return j
+    }
+
+    @Test("JOB_LIST and JOB_INFO: hand-written bytes equal the sorted encoder's",
+          arguments: [[minimalJob], [fullCommonJob], [startedJob], [fullJob], [startedJob, fullCommonJob, minimalJob],
+                      [startedJob, fullJob], []])
+    func sortedWire(jobs: [JobInfo]) throws {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let list = JobList(jobs: jobs)
+        #expect(LineCodec.encode(.jobList(list)) == "JOB_LIST " + String(decoding: try enc.encode(list), as: UTF8.self))
+        for j in jobs {
+            #expect(LineCodec.encode(.jobInfo(j)) == "JOB_INFO " + String(decoding: try enc.encode(j), as: UTF8.self))
+            // Only the rare fields take the encoder.
+            var w = JSONWriter()
+            #expect(w.writeSorted(j) == (j.spec.alternatives == nil && j.rollout == nil && j.rolloutProgress == nil))
+        }
+        #expect(try LineCodec.decode(Substring(LineCodec.encode(.jobList(list)))) == .jobList(list))
     }
 
     @Test("JobInfo decodes back to the same value and matches JSONEncoder's object",

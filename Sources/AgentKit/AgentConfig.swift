@@ -23,6 +23,9 @@ public struct AgentConfig: Sendable {
     /// `--no-exec`: acknowledge each task, hold it for its declared duration and report it
     /// finished, without starting a process (see `NoExecDuration`).
     public var noExec = false
+    /// `--keep-tasks-on-stop`: a graceful stop leaves the tasks running under their shims (as
+    /// slurmd, kubelet and Nomad's client do); the next agent on this work dir adopts them.
+    public var keepTasksOnStop = false
 
     public init(scheduler: HostPort, nodeName: NodeID, emulated: Bool, workDir: String, agentExecutable: String,
                 maxLineBytes: Int = 1 << 26, initialBackoffMs: Int = 200, maxBackoffMs: Int = 5_000) {

@@ -57,6 +57,11 @@ public struct AgentService: Service {
                 backoff = min(backoff * 2, config.maxBackoffMs)
             }
         }
+        if config.keepTasksOnStop, !config.noExec {
+            let running = await supervisor.runningCount
+            logger.notice("agent stopping: its tasks keep running under their shims", metadata: ["tasks.running": "\(running)"])
+            return
+        }
         logger.info("agent stopping: stopping its tasks")
         await supervisor.stopAllAndWait(graceSeconds: Self.shutdownGraceSeconds)
     }

@@ -55,6 +55,9 @@ struct SchedAgentCommand: AsyncParsableCommand {
     @Option(help: "Emulate a built-in node kind: \(BuiltinTopology.allCases.map(\.rawValue).joined(separator: ", ")).")
     var builtin: String?
 
+    @Flag(help: "On SIGTERM leave the tasks running under their shims instead of stopping them; the next agent started on the same --work-dir adopts them (restarts and upgrades without touching running work).")
+    var keepTasksOnStop = false
+
     @Flag(help: "Do not start processes: acknowledge each task, hold it for its declared duration ('sleep N' holds N s, anything else ends at once) and report it finished.")
     var noExec = false
 
@@ -104,6 +107,7 @@ struct SchedAgentCommand: AsyncParsableCommand {
                                  maxBackoffMs: max(200, maxBackoffMs))
         config.labels = labels
         config.noExec = noExec
+        config.keepTasksOnStop = keepTasksOnStop
         logger.info("node discovered", metadata: ["arch": "\(topology.arch)", "pus": "\(topology.puCount)",
                                                   "numa": "\(topology.numaNodes.count)", "gpus": "\(topology.gpus.count)",
                                                   "emulated": "\(config.emulated)"])

@@ -137,6 +137,37 @@ struct RecoveryIntegrationTests {
         #expect(try await c.nodes().first { $0.name == "kunpeng" }?.status == .ready)
     }
 
+    @Test("an agent stopped with --keep-tasks-on-stop leaves its task running; the next agent adopts it")
+    func agentRestartKeepsTasks() async throws {
+        let c = try await TestCluster.standard()
+        defer { c.shutdown() }
+        let id = try await c.submit(JobSpec(name: "kept", command: Self.waiter(c, "kept", exitCode: 3),
+                                            resources: ResourceRequest(cpus: 1, arch: "aarch64")))
+        let before = try await c.waitForState(id, .running)
+        // Restart the node's agent with the flag, then stop it gracefully (SIGTERM) mid-task.
+        let first = try #require(c.agents["kunpeng"])
+        kill(first.processIdentifier, SIGKILL)
+        first.waitUntilExit()
+        try c.startAgent("kunpeng", xml: "128arm-2pa2n8cluster4co.xml", extra: ["--keep-tasks-on-stop"])
+        _ = try await eventually("the flagged agent adopted the task") {
+            c.read(c.dir + "/agent-kunpeng.log").contains("task recovered") ? true : nil
+        }
+        let second = try #require(c.agents["kunpeng"])
+        second.terminate()
+        second.waitUntilExit()
+        #expect(second.terminationStatus == 0)
+        // The task outlived the agent, which said so, and the next agent reports it running.
+        let pidAlive = FileManager.default.fileExists(atPath: "/proc/\(try #require(before.pid))")
+        #expect(pidAlive)
+        #expect(c.read(c.dir + "/agent-kunpeng.log").contains("its tasks keep running"))
+        try c.startAgent("kunpeng", xml: "128arm-2pa2n8cluster4co.xml")
+        _ = FileManager.default.createFile(atPath: c.dir + "/kept.release", contents: nil)
+        let end = try await c.waitTerminal(id)
+        #expect(end.exit?.exitCode == 3)
+        #expect(end.pid == before.pid)
+        #expect(c.read(c.dir + "/kept.starts").split(separator: "\n").count == 1)
+    }
+
     @Test("schedd killed -9 in the middle of a stream of submissions loses no acknowledged job")
     func killNineDuringSubmissions() async throws {
         let c = try await TestCluster.standard()

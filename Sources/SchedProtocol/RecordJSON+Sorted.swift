@@ -61,17 +61,7 @@ extension JSONWriter {
         field("preemptible", s.preemptible)
         field("priority", s.priority)
         field("queue", s.queue)
-        key("resources")
-        beginObject()
-        let r = s.resources
-        field("arch", r.arch)
-        field("cpus", r.cpus)
-        if r.gpuMilli != 1000 { field("gpuMilli", r.gpuMilli) }
-        field("gpuModel", r.gpuModel)
-        field("gpus", r.gpus)
-        if !r.labels.isEmpty { sortedField("labels", r.labels) }
-        field("memoryBytes", r.memoryBytes)
-        endObject()
+        key("resources"); writeSorted(s.resources)
         field("service", s.service)
         field("speedMilli", s.speedMilli)
         field("tenant", s.tenant)
@@ -80,19 +70,24 @@ extension JSONWriter {
         endObject()
     }
 
+    /// A request with its defaults (`gpuMilli` 1000, no labels) left out, keys sorted.
+    mutating func writeSorted(_ r: ResourceRequest) {
+        beginObject()
+        field("arch", r.arch)
+        field("cpus", r.cpus)
+        if r.gpuMilli != 1000 { field("gpuMilli", r.gpuMilli) }
+        field("gpuModel", r.gpuModel)
+        field("gpus", r.gpus)
+        if !r.labels.isEmpty { sortedField("labels", r.labels) }
+        field("memoryBytes", r.memoryBytes)
+        endObject()
+    }
+
     mutating func writeSorted(_ a: Assignment) {
         beginObject()
         field("gpuMilli", a.gpuMilli)
         field("gpus", a.gpus)
-        key("memory")
-        beginArray()
-        for m in a.memory {
-            beginObject()
-            field("bytes", m.bytes)
-            field("numa", m.numa)
-            endObject()
-        }
-        endArray()
+        key("memory"); write(a.memory)
         field("node", a.node.rawValue)
         field("numaNodes", a.numaNodes)
         field("pus", a.pus)

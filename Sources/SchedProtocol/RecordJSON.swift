@@ -1,113 +1,22 @@
 import SchedCore
 
 // Hand-written JSON for the records schedd writes several times per job: the stored `JobInfo`
-// and the placement-log record. Same keys and the same omissions as their Codable encoding
-// (nil optionals left out, `ResourceRequest`'s defaults left out), so the Codable decoders
-// read them unchanged; SchedProtocolTests/RecordJSONTests decodes every field back.
+// (RecordJSON+Sorted.swift, the same bytes as on the wire) and the placement-log record. Same
+// keys and the same omissions as their Codable encoding (nil optionals left out,
+// `ResourceRequest`'s defaults left out), so the Codable decoders read them unchanged;
+// SchedProtocolTests/RecordJSONTests decodes every field back.
 
 extension JSONWriter {
-    public mutating func write(_ r: ResourceRequest) {
-        beginObject()
-        field("cpus", r.cpus)
-        field("memoryBytes", r.memoryBytes)
-        field("gpus", r.gpus)
-        field("gpuModel", r.gpuModel)
-        field("arch", r.arch)
-        if r.gpuMilli != 1000 { field("gpuMilli", r.gpuMilli) }
-        if !r.labels.isEmpty { field("labels", r.labels) }
-        endObject()
-    }
-
-    public mutating func write(_ s: JobSpec) {
-        beginObject()
-        field("name", s.name)
-        field("command", s.command)
-        key("resources"); write(s.resources)
-        field("env", s.env)
-        field("workdir", s.workdir)
-        field("killGraceSeconds", s.killGraceSeconds)
-        field("queue", s.queue)
-        field("array", s.array)
-        field("priority", s.priority)
-        field("preemptible", s.preemptible)
-        field("minRuntimeSeconds", s.minRuntimeSeconds)
-        field("checkpointSignal", s.checkpointSignal)
-        field("gang", s.gang)
-        if let n = s.nvlink { field("nvlink", n.rawValue) }
-        field("service", s.service)
-        field("speedMilli", s.speedMilli)
-        if let a = s.alternatives { key("alternatives"); encodable(a) }
-        field("timeLimitSeconds", s.timeLimitSeconds)
-        field("tenant", s.tenant)
-        endObject()
-    }
-
+    /// NUMA memory reservations, keys sorted (`bytes`, `numa`).
     public mutating func write(_ m: [NUMAMemory]) {
         beginArray()
         for x in m {
             beginObject()
-            field("numa", x.numa)
             field("bytes", x.bytes)
+            field("numa", x.numa)
             endObject()
         }
         endArray()
-    }
-
-    public mutating func write(_ a: Assignment) {
-        beginObject()
-        field("node", a.node.rawValue)
-        field("pus", a.pus)
-        field("numaNodes", a.numaNodes)
-        field("gpus", a.gpus)
-        key("memory"); write(a.memory)
-        field("gpuMilli", a.gpuMilli)
-        endObject()
-    }
-
-    public mutating func write(_ j: JobInfo) {
-        beginObject()
-        field("id", j.id.rawValue)
-        key("spec"); write(j.spec)
-        field("state", j.state.rawValue)
-        field("submittedAtMs", j.submittedAtMs)
-        field("startedAtMs", j.startedAtMs)
-        field("finishedAtMs", j.finishedAtMs)
-        if let a = j.assignment { key("assignment"); write(a) }
-        if let b = j.hostBinding {
-            key("hostBinding")
-            beginObject()
-            field("cpus", b.cpus)
-            field("numaNodes", b.numaNodes)
-            endObject()
-        }
-        field("pid", j.pid)
-        if let e = j.exit {
-            key("exit")
-            beginObject()
-            field("exitCode", e.exitCode)
-            field("signal", e.signal)
-            field("error", e.error)
-            endObject()
-        }
-        field("reason", j.reason)
-        field("stdoutPath", j.stdoutPath)
-        field("stderrPath", j.stderrPath)
-        field("cancelRequested", j.cancelRequested)
-        field("arrayJob", j.arrayJob?.rawValue)
-        field("arrayIndex", j.arrayIndex)
-        field("preemptedBy", j.preemptedBy?.rawValue)
-        field("preemptions", j.preemptions)
-        field("restarts", j.restarts)
-        field("notBeforeMs", j.notBeforeMs)
-        field("timedOut", j.timedOut)
-        field("estimatedStartMs", j.estimatedStartMs)
-        field("shape", j.shape)
-        field("gangStoppedBy", j.gangStoppedBy?.rawValue)
-        field("revision", j.revision)
-        if let r = j.rollout { key("rollout"); encodable(r) }
-        field("replacing", j.replacing)
-        if let p = j.rolloutProgress { key("rolloutProgress"); encodable(p) }
-        endObject()
     }
 
     public mutating func write(_ e: PlacementExplanation) {
@@ -157,7 +66,7 @@ extension JSONWriter {
         field("job", p.job.rawValue)
         field("jobName", p.jobName)
         field("outcome", p.outcome.rawValue)
-        key("request"); write(p.request)
+        key("request"); writeSorted(p.request)
         field("node", p.node?.rawValue)
         field("pus", p.pus)
         field("numaNodes", p.numaNodes)
@@ -174,10 +83,13 @@ extension JSONWriter {
 }
 
 extension JobInfo {
-    /// The stored record's JSON (hand-written; decodes with `JobInfo`'s Codable decoder).
+    /// The stored record's JSON: the wire's sorted form, written by hand (a job with
+    /// alternatives or a rollout goes through `JSONEncoder`); decodes with `JobInfo`'s decoder.
     public var recordJSON: String {
         var w = JSONWriter()
-        w.write(self)
+        if w.writeSorted(self) { return w.text }
+        w = JSONWriter()
+        w.encodable(self)
         return w.text
     }
 }

@@ -7,21 +7,10 @@ import SchedCore
 /// message (it may decline anything). Seeded, so a failure replays.
 @Suite("Hot lines: scanner against Codable on mutated input")
 struct HotLineDecoderFuzzTests {
-    struct Rng: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     static let pieces: [String] = ["{", "}", "[", "]", "\"", ",", ":", " ", "0", "7", "-", "1.5", "e3", "null", "true",
                                    "\"x\"", "\"cpus\"", "\"command\"", "\"resources\"", "\"gpus\"", "\\", "é", "99999999999999999999"]
 
-    static func mutate(_ text: String, _ rng: inout Rng) -> String {
+    static func mutate(_ text: String, _ rng: inout SplitMix64) -> String {
         var chars = Array(text)
         for _ in 0..<Int.random(in: 1...3, using: &rng) {
             guard !chars.isEmpty else { break }
@@ -42,7 +31,7 @@ struct HotLineDecoderFuzzTests {
 
     @Test(arguments: [1, 2, 3, 4] as [UInt64])
     func scannerNeverDisagreesWithCodable(seed: UInt64) {
-        var rng = Rng(state: seed)
+        var rng = SplitMix64(seed: seed)
         let lines = HotLineDecoderTests.encodedLines
         var answered = 0, total = 0
         for _ in 0..<1500 {

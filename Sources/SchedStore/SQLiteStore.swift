@@ -130,6 +130,39 @@ public final class SQLiteStore: SchedulerStore {
         }
     }
 
+    public func unfinishedAndRecentJobs(finishedSinceMs: Int64) throws -> [JobInfo] {
+        try db.read { db in
+            try String.fetchAll(db, sql: """
+                SELECT data FROM jobs
+                WHERE state NOT IN ('completed', 'failed', 'cancelled')
+                   OR coalesce(json_extract(data, '$.finishedAtMs'), 9223372036854775807) >= ?
+                ORDER BY id
+                """, arguments: [finishedSinceMs]).map { try LineCodec.fromJSON(JobInfo.self, $0) }
+        }
+    }
+
+    public func jobCount() throws -> Int {
+        try db.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM jobs") ?? 0 }
+    }
+
+    /// Read with SQLite's JSON functions: no `JobInfo` is decoded.
+    public func recentRequests(limit: Int) throws -> [ResourceRequest] {
+        try db.read { db in
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT json_extract(data, '$.spec.resources.cpus') AS cpus,
+                       json_extract(data, '$.spec.resources.memoryBytes') AS memory,
+                       json_extract(data, '$.spec.resources.gpus') AS gpus,
+                       json_extract(data, '$.spec.resources.gpuMilli') AS milli,
+                       json_extract(data, '$.spec.resources.gpuModel') AS model
+                FROM (SELECT id, data FROM jobs ORDER BY id DESC LIMIT ?) ORDER BY id
+                """, arguments: [limit])
+            return rows.map { r in
+                ResourceRequest(cpus: r["cpus"] ?? 1, memoryBytes: r["memory"] ?? 0, gpus: r["gpus"] ?? 0,
+                                gpuModel: r["model"], gpuMilli: r["milli"] ?? 1000)
+            }
+        }
+    }
+
     public func allJobs() throws -> [JobInfo] {
         try db.read { db in
             try String.fetchAll(db, sql: "SELECT data FROM jobs ORDER BY id").map { try LineCodec.fromJSON(JobInfo.self, $0) }

@@ -20,6 +20,13 @@ public protocol SchedulerStore: Sendable {
     func job(_ id: JobID) throws -> JobInfo?
     /// The newest jobs in `states` (any state when nil), newest first, at most `limit`.
     func jobs(states: [JobState]?, limit: Int) throws -> [JobInfo]
+    /// What a restarted schedd holds in memory, oldest first: every job not finished, and the
+    /// finished ones with `finishedAtMs` at or after `finishedSinceMs` (wall clock).
+    func unfinishedAndRecentJobs(finishedSinceMs: Int64) throws -> [JobInfo]
+    /// How many jobs are stored.
+    func jobCount() throws -> Int
+    /// The requests of the newest `limit` jobs, oldest first (to relearn the workload profile).
+    func recentRequests(limit: Int) throws -> [ResourceRequest]
     /// Appends a placement record; returns it with its `seq` set.
     func appendPlacement(_ record: PlacementRecord) throws -> PlacementRecord
     /// Placement records matching a query, oldest first.
@@ -36,6 +43,17 @@ public protocol SchedulerStore: Sendable {
 extension SchedulerStore {
     /// Fallback for stores without an index of their own: a scan of every job.
     public func job(_ id: JobID) throws -> JobInfo? { try allJobs().first { $0.id == id } }
+
+    /// Fallback for stores without queries of their own: a scan of every job.
+    public func unfinishedAndRecentJobs(finishedSinceMs: Int64) throws -> [JobInfo] {
+        try allJobs().filter { !$0.state.isTerminal || ($0.finishedAtMs ?? .max) >= finishedSinceMs }
+    }
+
+    public func jobCount() throws -> Int { try allJobs().count }
+
+    public func recentRequests(limit: Int) throws -> [ResourceRequest] {
+        try allJobs().suffix(limit).map(\.spec.resources)
+    }
 
     /// Fallback for stores without an index of their own: a scan of every job.
     public func jobs(states: [JobState]?, limit: Int) throws -> [JobInfo] {

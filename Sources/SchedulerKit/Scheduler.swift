@@ -99,7 +99,15 @@ public actor Scheduler {
         self.announcedHeartbeatMs = config.heartbeatIntervalMs
         for n in try store.allNodes() { nodes[n.name] = NodeEntry(stored: n, nowMs: now, classes: &nodeClasses) }
         let wallNow = Self.wallMs()
-        for j in try store.allJobs() {
+        let loaded = try Self.jobsToHold(store, config: config, wallNowMs: wallNow)
+        evictedJobs = loaded.leftInStore
+        if config.minJobAgeSeconds == 0 {
+            for j in loaded.jobs { workload.observe(j.spec.resources) }
+        } else {
+            // The profile decays by half every 10,000 submissions: the newest 100,000 rebuild it.
+            for r in try store.recentRequests(limit: 100_000) { workload.observe(r) }
+        }
+        for j in loaded.jobs {
             jobs[j.id] = j
             // Finished jobs leave memory as they would have had schedd kept running.
             if j.state.isTerminal { finishedOrder.append((now - max(0, wallNow - (j.finishedAtMs ?? wallNow)), j.id)) }
@@ -107,7 +115,6 @@ public actor Scheduler {
             if j.state.isActive { activeIDs.insert(j.id) }
             if j.state.isActive, j.spec.timeLimitSeconds != nil { timeLimitedActive.insert(j.id) }
             if j.state == .running, j.spec.preemptible == true { preemptibleRunning[j.id] = j.spec.priority ?? 0 }
-            workload.observe(j.spec.resources)
             if j.state.isActive, let a = j.assignment {
                 if nodes[a.node]?.state.canApply(a) == true {
                     nodes[a.node]?.state.apply(a)
@@ -134,6 +141,27 @@ public actor Scheduler {
         let nodeCount = nodes.count, jobCount = jobs.count
         logger.info("state loaded", metadata: ["nodes": "\(nodeCount)", "jobs": "\(jobCount)",
                                                 "jobs.active": "\(active)", "jobs.pending": "\(pending)"])
+    }
+
+    /// The jobs a starting schedd holds: all of them with `minJobAgeSeconds` 0; otherwise every
+    /// unfinished job, those finished within `minJobAgeSeconds`, and every member of a gang that
+    /// still runs (a member that failed long ago still stops the rest). Oldest first, with how
+    /// many stay in the store only.
+    static func jobsToHold(_ store: any SchedulerStore, config: SchedulerConfig,
+                           wallNowMs: Int64) throws -> (jobs: [JobInfo], leftInStore: Int) {
+        guard config.minJobAgeSeconds > 0 else { return (try store.allJobs(), 0) }
+        let age = Int64(min(config.minJobAgeSeconds, 100 * 365 * 86_400)) * 1000
+        var held = try store.unfinishedAndRecentJobs(finishedSinceMs: wallNowMs - age)
+        var have = Set(held.map(\.id))
+        var gangs: [JobID: Int] = [:]
+        for j in held where j.spec.isGang && !j.state.isTerminal { if let g = j.arrayJob { gangs[g] = j.spec.array ?? 1 } }
+        for (g, size) in gangs {
+            for i in 0..<Int64(size) where !have.contains(JobID(g.rawValue + i)) {
+                if let m = try store.job(JobID(g.rawValue + i)) { held.append(m); have.insert(m.id) }
+            }
+        }
+        held.sort { $0.id < $1.id }
+        return (held, max(0, try store.jobCount() - held.count))
     }
 
     /// Milliseconds of the system's monotonic clock.

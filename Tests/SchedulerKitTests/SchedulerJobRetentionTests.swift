@@ -1,3 +1,4 @@
+import Foundation
 import SchedCore
 import SchedProtocol
 @testable import SchedulerKit
@@ -64,6 +65,42 @@ struct SchedulerJobRetentionTests {
         await s.tick()
         #expect(await s.jobs.count == 1)
         #expect(await s.jobsLeftInStore == 0)
+    }
+
+    @Test func aRestartedScheddLoadsOnlyUnfinishedRecentAndLiveGangJobs() async throws {
+        let h = try Harness()
+        defer { h.cleanup() }
+        let store = try h.openStore()
+        let now = Int64(Date().timeIntervalSince1970 * 1000), hourAgo = now - 3_600_000
+        func finished(_ state: JobState, at ms: Int64) -> (JobID) -> JobInfo {
+            { id in
+                var j = JobInfo(id: id, spec: spec("f"), state: state, submittedAtMs: ms)
+                j.finishedAtMs = ms
+                return j
+            }
+        }
+        let old = try store.insertJob(finished(.completed, at: hourAgo))
+        let recent = try store.insertJob(finished(.cancelled, at: now))
+        let pending = try store.insertJob { JobInfo(id: $0, spec: spec("p"), state: .pending, submittedAtMs: now) }
+        // A gang whose first member failed an hour ago while the others still wait.
+        let gang = try store.insertJobs(count: 3) { id, i in
+            var j = JobInfo(id: id, spec: JobSpec(command: ["true"], array: 3, gang: true), state: i == 0 ? .failed : .pending,
+                            submittedAtMs: hourAgo)
+            j.arrayJob = JobID(id.rawValue - Int64(i))
+            j.arrayIndex = i
+            if i == 0 { j.finishedAtMs = hourAgo }
+            return j
+        }
+
+        let s = try h.makeScheduler(minJobAgeSeconds: 60)
+        #expect(await s.jobs.keys.sorted() == [recent.id, pending.id] + gang.map(\.id))
+        #expect(await s.jobsLeftInStore == 1)
+        #expect(try await s.job(old.id).state == .completed)
+        #expect(await s.listJobs(ListJobs()).count == 6)
+        // 0 keeps (and loads) every job.
+        let all = try h.makeScheduler(minJobAgeSeconds: 0)
+        #expect(await all.jobs.count == 6)
+        #expect(await all.jobsLeftInStore == 0)
     }
 
     @Test func aRestartedScheddKeepsOnlyRecentFinishedJobsInMemory() async throws {

@@ -131,10 +131,11 @@ public final class SQLiteStore: SchedulerStore {
     }
 
     public func unfinishedAndRecentJobs(finishedSinceMs: Int64) throws -> [JobInfo] {
-        try db.read { db in
+        let finished = JobState.allCases.filter(\.isTerminal).map { "'\($0.rawValue)'" }.joined(separator: ", ")
+        return try db.read { db in
             try String.fetchAll(db, sql: """
                 SELECT data FROM jobs
-                WHERE state NOT IN ('completed', 'failed', 'cancelled')
+                WHERE state NOT IN (\(finished))
                    OR coalesce(json_extract(data, '$.finishedAtMs'), 9223372036854775807) >= ?
                 ORDER BY id
                 """, arguments: [finishedSinceMs]).map { try LineCodec.fromJSON(JobInfo.self, $0) }

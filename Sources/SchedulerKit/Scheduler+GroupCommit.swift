@@ -119,11 +119,7 @@ extension Scheduler {
     /// retried every 100 ms while the store refuses. Returns the writes still uncommitted.
     @discardableResult
     public func flush(seconds: Double) async -> Int {
-        let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
-        while uncommittedWrites > 0 || inFlight != nil, ContinuousClock.now < deadline {
-            await commit()
-            if uncommittedWrites > 0 { try? await Task.sleep(for: .milliseconds(100)) }
-        }
+        _ = await commitDurably(seconds: seconds)
         return uncommittedWrites
     }
 

@@ -46,11 +46,13 @@ public struct SchedClient {
             throw CLIError("schedd closed the connection")
         }
 
-        /// Sends a request and returns its reply; an `ERR` reply becomes a thrown `CLIError`.
+        /// Sends a request and returns its reply; an `ERR` reply becomes a thrown `CLIError`, and
+        /// so does `ACCEPTED` (a change schedd will make but could not confirm as stored).
         public mutating func request(_ m: Message) async throws -> Message {
             try await send(m)
             let reply = try await next()
             if case .error(let e) = reply { throw CLIError(e.message, code: e.code) }
+            if case .accepted(let a) = reply { throw CLIError("\(a.request) accepted but not stored yet: \(a.message)") }
             return reply
         }
     }

@@ -95,6 +95,19 @@ public struct LogEnd: Sendable, Codable, Hashable {
     public var count: Int
     public init(count: Int) { self.count = count }
 }
+/// The reply to a change (CANCEL, UPDATE, DRAIN, UNDRAIN) that schedd has made in memory and
+/// keeps retrying to store, but could not store within its retry time (the store refuses
+/// writes). It is not an error: the change will take effect once stored. A request answered
+/// `ERR` never takes effect later.
+public struct Accepted: Sendable, Codable, Hashable {
+    /// The verb of the request.
+    public var request: String
+    public var message: String
+    public init(request: String, message: String) {
+        self.request = request
+        self.message = message
+    }
+}
 /// An empty acknowledgement.
 public struct Empty: Sendable, Codable, Hashable {
     public init() {}

@@ -76,6 +76,7 @@ public enum LineCodec {
         case .logRecord(let p): return line(p)
         case .logEnd(let p): return line(p)
         case .statusInfo(let p): return line(p)
+        case .accepted(let p): return line(p)
         }
     }
 
@@ -144,6 +145,7 @@ public enum LineCodec {
         case "LOG_END": return .logEnd(try body(LogEnd.self))
         case "STATUS": return .status
         case "STATUS_INFO": return .statusInfo(try body(SchedulerStatus.self))
+        case "ACCEPTED": return .accepted(try body(Accepted.self))
         default: throw ErrorReply(.unknownVerb, "unknown verb '\(verb)'")
         }
     }

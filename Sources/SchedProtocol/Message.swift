@@ -45,6 +45,8 @@ public enum Message: Sendable, Hashable {
     case logRecord(PlacementRecord)
     case logEnd(LogEnd)
     case statusInfo(SchedulerStatus)
+    /// A change schedd keeps and will make, but could not store in time: not an error, not confirmed.
+    case accepted(Accepted)
     case ok
 
     /// The verb that starts the line.
@@ -87,6 +89,7 @@ public enum Message: Sendable, Hashable {
         case .explanation: "EXPLANATION"
         case .logRecord: "LOG_RECORD"
         case .logEnd: "LOG_END"
+        case .accepted: "ACCEPTED"
         case .ok: "OK"
         }
     }

@@ -40,9 +40,16 @@ let package = Package(
         .systemLibrary(name: "CNuma", pkgConfig: "numa", providers: [.apt(["libnuma-dev"])]),
         .systemLibrary(name: "CProcessControl"),
         .target(name: "HostTopology", dependencies: ["SchedCore", "CHwloc", "CNuma", "CProcessControl"]),
-        // Daemon logic (no hwloc).
+        // PURE: the daemon's logic as a state machine (events in, actions out): no clock, no
+        // store, no logging, no threads, no NIO. SchedulerKit runs it live, sched-bench chaos in
+        // a deterministic simulator.
+        .target(name: "SchedControlPlane", dependencies: [
+            "SchedCore", "SchedProtocol",
+            .product(name: "DequeModule", package: "swift-collections"),
+        ]),
+        // The daemon's shell (no hwloc): NIO connections, the store's writer thread, timers, logging.
         .target(name: "SchedulerKit", dependencies: [
-            "SchedCore", "SchedProtocol", "SchedNet", "SchedStore",
+            "SchedCore", "SchedProtocol", "SchedNet", "SchedStore", "SchedControlPlane",
             .product(name: "DequeModule", package: "swift-collections"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -87,6 +94,7 @@ let package = Package(
             .product(name: "NIOEmbedded", package: "swift-nio"),
         ]),
         .testTarget(name: "HostTopologyTests", dependencies: ["HostTopology"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ControlPlaneTests", dependencies: ["SchedControlPlane", "SchedCore", "SchedProtocol"]),
         .testTarget(name: "SchedulerKitTests", dependencies: ["SchedulerKit", "SchedStore"]),
         .testTarget(name: "SchedCtlKitTests", dependencies: ["SchedCtlKit"]),
         .testTarget(name: "AgentKitTests", dependencies: ["AgentKit", "SchedProtocol"]),

@@ -5,6 +5,7 @@ import SchedNet
 import SchedProtocol
 
 /// schedd's side of a schedctl connection: one reply per request (LOG replies with many lines).
+/// When a reply leaves is the control plane's rule: a confirmed change only once stored.
 struct ClientSession {
     let scheduler: Scheduler
     let logger: Logger
@@ -30,25 +31,7 @@ struct ClientSession {
                 if q.follow == true { return }
                 continue
             }
-            var reply: Message
-            do throws(ErrorReply) {
-                reply = try await answer(message)
-            } catch {
-                reply = .error(error)
-            }
-            // Group commit: nothing a reply reports goes out before it is durable. SUBMITTED_BATCH
-            // reports only ids, stored by the batch's own insert before `submitBatch` returned.
-            // A change the store keeps refusing is answered `unavailable`, not confirmed.
-            if case .submittedBatch = reply {
-            } else if Self.changesState(message), case .error = reply {
-                await scheduler.commit()
-            } else if Self.changesState(message) {
-                if await !scheduler.commitDurably(seconds: scheduler.config.storeRetrySeconds) {
-                    reply = .error(ErrorReply(.unavailable, "\(message.verb) is not stored yet: the store refuses writes; schedd keeps it and retries, but cannot confirm it"))
-                }
-            } else {
-                await scheduler.commit()
-            }
+            let reply = await scheduler.answer(message)
             try await outbound.write(LineCodec.encode(reply))
             // Only a run of refused requests counts towards closing the connection.
             if case .error = reply {
@@ -60,41 +43,7 @@ struct ClientSession {
         }
     }
 
-    /// Requests whose reply confirms a change (the others only read; `SUBMITTED` reports ids
-    /// that the insert's own transaction stored).
-    static func changesState(_ message: Message) -> Bool {
-        switch message {
-        case .update, .cancel, .drain, .undrain: true
-        default: false
-        }
-    }
-
-    func answer(_ message: Message) async throws(ErrorReply) -> Message {
-        switch message {
-        case .submit(let s):
-            let (first, count) = try await scheduler.submitAll(s.spec)
-            return .submitted(Submitted(job: first.id, count: s.spec.array == nil ? nil : count))
-        case .submitBatch(let b):
-            let (firsts, counts) = try await scheduler.submitBatch(b.specs, placeAtOnce: false)
-            return .submittedBatch(SubmittedBatch(jobs: zip(b.specs, zip(firsts, counts)).map { spec, fc in
-                Submitted(job: fc.0.id, count: spec.array == nil ? nil : fc.1)
-            }))
-        case .update(let u): return .jobInfo(try await scheduler.update(u.job, to: u.spec))
-        case .listJobs(let q): return .jobList(JobList(jobs: await scheduler.listJobs(q)))
-        case .getJob(let r): return .jobInfo(try await scheduler.job(r.job))
-        case .cancel(let r): return .jobInfo(try await scheduler.cancel(r.job))
-        case .wait(let r): return .jobInfo(try await scheduler.waitForTerminal(r.job))
-        case .explain(let r): return .explanation(try await scheduler.explain(r.job))
-        case .listNodes(let q): return .nodeList(NodeList(nodes: await scheduler.listNodes(topology: q.topology ?? false)))
-        case .drain(let r): return .nodeInfo(try await scheduler.drain(r.node, reason: r.reason))
-        case .undrain(let r): return .nodeInfo(try await scheduler.undrain(r.node))
-        case .ping: return .pong
-        case .status: return .statusInfo(await scheduler.status())
-        default: throw ErrorReply(.wrongRole, "\(message.verb) is not a client request")
-        }
-    }
-
-    /// Stored records, LOG_END, then (with follow) new records as they are appended. While
+    /// Stored records, LOG_END, then (with follow) new records as they are stored. While
     /// following, a PING every 5 s detects a reader that went away.
     func serveLog(_ q: LogQuery, outbound: NIOAsyncChannelOutboundWriter<String>) async throws {
         var follower: (UInt64, AsyncStream<PlacementRecord>)?

@@ -1,3 +1,4 @@
+import SchedControlPlane
 import SchedCore
 import SchedNet
 
@@ -21,8 +22,10 @@ public struct SchedulerConfig: Sendable {
     public var tenants: [String: TenantQuota] = [:]
     /// Per-tenant caps: the most a tenant may hold at once, however idle the fleet.
     public var tenantCaps: [String: TenantCap] = [:]
-    /// Commit writes in groups and coalesce scheduling passes (schedd turns this on; unit tests
-    /// leave it off so every call's effects are durable when it returns).
+    /// Commit writes in groups on the store's writer thread and coalesce scheduling passes
+    /// (schedd turns this on). Off, every event's writes are committed on the actor before the
+    /// call returns (unit tests: every call's effects are durable when it returns). The rules
+    /// of what waits for a commit are the same either way (the control plane's).
     public var groupCommit = false
     /// With group commit: how long a commit (and an event-triggered scheduling pass) waits for
     /// more events to join it, in milliseconds (like PostgreSQL's `commit_delay`). 0: only what
@@ -55,5 +58,19 @@ public struct SchedulerConfig: Sendable {
         var q = queues
         if q["default"] == nil { q["default"] = policy }
         return q
+    }
+
+    /// The settings the control plane reads.
+    public func controlPlane(minimumLogLevel: LogLevel) -> ControlPlaneConfig {
+        var c = ControlPlaneConfig(heartbeatIntervalMs: heartbeatIntervalMs, nodeTimeoutMs: nodeTimeoutMs, policy: policy, queues: queues)
+        c.tenants = tenants
+        c.tenantCaps = tenantCaps
+        c.groupDelayMs = groupCommit ? groupDelayMs : 0
+        c.storeRetryMs = Int(storeRetrySeconds * 1000)
+        c.heartbeatsPerSecond = heartbeatsPerSecond
+        c.minJobAgeSeconds = minJobAgeSeconds
+        c.stateDir = stateDir
+        c.minimumLogLevel = minimumLogLevel
+        return c
     }
 }

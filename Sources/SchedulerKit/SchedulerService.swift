@@ -31,20 +31,26 @@ public struct SchedulerService: Service {
         // Graceful shutdown cancels the listener and every connection (agents reconnect to the
         // next schedd), then stores what is still waiting for a group commit. Nothing that
         // depended on those writes was sent, so a schedd killed instead loses nothing either.
-        try await cancelWhenGracefulShutdown {
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await server.run { channel, peer in await handler.handle(channel, peer: peer) } }
-                group.addTask {
-                    while !Task.isCancelled {
-                        try await Task.sleep(for: .seconds(1))
-                        await scheduler.tick()
-                        await scheduler.enforceTimeLimits()
-                        await scheduler.schedulePendingFromTick()
+        // A stop is not a failure: the cancellation it causes ends the loops, and schedd then
+        // drains, flushes and exits 0.
+        do {
+            try await cancelWhenGracefulShutdown {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { try await server.run { channel, peer in await handler.handle(channel, peer: peer) } }
+                    group.addTask {
+                        while !Task.isCancelled {
+                            do { try await Task.sleep(for: .seconds(1)) } catch { return }
+                            await scheduler.tick()
+                            await scheduler.enforceTimeLimits()
+                            await scheduler.schedulePendingFromTick()
+                        }
                     }
+                    try await group.next()
+                    group.cancelAll()
                 }
-                try await group.next()
-                group.cancelAll()
             }
+        } catch is CancellationError {
+            logger.info("schedd stopping")
         }
         await server.close()
         let left = await scheduler.flush(seconds: 5)

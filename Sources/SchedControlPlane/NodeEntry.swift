@@ -1,6 +1,5 @@
 import SchedCore
 import SchedProtocol
-import SchedStore
 
 /// schedd's view of one node: what is stored plus connection and liveness.
 struct NodeEntry {

@@ -1,13 +1,13 @@
 import SchedCore
 import SchedProtocol
 
-extension Scheduler {
+extension ControlPlane {
     /// For a pending job that fits nowhere: if stopping lower-priority preemptible jobs would make
     /// room (see `PreemptionPlanner`), asks their agents to stop them — checkpoint signal first,
     /// SIGKILL after their grace period — and returns the victims. Their exits re-queue them and
     /// free the room; the waiting job is placed by the next scheduling pass, before lower-priority
     /// work. Nothing happens while victims chosen for this job are still stopping.
-    func preemptIfPossible(for job: JobInfo, in snapshot: ClusterSnapshot, reclaim: Bool = false) -> [JobID] {
+    mutating func preemptIfPossible(for job: JobInfo, in snapshot: ClusterSnapshot, reclaim: Bool = false) -> [JobID] {
         let priority = job.spec.priority ?? 0
         guard !victimsStopping(for: job.id) else { return [] }
         let running = preemptionCandidates(against: job.spec.tenantName)
@@ -16,7 +16,7 @@ extension Scheduler {
                                                 reclaim: reclaim) else { return [] }
         guard let victims = stop(plan.victims, for: job.id, tenant: job.spec.tenantName, reclaim: reclaim) else { return [] }
         preemptors[job.id] = [plan.node]
-        logger.info("preempting", metadata: ["job.id": "\(job.id)", "node.id": "\(plan.node)",
+        log(.info, "preempting", ["job.id": "\(job.id)", "node.id": "\(plan.node)",
                                              "victims": "\(plan.victims.map(\.rawValue))", "lost.ms": "\(plan.lostWorkMs)"])
         return victims
     }
@@ -24,7 +24,7 @@ extension Scheduler {
     /// `preemptIfPossible` for a gang that fits nowhere: plans room for **every** member at once
     /// (`PreemptionPlanner.planGang`) or stops nothing. `key` is the gang's first member id; the
     /// victims carry it as `preemptedBy` and the nodes being freed are held for the gang.
-    func preemptGangIfPossible(_ members: [JobInfo], key: JobID, in snapshot: ClusterSnapshot, profile: WorkloadProfile,
+    mutating func preemptGangIfPossible(_ members: [JobInfo], key: JobID, in snapshot: ClusterSnapshot, profile: WorkloadProfile,
                                reclaim: Bool) -> [JobID] {
         guard let first = members.first, !victimsStopping(for: key) else { return [] }
         let running = preemptionCandidates(against: first.spec.tenantName)
@@ -35,22 +35,22 @@ extension Scheduler {
                                                     reclaim: reclaim) else { return [] }
         guard let victims = stop(plan.victims, for: key, tenant: first.spec.tenantName, reclaim: reclaim) else { return [] }
         preemptors[key] = plan.nodes
-        logger.info("preempting for gang", metadata: ["job.id": "\(key)", "members": "\(members.count)",
+        log(.info, "preempting for gang", ["job.id": "\(key)", "members": "\(members.count)",
                                                       "nodes": "\(plan.nodes.map(\.rawValue).sorted())",
                                                       "victims": "\(victims.map(\.rawValue))", "lost.ms": "\(plan.lostWorkMs)"])
         return victims
     }
 
     /// Whether victims chosen for `preemptor` are still stopping.
-    func victimsStopping(for preemptor: JobID) -> Bool {
+    mutating func victimsStopping(for preemptor: JobID) -> Bool {
         jobs.values.contains { $0.preemptedBy == preemptor && $0.state.isActive }
     }
 
     /// Running tasks the planner may consider, each with its gang. A gang with a member that is
     /// not yet running, already stopping, or on a node whose agent is not connected is left out
     /// whole: a gang is stopped whole or not at all.
-    func preemptionCandidates(against tenant: String) -> [PreemptionCandidate] {
-        let now = Self.wallMs()
+    mutating func preemptionCandidates(against tenant: String) -> [PreemptionCandidate] {
+        let now = wallNow
         let holdings = tenantHoldings()
         var unsettledGangs = Set<JobID>()
         for j in jobs.values where j.spec.isGang && j.state.isActive {
@@ -74,7 +74,7 @@ extension Scheduler {
 
     /// Marks the victims (and, for safety, any active sibling of a victim gang) as preempted by
     /// `preemptor` and sends each agent KILL_TASK with the checkpoint signal. nil when the store failed.
-    func stop(_ planned: [JobID], for preemptor: JobID, tenant: String, reclaim: Bool) -> [JobID]? {
+    mutating func stop(_ planned: [JobID], for preemptor: JobID, tenant: String, reclaim: Bool) -> [JobID]? {
         var victims = planned
         for id in planned {
             guard let v = jobs[id], v.spec.isGang, let gang = v.arrayJob else { continue }
@@ -85,7 +85,7 @@ extension Scheduler {
             victim.preemptedBy = preemptor
             victim.reason = reclaim ? "being preempted: tenant \(tenant) reclaims its quota for job \(preemptor)"
                 : "being preempted by job \(preemptor)"
-            do { try save(victim) } catch { return nil }
+            save(victim)
             guard let node = victim.assignment?.node else { continue }
             send(.killTask(KillTask(ref: TaskRef(job: id), graceSeconds: victim.spec.killGraceSeconds ?? 10,
                                     reason: "preempted by job \(preemptor)", signal: victim.spec.checkpointSignal)),

@@ -4,7 +4,7 @@ import SchedProtocol
 /// whole fleet sends at most `SchedulerConfig.heartbeatsPerSecond` heartbeats a second, and the
 /// node timeout grows with it. Agents already connected are told with `HEARTBEAT_INTERVAL`.
 /// The interval never shrinks while schedd runs (a restart starts again from the base).
-extension Scheduler {
+extension ControlPlane {
     /// The smallest `base × 2^k` (at most one hour) at which `nodes` agents send at most
     /// `perSecond` heartbeats a second; `base` when `perSecond` is 0.
     public static func heartbeatInterval(base: Int, nodes: Int, perSecond: Int) -> Int {
@@ -25,14 +25,15 @@ extension Scheduler {
 
     /// Grows the interval when the fleet grew past what the current one allows, and tells every
     /// connected agent (one line each, at most once per doubling).
-    func adjustHeartbeatInterval() {
+    mutating func adjustHeartbeatInterval() {
         let want = Self.heartbeatInterval(base: config.heartbeatIntervalMs, nodes: nodes.count,
                                           perSecond: config.heartbeatsPerSecond)
         guard want > announcedHeartbeatMs else { return }
         announcedHeartbeatMs = want
-        logger.notice("heartbeat interval grows with the fleet", metadata: ["nodes": "\(nodes.count)",
+        let count = nodes.count, timeout = nodeTimeoutMs
+        log(.notice, "heartbeat interval grows with the fleet", ["nodes": "\(count)",
                                                                             "heartbeat.ms": "\(want)",
-                                                                            "node.timeout.ms": "\(nodeTimeoutMs)"])
-        for node in links.keys { send(.heartbeatInterval(HeartbeatInterval(heartbeatIntervalMs: want)), to: node) }
+                                                                            "node.timeout.ms": "\(timeout)"])
+        for node in links.nodes { send(.heartbeatInterval(HeartbeatInterval(heartbeatIntervalMs: want)), to: node) }
     }
 }

@@ -1,7 +1,7 @@
 import SchedCore
 import SchedProtocol
 
-extension Scheduler {
+extension ControlPlane {
     /// Stops the other members of every gang one of whose members failed (exited non-zero, was
     /// killed, could not start, or was lost with its node): running members get KILL_TASK
     /// (SIGTERM, SIGKILL after their grace period) and end `failed` when their exits arrive;
@@ -9,7 +9,7 @@ extension Scheduler {
     /// the reason `stopped with its gang: member job N failed` and a `stopped` placement record.
     /// The mark (`gangStoppedBy`) is stored before any KILL_TASK is sent, so a restarted schedd
     /// finishes the job. Called after the loops that end tasks, never inside them.
-    func stopFailedGangs() {
+    mutating func stopFailedGangs() {
         guard !failedGangs.isEmpty else { return }
         let gangs = failedGangs
         failedGangs = [:]
@@ -21,18 +21,18 @@ extension Scheduler {
             guard !stopping.isEmpty else { continue }
             let summary = "gang stopped: member job \(failedID) (rank \(failed.arrayIndex ?? 0)) failed: \(why)"
             appendStopped(failed, summary)
-            logger.warning("gang member failed; stopping its gang", metadata: [
+            log(.warning, "gang member failed; stopping its gang", [
                 "job.id": "\(failedID)", "gang": "\(gang)", "members.stopping": "\(stopping.map(\.id.rawValue))"])
             for var m in stopping {
                 m.gangStoppedBy = failedID
                 if m.state == .pending {
                     m.state = .failed
                     m.reason = "stopped with its gang: member job \(failedID) failed"
-                    m.finishedAtMs = Self.wallMs()
-                    try? save(m)
+                    m.finishedAtMs = wallNow
+                    save(m)
                 } else if let node = m.node, links[node] != nil {
                     m.reason = "stopping with its gang: member job \(failedID) failed"
-                    do { try save(m) } catch { failedGangs[gang] = failedID; continue }
+                    save(m)
                     send(.killTask(KillTask(ref: TaskRef(job: m.id), graceSeconds: m.spec.killGraceSeconds ?? 10,
                                             reason: "gang member job \(failedID) failed")), to: node)
                 } else {
@@ -51,8 +51,8 @@ extension Scheduler {
     }
 
     /// Writes a `stopped` placement record for `job`.
-    func appendStopped(_ job: JobInfo, _ why: String) {
-        let record = PlacementRecord.stopped(time: Self.rfc3339(Self.wallMs()), job: job.id, jobName: job.spec.displayName,
+    mutating func appendStopped(_ job: JobInfo, _ why: String) {
+        let record = PlacementRecord.stopped(time: "", job: job.id, jobName: job.spec.displayName,
                                              request: job.spec.resources, why: why)
         persist(record)
     }

@@ -1,6 +1,6 @@
 import SchedCore
 import SchedProtocol
-@testable import SchedulerKit
+@testable import SchedControlPlane
 import Testing
 
 /// A group commit that failed is put back in front of the writes made while it was in flight.
@@ -8,8 +8,11 @@ import Testing
 struct WriteBatchTests {
     func record(_ job: Int64) -> PlacementRecord {
         PlacementRecord(time: "t", job: JobID(job), jobName: "j", request: ResourceRequest(cpus: 1),
-                        decision: unplaceable())
+                        decision: .unplaceable(PlacementExplanation(policy: "best-fit", nodesEvaluated: 0, nodesFeasible: 0,
+                                                                    rejections: [], topCandidates: [])))
     }
+
+    func spec(_ name: String) -> JobSpec { JobSpec(name: name, command: ["/bin/true"], resources: ResourceRequest(cpus: 1)) }
 
     @Test func failedBatchGoesFirstAndNewerJobVersionsWin() {
         var failed = WriteBatch()
@@ -17,13 +20,14 @@ struct WriteBatchTests {
         failed.jobs[old.id] = old
         failed.jobs[JobID(2)] = JobInfo(id: JobID(2), spec: spec("b"), state: .pending, submittedAtMs: 0)
         failed.placements = [record(1)]
+        failed.placementWallMs = [1]
         failed.outbox = [.line("n1", link: 1, "START_TASK first")]
         var later = WriteBatch()
         old.state = .starting
         later.jobs[old.id] = old
         later.placements = [record(3)]
+        later.placementWallMs = [3]
         later.outbox = [.line("n1", link: 1, "START_TASK second")]
-        later.commitQueued = true
 
         let merged = failed.followed(by: later)
         #expect(merged.jobs[JobID(1)]?.state == .starting)
@@ -31,6 +35,6 @@ struct WriteBatchTests {
         #expect(merged.placements.map(\.job) == [JobID(1), JobID(3)])
         #expect(merged.outbox.map { if case .line(_, _, let l) = $0 { l } else { "" } } == ["START_TASK first", "START_TASK second"])
         #expect(merged.writeCount == 4)
-        #expect(merged.commitQueued)
+        #expect(merged.placementWallMs.count == merged.placements.count)
     }
 }

@@ -1,13 +1,12 @@
 import SchedCore
 import SchedProtocol
-import SchedStore
 
-extension Scheduler {
-    public func listNodes(topology: Bool) -> [NodeInfo] {
+extension ControlPlane {
+    mutating func listNodes(topology: Bool) -> [NodeInfo] {
         nodes.values.sorted { $0.stored.name < $1.stored.name }.map { info($0, topology: topology) }
     }
 
-    func info(_ n: NodeEntry, topology: Bool = false) -> NodeInfo {
+    mutating func info(_ n: NodeEntry, topology: Bool = false) -> NodeInfo {
         let t = n.stored.topology
         let running = jobs.values.filter { $0.state.isActive && $0.node == n.stored.name }.count
         let usedMem = n.state.usedMemory.reduce(0, +)
@@ -22,35 +21,35 @@ extension Scheduler {
     }
 
     /// Counts for `schedctl status`.
-    public func status() -> SchedulerStatus {
+    mutating func status() -> SchedulerStatus {
         var nodeCounts: [String: Int] = [:]
         for n in nodes.values { nodeCounts[n.status.rawValue, default: 0] += 1 }
         var jobCounts: [String: Int] = [:]
         for j in jobs.values { jobCounts[j.state.rawValue, default: 0] += 1 }
         return SchedulerStatus(software: WireProtocol.software, protocolVersion: WireProtocol.version,
-                               uptimeSeconds: (monotonicMs() - startedMs) / 1000, policy: config.policy.rawValue,
+                               uptimeSeconds: (monoNow - startedMs) / 1000, policy: config.policy.rawValue,
                                stateDir: config.stateDir, nodes: nodeCounts, jobs: jobCounts, rejectedLines: rejectedLines,
                                queues: queues.mapValues(\.rawValue), tenants: tenantStatus())
     }
 
     /// Stops new work from going to a node; running tasks finish.
-    public func drain(_ name: NodeID, reason: String?) throws(ErrorReply) -> NodeInfo {
+    mutating func drain(_ name: NodeID, reason: String?) throws(ErrorReply) -> NodeInfo {
         try setDrain(name, drained: true, reason: reason ?? "drained by operator")
     }
 
-    public func undrain(_ name: NodeID) throws(ErrorReply) -> NodeInfo {
+    mutating func undrain(_ name: NodeID) throws(ErrorReply) -> NodeInfo {
         let i = try setDrain(name, drained: false, reason: nil)
         schedulePending()
         return i
     }
 
-    private func setDrain(_ name: NodeID, drained: Bool, reason: String?) throws(ErrorReply) -> NodeInfo {
+    private mutating func setDrain(_ name: NodeID, drained: Bool, reason: String?) throws(ErrorReply) -> NodeInfo {
         guard var n = nodes[name] else { throw ErrorReply(.notFound, "no node '\(name)'") }
         n.stored.drained = drained
         n.stored.drainReason = reason
-        do { try persist(n.stored) } catch { throw ErrorReply(.unavailable, "drain not stored: \(error)") }
+        persist(n.stored)
         nodes[name] = n
-        logger.info(drained ? "drain" : "undrain", metadata: ["node.id": "\(name)"])
+        log(.info, drained ? "drain" : "undrain", ["node.id": "\(name)"])
         return info(n)
     }
 }

@@ -6,22 +6,22 @@ import SchedProtocol
 /// keeps them all);
 /// they stay in the store, and lookups, listings and `WAIT` read them from there. schedd's
 /// memory then follows the active jobs and the recent ones, not the whole history.
-extension Scheduler {
+extension ControlPlane {
     /// Called by `track` when a job has just become terminal.
-    func noteFinished(_ id: JobID, atMs: Int64) {
-        finishedOrder.append((atMs, id))
+    mutating func noteFinished(_ id: JobID, atMs: Int64) {
+        retention.finishedOrder.append((atMs, id))
     }
 
     /// Drops from memory the finished jobs older than `minJobAgeSeconds`. A job whose latest
     /// version is not yet committed, or whose gang is still being stopped, waits another round.
-    public func evictFinishedJobs() {
+    mutating func evictFinishedJobs() {
         // 0 keeps every finished job in memory, as Slurm's MinJobAge=0 does.
         guard config.minJobAgeSeconds > 0 else { return }
-        let now = monotonicMs()
+        let now = monoNow
         let cutoff = now - Int64(min(config.minJobAgeSeconds, 100 * 365 * 86_400)) * 1000
         var again: [(atMs: Int64, id: JobID)] = []
-        while let first = finishedOrder.first, first.atMs <= cutoff {
-            finishedOrder.removeFirst()
+        while let first = retention.finishedOrder.first, first.atMs <= cutoff {
+            retention.finishedOrder.removeFirst()
             guard let j = jobs[first.id], j.state.isTerminal else { continue }
             let uncommitted = batch.jobs[first.id] != nil || inFlight?.jobs[first.id] != nil
             if uncommitted || j.arrayJob.map({ failedGangs[$0] != nil }) == true {
@@ -30,22 +30,15 @@ extension Scheduler {
             }
             jobs[first.id] = nil
             lastPendingSummary[first.id] = nil
-            evictedJobs += 1
+            retention.evicted += 1
         }
-        finishedOrder.append(contentsOf: again)
+        retention.finishedOrder.append(contentsOf: again)
     }
 
-    /// A job from memory, or from the store once it has left memory.
-    func knownJob(_ id: JobID) throws(ErrorReply) -> JobInfo? {
+    /// A job from memory, or as the shell read it from the store once it has left memory.
+    func knownJob(_ id: JobID, stored: JobInfo?) -> JobInfo? {
         if let j = jobs[id] { return j }
-        guard evictedJobs > 0 else { return nil }
-        do {
-            return try store.job(id)
-        } catch {
-            throw ErrorReply(.unavailable, "cannot read job \(id) from the store: \(error)")
-        }
+        guard retention.evicted > 0 else { return nil }
+        return stored
     }
-
-    /// Finished jobs no longer held in memory (read from the store when asked for).
-    public var jobsLeftInStore: Int { evictedJobs }
 }

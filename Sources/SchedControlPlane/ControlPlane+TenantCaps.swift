@@ -1,10 +1,10 @@
 import SchedCore
 import SchedProtocol
 
-extension Scheduler {
+extension ControlPlane {
     /// Why `tasks` tasks of `job` would take its tenant past its cap, or nil. Computes the
     /// holdings into `holdings` when they are not known yet.
-    func capExcess(_ job: JobInfo, tasks: Int, holdings: inout [String: TenantQuota]?) -> String? {
+    mutating func capExcess(_ job: JobInfo, tasks: Int, holdings: inout [String: TenantQuota]?) -> String? {
         guard let cap = config.tenantCaps[job.spec.tenantName] else { return nil }
         let h = holdings ?? tenantHoldings()
         holdings = h
@@ -13,12 +13,12 @@ extension Scheduler {
     }
 
     /// Keeps a job waiting because of its tenant's cap; stores the reason when it changed.
-    func holdForCap(_ job: JobInfo, _ why: String) {
+    mutating func holdForCap(_ job: JobInfo, _ why: String) {
         guard var j = jobs[job.id], j.reason != why || j.estimatedStartMs != nil else { return }
         j.reason = why
         j.estimatedStartMs = nil
         lastPendingSummary[j.id] = nil
-        try? save(j)
+        save(j)
     }
 
     /// Adds a placement to known holdings (unknown holdings stay unknown: computed when needed).
@@ -29,7 +29,7 @@ extension Scheduler {
     }
 
     /// For `explain`: the cap that keeps a pending job (or its whole gang) waiting now, if any.
-    func capHold(_ job: JobInfo) -> String? {
+    mutating func capHold(_ job: JobInfo) -> String? {
         guard job.state == .pending, config.tenantCaps[job.spec.tenantName] != nil else { return nil }
         var tasks = 1
         if job.spec.isGang, let g = job.arrayJob { tasks = jobs.values.filter { $0.arrayJob == g && $0.state == .pending }.count }

@@ -1,13 +1,13 @@
 import SchedCore
 import SchedProtocol
 
-extension Scheduler {
+extension ControlPlane {
     /// Starts a rolling update of a service: every replica will run `spec` (the new template,
     /// revision + 1), replaced one at a time — at most one replica down at once (Kubernetes'
     /// maxUnavailable 1, maxSurge 0) and the next replaced only once the new one runs.
     /// The target is stored on every replica first, so a restarted schedd continues the rollout.
-    public func update(_ id: JobID, to spec: JobSpec) throws(ErrorReply) -> JobInfo {
-        guard let job = try knownJob(id) else { throw ErrorReply(.notFound, "no job \(id)") }
+    mutating func update(_ id: JobID, to spec: JobSpec, stored: JobInfo?) throws(ErrorReply) -> JobInfo {
+        guard let job = knownJob(id, stored: stored) else { throw ErrorReply(.notFound, "no job \(id)") }
         guard job.spec.service == true else {
             throw ErrorReply(.conflict, "job \(id) is not a service; only services (service: true) can be updated in place")
         }
@@ -26,17 +26,17 @@ extension Scheduler {
         let target = RolloutTarget(revision: revision, spec: spec)
         for var m in members {
             m.rollout = target
-            do { try save(m) } catch { throw ErrorReply(.unavailable, "update not stored: \(error)") }
+            save(m)
         }
         rollingServices.insert(group)
         workload.observe(spec.resources)
-        logger.info("rolling update", metadata: ["job.id": "\(group)", "revision": "\(revision)", "replicas": "\(members.count)"])
+        log(.info, "rolling update", ["job.id": "\(group)", "revision": "\(revision)", "replicas": "\(members.count)"])
         schedulePending()
-        return try self.job(id)
+        return try self.job(id, stored: stored)
     }
 
     /// The replicas of a service that have not ended, by array index.
-    func replicas(of group: JobID) -> [JobInfo] {
+    mutating func replicas(of group: JobID) -> [JobInfo] {
         jobs.values.filter { ($0.arrayJob ?? $0.id) == group && !$0.state.isTerminal }
             .sorted { ($0.arrayIndex ?? 0, $0.id) < ($1.arrayIndex ?? 0, $1.id) }
     }
@@ -46,7 +46,7 @@ extension Scheduler {
     /// every updated replica runs, the next running old replica gets KILL_TASK (SIGTERM, SIGKILL
     /// after its grace) and starts again with the new template when its exit arrives. When every
     /// replica runs the new revision, the rollout ends.
-    func advanceRollouts() {
+    mutating func advanceRollouts() {
         for group in rollingServices.sorted() {
             let members = replicas(of: group)
             guard let target = members.compactMap(\.rollout).max(by: { $0.revision < $1.revision }) else {
@@ -57,10 +57,10 @@ extension Scheduler {
             if old.isEmpty {
                 for var m in members where m.rollout != nil {
                     m.rollout = nil
-                    try? save(m)
+                    save(m)
                 }
                 rollingServices.remove(group)
-                logger.info("rolling update done", metadata: ["job.id": "\(group)", "revision": "\(target.revision)"])
+                log(.info, "rolling update done", ["job.id": "\(group)", "revision": "\(target.revision)"])
                 continue
             }
             if members.contains(where: { $0.replacing == true }) { continue }
@@ -71,7 +71,7 @@ extension Scheduler {
                 m.revision = target.revision
                 m.notBeforeMs = nil
                 m.reason = "rolling update: starting revision \(target.revision)"
-                try? save(m)
+                save(m)
                 continue
             }
             if members.contains(where: { ($0.revision ?? 1) == target.revision && $0.state != .running }) { continue }
@@ -79,17 +79,17 @@ extension Scheduler {
                   let node = next.node else { continue }
             next.replacing = true
             next.reason = "rolling update: replacing with revision \(target.revision)"
-            do { try save(next) } catch { continue }
+            save(next)
             if links[node] != nil {
                 send(.killTask(KillTask(ref: TaskRef(job: next.id), graceSeconds: next.spec.killGraceSeconds ?? 10,
                                         reason: "replaced by revision \(target.revision)")), to: node)
             }
-            logger.info("rolling update: replacing replica", metadata: ["job.id": "\(next.id)", "revision": "\(target.revision)"])
+            log(.info, "rolling update: replacing replica", ["job.id": "\(next.id)", "revision": "\(target.revision)"])
         }
     }
 
     /// A service replica as JOB_INFO shows it: with the rolling update's progress when one runs.
-    func withRolloutProgress(_ job: JobInfo) -> JobInfo {
+    mutating func withRolloutProgress(_ job: JobInfo) -> JobInfo {
         guard job.spec.service == true, let target = job.rollout else { return job }
         let members = replicas(of: job.arrayJob ?? job.id)
         var j = job

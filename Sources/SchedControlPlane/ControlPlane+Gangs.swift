@@ -9,14 +9,14 @@ struct PassReservation {
     var startMs: Int64
 }
 
-extension Scheduler {
+extension ControlPlane {
     /// One scheduling pass's turn for a gang (its pending members): the tenant cap, then an
     /// all-or-nothing placement on `view` (reserved nodes masked, so a gang placed by backfill never
     /// delays the reservation); when it cannot start, preemption for the whole gang if it outranks
     /// running work, else — when it is the first to wait — a backfill reservation for all members.
     /// Returns why it waits when it simply waits (no preemption, no reservation), else nil.
     @discardableResult
-    func scheduleGang(_ members: [JobInfo], view: ClusterSnapshot, fleet: inout ClusterSnapshot, index: [NodeID: Int],
+    mutating func scheduleGang(_ members: [JobInfo], view: ClusterSnapshot, fleet: inout ClusterSnapshot, index: [NodeID: Int],
                       profile: WorkloadProfile, now: Int64, outranks: Bool, holdings: inout [String: TenantQuota]?,
                       reservation: inout PassReservation?) -> PlacementExplanation? {
         let members = members.sorted { ($0.arrayIndex ?? 0, $0.id) < ($1.arrayIndex ?? 0, $1.id) }
@@ -49,7 +49,7 @@ extension Scheduler {
                 for m in members {
                     guard var j = jobs[m.id] else { continue }
                     j.reason = reason
-                    try? save(j)
+                    save(j)
                     lastPendingSummary[m.id] = nil
                 }
                 return nil
@@ -58,7 +58,7 @@ extension Scheduler {
         var estimate: Int64?
         // As for single jobs: without time limits nothing is known to end, so there is no
         // reservation to compute unless nodes are masked for preemptors.
-        if reservation == nil, !timeLimitedActive.isEmpty || !preemptors.isEmpty,
+        if reservation == nil, !jobs.timeLimitedActive.isEmpty || !preemptors.isEmpty,
            let r = Backfill.reservation(forGang: first.spec.resources, count: members.count, locality: first.spec.nvlink,
                                         gangPlacer: GangPlacer(placer: placer(for: first.spec, workload: profile)),
                                         in: fleet, running: runningTasks(now: now), nowMs: now) {
@@ -70,7 +70,7 @@ extension Scheduler {
     }
 
     /// A waiting gang's pending record and reason, written only when they changed.
-    func recordGangWaiting(_ members: [JobInfo], _ e: PlacementExplanation, estimate: Int64?) {
+    mutating func recordGangWaiting(_ members: [JobInfo], _ e: PlacementExplanation, estimate: Int64?) {
         guard let first = members.min(by: { ($0.arrayIndex ?? 0, $0.id) < ($1.arrayIndex ?? 0, $1.id) }) else { return }
         let summary = "gang of \(members.count): " + e.summary
         if lastPendingSummary[first.id] != summary || jobs[first.id]?.estimatedStartMs != estimate {
@@ -80,7 +80,7 @@ extension Scheduler {
                 guard var j = jobs[m.id] else { continue }
                 j.reason = summary
                 j.estimatedStartMs = estimate
-                try? save(j)
+                save(j)
             }
         }
     }

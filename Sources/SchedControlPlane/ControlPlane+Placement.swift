@@ -1,10 +1,10 @@
 import SchedCore
 import SchedProtocol
 
-extension Scheduler {
+extension ControlPlane {
     /// The fleet as the core sees it now: the cached snapshot with the nodes written since the
     /// last call brought up to date; rebuilt only when a node was added (nodes are never removed).
-    func snapshot() -> ClusterSnapshot {
+    public mutating func snapshot() -> ClusterSnapshot {
         // During a pass the cache is the pass's to change: anyone else gets a fresh build.
         guard !passHoldsFleet else { return freshSnapshot() }
         let changed = nodes.takeChanged()
@@ -25,30 +25,30 @@ extension Scheduler {
     }
 
     /// The fleet built from scratch from `nodes`.
-    func freshSnapshot() -> ClusterSnapshot {
+    mutating func freshSnapshot() -> ClusterSnapshot {
         ClusterSnapshot(nodes: nodes.keys.sorted().compactMap { nodes[$0]?.snapshotState })
     }
 
     /// Whether the snapshot passes use equals one built from scratch (for tests).
-    func cachedFleetIsCurrent() -> Bool { snapshot().nodes == freshSnapshot().nodes }
+    public mutating func cachedFleetIsCurrent() -> Bool { snapshot().nodes == freshSnapshot().nodes }
 
     /// The core configured for a job's queue, with the current workload profile.
-    func placer(for spec: JobSpec, workload profile: WorkloadProfile? = nil) -> Placer {
+    mutating func placer(for spec: JobSpec, workload profile: WorkloadProfile? = nil) -> Placer {
         Placer(policy: queues[spec.queueName] ?? config.policy, workload: profile ?? workload.profile())
     }
 
     /// Tries every pending job, oldest first, against the current fleet; places what fits.
     /// A job that still cannot be placed gets a log record only when its reason changed.
-    func schedulePending() {
+    mutating func schedulePending() {
         // Highest priority first; the older job first among equals.
-        let now = Self.wallMs()
+        let now = wallNow
         stopFailedGangs()
         advanceRollouts()
         advanceFairShare()
         // Order ids by small keys (sorting whole job records would copy them around).
         var keyed: [(key: QueueKey, id: JobID, gang: JobID?)] = []
-        keyed.reserveCapacity(pendingIDs.count)
-        for id in pendingIDs {
+        keyed.reserveCapacity(jobs.pendingIDs.count)
+        for id in jobs.pendingIDs {
             guard let j = jobs[id], j.state == .pending, (j.notBeforeMs ?? 0) <= now else { continue }
             keyed.append((queueKey(j), id, j.spec.isGang ? j.arrayJob : nil))
         }
@@ -83,7 +83,7 @@ extension Scheduler {
         // What each tenant holds, computed once when a reclaim or a tenant cap first needs it, then
         // kept up to date as jobs are placed (a long queue of unplaceable jobs reuses it).
         var holdingsCache: [String: TenantQuota]?
-        let lowestPreemptible = preemptibleRunning.values.min()
+        let lowestPreemptible = jobs.preemptibleRunning.values.min()
         // Jobs whose victims are stopping are gone from the queue or placed; forget stale entries.
         preemptors = preemptors.filter { jobs[$0.key]?.state == .pending }
         // Within a pass, a request that fitted nowhere still fits nowhere until something is
@@ -154,7 +154,7 @@ extension Scheduler {
                     appendLog(job: job, decision: .unplaceable(e))
                     job.reason = e.summary
                     job.estimatedStartMs = nil
-                    try? save(job)
+                    save(job)
                 }
                 continue
             }
@@ -181,16 +181,12 @@ extension Scheduler {
                 }
             }
             switch decision {
-            case .placed(let assignment, _, _):
+            case .placed(var assignment, _, _):
+                if plantedBugs.skipDoubleBookingCheck { assignment = lowestPUs(like: assignment) }
                 job.state = .starting
                 job.assignment = assignment
                 job.reason = nil
-                do {
-                    try save(job)
-                } catch {
-                    logger.error("cannot store placement", metadata: ["job.id": "\(job.id)", "error": "\(error)"])
-                    return
-                }
+                save(job)
                 nodes[assignment.node]?.state.apply(assignment)
                 if let i = index[assignment.node] { fleet.apply(assignment, toNodeAt: i) }
                 preemptors[job.id] = nil
@@ -200,7 +196,7 @@ extension Scheduler {
                 Self.hold(assignment, tenant: job.spec.tenantName, in: &holdingsCache)
                 lastPendingSummary[job.id] = nil
                 appendLog(job: job, decision: decision, shape: shapeNote)
-                logger.info("placed", metadata: ["job.id": "\(job.id)", "node.id": "\(assignment.node)",
+                log(.info, "placed", ["job.id": "\(job.id)", "node.id": "\(assignment.node)",
                                                  "pus": "\(assignment.pus)", "gpus": "\(assignment.gpus)"])
                 send(.startTask(startTask(for: job, assignment: assignment)), to: assignment.node)
             case .unplaceable(let e):
@@ -215,14 +211,14 @@ extension Scheduler {
                 if !victims.isEmpty {
                     job = jobs[job.id] ?? job
                     job.reason = "waiting for preempted jobs to stop: \(victims.map(\.description).joined(separator: ", "))"
-                    try? save(job)
+                    save(job)
                     lastPendingSummary[job.id] = nil
                     continue
                 }
                 var estimate: Int64?
                 // Without time limits nothing is known to end: no reservation to compute, except
                 // when nodes are masked for preemptors (the job may fit on an unmasked view).
-                if reservation == nil, !timeLimitedActive.isEmpty || !preemptors.isEmpty {
+                if reservation == nil, !jobs.timeLimitedActive.isEmpty || !preemptors.isEmpty {
                     let tasks = running ?? runningTasks(now: now)
                     running = tasks
                     if let r = Backfill.reservation(for: job.spec.resources, in: fleet, running: tasks, nowMs: now) {
@@ -236,14 +232,14 @@ extension Scheduler {
                     appendLog(job: job, decision: decision)
                     job.reason = e.summary
                     job.estimatedStartMs = estimate
-                    try? save(job)
+                    save(job)
                 }
             }
         }
     }
 
     /// Active tasks with the time their limit ends them (nil without a limit), for backfill.
-    func runningTasks(now: Int64) -> [RunningTask] {
+    mutating func runningTasks(now: Int64) -> [RunningTask] {
         jobs.values.compactMap { j -> RunningTask? in
             guard j.state.isActive, let a = j.assignment else { return nil }
             let end = j.spec.timeLimitSeconds.map { (j.startedAtMs ?? now) + Int64($0) * 1000 }
@@ -255,7 +251,7 @@ extension Scheduler {
     /// fleet with reserved nodes masked) and applying the placement to `snap`. Returns nil when
     /// placed, else why not (nothing is logged or stored then).
     @discardableResult
-    func placeGang(_ members: [JobInfo], snapshot snap: inout ClusterSnapshot, index: [NodeID: Int], profile: WorkloadProfile,
+    mutating func placeGang(_ members: [JobInfo], snapshot snap: inout ClusterSnapshot, index: [NodeID: Int], profile: WorkloadProfile,
                    view: ClusterSnapshot? = nil) -> PlacementExplanation? {
         let members = members.sorted { ($0.arrayIndex ?? 0, $0.id) < ($1.arrayIndex ?? 0, $1.id) }
         guard let first = members.first else { return nil }
@@ -265,24 +261,14 @@ extension Scheduler {
             let assignments = decisions.compactMap { d -> Assignment? in if case .placed(let a, _, _) = d { a } else { nil } }
             guard assignments.count == members.count else { return nil }
             let nodes = assignments.map(\.node)
-            // Every member's placement is stored before any member is started or holds resources.
+            // Every member's placement is written before any member's START_TASK, and those
+            // leave only once the whole batch (all members) is stored.
             var placed: [JobInfo] = []
-            var originals: [JobID: JobInfo] = [:]
-            for m in members { originals[m.id] = jobs[m.id] ?? m }
             for (i, var job) in members.enumerated() {
                 job.state = .starting
                 job.assignment = assignments[i]
                 job.reason = nil
-                do { try save(job) } catch {
-                    logger.error("cannot store gang placement", metadata: ["job.id": "\(job.id)", "error": "\(error)"])
-                    // Put the members already stored back as they were: none starts without the
-                    // others. Where even that cannot be stored, the stored `starting` record is
-                    // requeued when the node's agent registers without it.
-                    for m in placed.map({ originals[$0.id] ?? $0 }) {
-                        do { try save(m) } catch { track(m) }
-                    }
-                    return nil
-                }
+                save(job)
                 placed.append(job)
             }
             for (i, job) in placed.enumerated() {
@@ -293,7 +279,7 @@ extension Scheduler {
                 start.gangNodes = nodes
                 send(.startTask(start), to: a.node)
             }
-            logger.info("gang placed", metadata: ["job.id": "\(first.id)", "members": "\(members.count)",
+            log(.info, "gang placed", ["job.id": "\(first.id)", "members": "\(members.count)",
                                                   "nodes": "\(Set(nodes).map(\.rawValue).sorted())"])
             for a in assignments {
                 self.nodes[a.node]?.state.apply(a)
@@ -301,11 +287,30 @@ extension Scheduler {
             }
             return nil
         case .unplaceable(let e):
+            if plantedBugs.placeGangMemberAlone, members.count > 1, var job = jobs[first.id],
+               case .placed(let a, _, _) = placer(for: first.spec, workload: profile).place(first.spec.resources, in: view ?? snap) {
+                job.state = .starting
+                job.assignment = a
+                save(job)
+                send(.startTask(startTask(for: job, assignment: a)), to: a.node)
+                self.nodes[a.node]?.state.apply(a)
+                if let i = index[a.node] { snap.apply(a, toNodeAt: i) }
+            }
             return e
         }
     }
 
-    func startTask(for job: JobInfo, assignment: Assignment) -> StartTask {
+    /// Planted bug `skipDoubleBookingCheck`: the node's lowest PUs, free or not.
+    func lowestPUs(like a: Assignment) -> Assignment {
+        guard let topology = nodes[a.node]?.state.topology else { return a }
+        var out = a
+        var pus: [Int] = []
+        for c in topology.cores { for p in c.pus where pus.count < a.pus.count { pus.append(p) } }
+        out.pus = CPUSet(pus)
+        return out
+    }
+
+    mutating func startTask(for job: JobInfo, assignment: Assignment) -> StartTask {
         var env = job.spec.env
         if let shape = job.shape { env["SCHED_SHAPE"] = "\(shape)" }
         return StartTask(ref: TaskRef(job: job.id), jobName: job.spec.displayName, command: job.spec.command,
@@ -313,42 +318,16 @@ extension Scheduler {
                   killGraceSeconds: job.spec.killGraceSeconds ?? 10, arrayJob: job.arrayJob, arrayIndex: job.arrayIndex)
     }
 
-    /// Writes a placement record to the store and hands it to `log --follow` readers.
-    func appendLog(job: JobInfo, decision: PlacementDecision, shape: (index: Int, why: String)? = nil) {
+    /// Writes a placement record (the shell hands it to `log --follow` readers once stored).
+    mutating func appendLog(job: JobInfo, decision: PlacementDecision, shape: (index: Int, why: String)? = nil) {
         let request = shape.map { job.spec.shapes[$0.index].resources } ?? job.spec.resources
-        var record = PlacementRecord(time: Self.rfc3339(Self.wallMs()), job: job.id, jobName: job.spec.displayName,
+        var record = PlacementRecord(time: "", job: job.id, jobName: job.spec.displayName,
                                      request: request, decision: decision)
         if let shape {
             record.shape = shape.index
             record.summary = shape.why + "; " + record.summary
         }
         persist(record)
-    }
-
-    static func matches(_ r: PlacementRecord, _ q: LogQuery) -> Bool {
-        (q.job == nil || q.job == r.job) && (q.node == nil || q.node == r.node)
-    }
-
-    /// Registers a `log --follow` reader; records appended from now on are yielded to it.
-    public func followLog(_ query: LogQuery) -> (UInt64, AsyncStream<PlacementRecord>) {
-        let id = nextLinkID
-        nextLinkID += 1
-        let (stream, continuation) = AsyncStream<PlacementRecord>.makeStream(bufferingPolicy: .bufferingNewest(10_000))
-        logFollowers[id] = (query, continuation)
-        return (id, stream)
-    }
-
-    public func unfollowLog(_ id: UInt64) {
-        logFollowers.removeValue(forKey: id)?.continuation.finish()
-    }
-
-    /// Stored placement records.
-    public func logRecords(_ query: LogQuery) throws(ErrorReply) -> [PlacementRecord] {
-        do {
-            return try store.placements(query)
-        } catch {
-            throw ErrorReply(.unavailable, "cannot read placement log: \(error)")
-        }
     }
 }
 
@@ -364,9 +343,4 @@ struct GangKey: Hashable {
     var request: ResourceRequest
     var count: Int
     var nvlink: NVLinkLocality?
-}
-
-extension Scheduler {
-    /// Periodic retry of pending jobs (cheap when nothing is pending).
-    public func schedulePendingFromTick() { schedulePending() }
 }

@@ -1,12 +1,12 @@
 import SchedCore
 import SchedProtocol
 
-extension Scheduler {
+extension ControlPlane {
     /// What each tenant holds now: PUs and thousandths of GPUs of its active jobs (from the
     /// active-job index, so finished jobs held in memory cost nothing here).
-    func tenantHoldings() -> [String: TenantQuota] {
+    mutating func tenantHoldings() -> [String: TenantQuota] {
         var out: [String: TenantQuota] = [:]
-        for id in activeIDs {
+        for id in jobs.activeIDs {
             guard let j = jobs[id], j.state.isActive else { continue }
             guard let a = j.assignment else { continue }
             var h = out[j.spec.tenantName] ?? TenantQuota()
@@ -20,34 +20,24 @@ extension Scheduler {
     /// Brings the fair-share usage up to now (call before ordering the queue).
     /// At most every 250 ms: a pass after each event would otherwise sum every job's holdings
     /// each time, and usage decays over minutes.
-    func advanceFairShare() {
-        let now = monotonicMs()
+    mutating func advanceFairShare() {
+        let now = monoNow
         if let last = fairShareClockMs, now - last < 250, now >= last { return }
         fairShare.advance(elapsedMs: now - (fairShareClockMs ?? now), holding: tenantHoldings())
         fairShareClockMs = now
     }
 
-    /// `queueOrder` as a small sortable key.
-    func queueKey(_ j: JobInfo) -> QueueKey {
+    /// Queue order, the one the pass and `explain` both use: jobs whose preemption victims are
+    /// stopping first (the room they free is theirs), then priority (high first), then the
+    /// tenant's decayed usage (low first), then age.
+    mutating func queueKey(_ j: JobInfo) -> QueueKey {
         QueueKey(preemptorFirst: preemptors[j.id] != nil ? 0 : 1, negPriority: -(j.spec.priority ?? 0),
                  usage: fairShare.usage(of: j.spec.tenantName), id: j.id)
     }
 
-    /// Queue order: jobs whose preemption victims are stopping first (the room they free is
-    /// theirs), then priority (high first), then the tenant's decayed usage (low first), then age.
-    func queueOrder(_ a: JobInfo, _ b: JobInfo) -> Bool {
-        let ra = preemptors[a.id] != nil, rb = preemptors[b.id] != nil
-        if ra != rb { return ra }
-        let pa = a.spec.priority ?? 0, pb = b.spec.priority ?? 0
-        if pa != pb { return pa > pb }
-        let ua = fairShare.usage(of: a.spec.tenantName), ub = fairShare.usage(of: b.spec.tenantName)
-        if ua != ub { return ua < ub }
-        return a.id < b.id
-    }
-
     /// Whether the job's tenant still has guaranteed quota for it (and so may reclaim borrowed capacity).
     /// `tasks` counts a gang's members.
-    func mayReclaim(_ job: JobInfo, tasks: Int = 1, holdings: [String: TenantQuota]) -> Bool {
+    mutating func mayReclaim(_ job: JobInfo, tasks: Int = 1, holdings: [String: TenantQuota]) -> Bool {
         guard let quota = config.tenants[job.spec.tenantName] else { return false }
         let usage = holdings[job.spec.tenantName] ?? TenantQuota()
         return usage.cpus + job.spec.resources.cpus * tasks <= quota.cpus
@@ -55,12 +45,12 @@ extension Scheduler {
     }
 
     /// Whether a tenant uses more than its guaranteed quota (its jobs run on borrowed capacity).
-    func isBorrowing(_ tenant: String, holdings: [String: TenantQuota]) -> Bool {
+    mutating func isBorrowing(_ tenant: String, holdings: [String: TenantQuota]) -> Bool {
         (config.tenants[tenant] ?? TenantQuota()).exceeded(by: holdings[tenant] ?? TenantQuota())
     }
 
     /// Per-tenant figures for `schedctl status`.
-    func tenantStatus() -> [String: TenantStatus] {
+    mutating func tenantStatus() -> [String: TenantStatus] {
         let holdings = tenantHoldings()
         var names = Set(holdings.keys).union(config.tenants.keys).union(config.tenantCaps.keys)
         for j in jobs.values where j.state == .pending { names.insert(j.spec.tenantName) }
@@ -73,7 +63,7 @@ extension Scheduler {
     }
 }
 
-/// A job's place in the queue (see `queueOrder`), compared field by field.
+/// A job's place in the queue (see `queueKey`), compared field by field.
 struct QueueKey: Comparable {
     var preemptorFirst: Int
     var negPriority: Int

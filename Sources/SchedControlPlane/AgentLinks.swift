@@ -1,0 +1,36 @@
+import SchedProtocol
+import SchedCore
+
+/// Which agent connection serves which node, and the connections that have not registered yet.
+struct AgentLinks {
+    /// The connection currently serving each registered node.
+    private(set) var byNode: [NodeID: LinkID] = [:]
+    /// The node each registered connection serves.
+    private(set) var nodeOf: [LinkID: NodeID] = [:]
+    /// Connections open but not registered.
+    var pending = Set<LinkID>()
+
+    subscript(node: NodeID) -> LinkID? { byNode[node] }
+
+    /// Whether `link` is open (registered or not).
+    func isOpen(_ link: LinkID) -> Bool { pending.contains(link) || nodeOf[link] != nil }
+
+    /// `link` now serves `node`; returns the connection it replaces, if any.
+    mutating func attach(_ node: NodeID, _ link: LinkID) -> LinkID? {
+        pending.remove(link)
+        let old = byNode.updateValue(link, forKey: node)
+        if let old, old != link { nodeOf[old] = nil }
+        nodeOf[link] = node
+        return old == link ? nil : old
+    }
+
+    /// Forgets a node's connection and returns it.
+    @discardableResult
+    mutating func removeValue(forKey node: NodeID) -> LinkID? {
+        guard let link = byNode.removeValue(forKey: node) else { return nil }
+        nodeOf[link] = nil
+        return link
+    }
+
+    var nodes: Dictionary<NodeID, LinkID>.Keys { byNode.keys }
+}

@@ -1,0 +1,60 @@
+import SchedCore
+import SchedProtocol
+
+/// schedctl requests: each gets exactly one `reply`. A reply that confirms a change (CANCEL,
+/// UPDATE, DRAIN, UNDRAIN) leaves only once the change is stored; if the store keeps refusing
+/// past `storeRetryMs`, it is answered `ACCEPTED` instead: kept and retried, not confirmed. An
+/// `ERR` reply is never followed by its change taking effect. Reads are answered at once from
+/// memory.
+extension ControlPlane {
+    mutating func handleRequest(_ id: RequestID, _ request: ClientRequest) {
+        do throws(ErrorReply) {
+            switch request {
+            case .submit(let specs, let placeAtOnce):
+                submit(id, specs, placeAtOnce: placeAtOnce)
+                return
+            case .wait(let job, let stored):
+                wait(id, for: job, stored: stored)
+                return
+            case .commitBarrier:
+                deliverWhenDurable(.barrier(id))
+                startCommit()
+                return
+            case .update(let job, let spec, let stored): confirm(id, "UPDATE", .jobInfo(try update(job, to: spec, stored: stored)))
+            case .cancel(let job, let stored): confirm(id, "CANCEL", .jobInfo(try cancel(job, stored: stored)))
+            case .drain(let node, let reason): confirm(id, "DRAIN", .nodeInfo(try drain(node, reason: reason)))
+            case .undrain(let node): confirm(id, "UNDRAIN", .nodeInfo(try undrain(node)))
+            case .listJobs(let q, let stored):
+                answerNow(id, .jobList(JobList(jobs: listJobs(q, storedFinished: stored))))
+            case .getJob(let job, let stored): answerNow(id, .jobInfo(try self.job(job, stored: stored)))
+            case .explain(let job, let stored, let latest):
+                answerNow(id, .explanation(try explain(job, stored: stored, latest: latest)))
+            case .listNodes(let topology): answerNow(id, .nodeList(NodeList(nodes: listNodes(topology: topology))))
+            case .status: answerNow(id, .statusInfo(status()))
+            }
+        } catch {
+            refuse(id, error)
+        }
+    }
+
+    /// A change's confirmation: sent once stored, or `ACCEPTED` at the store deadline.
+    mutating func confirm(_ id: RequestID, _ verb: String, _ message: Message) {
+        let held = !(batch.isEmpty && inFlight == nil) && !plantedBugs.acknowledgeBeforeCommit
+        reply(id, .message(message), whenDurable: true)
+        // Delivered at once (nothing waited to be stored): no deadline needed.
+        guard held else { return }
+        openDeadlines[id] = verb
+        actions.append(.arm(.storeDeadline(id), afterMs: config.storeRetryMs))
+    }
+
+    /// Refuses a request. An `ERR` confirms nothing, so it leaves at once.
+    mutating func refuse(_ id: RequestID, _ error: ErrorReply) {
+        answerNow(id, .error(error))
+    }
+
+    /// A read's answer: what memory holds now. (It confirms no change; schedd's wire session
+    /// still holds it until the commit attempt in progress is over, as before.)
+    mutating func answerNow(_ id: RequestID, _ message: Message) {
+        actions.append(.reply(id, .message(message)))
+    }
+}

@@ -1,0 +1,245 @@
+import Foundation
+import SchedControlPlane
+import SchedCore
+import SchedProtocol
+
+/// schedctl's requests: each is one control-plane request answered by one reply. Jobs that
+/// left memory, and the placement log, are read from the store here, by the shell.
+extension Scheduler {
+    /// Sends a request and waits for its reply.
+    func request(_ r: ClientRequest) async -> ControlReply {
+        let id = nextRequestID
+        nextRequestID += 1
+        return await withCheckedContinuation { c in
+            replies[id] = c
+            dispatch(.request(id, r))
+        }
+    }
+
+    func message(_ r: ClientRequest) async throws(ErrorReply) -> Message {
+        switch await request(r) {
+        case .message(.error(let e)): throw e
+        case .message(let m): return m
+        case .submitted: throw ErrorReply(.internalError, "unexpected reply")
+        }
+    }
+
+    /// A job that left memory, read from the store (nil when it is in memory or unknown).
+    func storedJob(_ id: JobID) throws(ErrorReply) -> JobInfo? {
+        guard !plane.holdsJob(id), plane.jobsLeftInStore > 0 else { return nil }
+        do {
+            return try store.job(id)
+        } catch {
+            throw ErrorReply(.unavailable, "cannot read job \(id) from the store: \(error)")
+        }
+    }
+
+    /// Stores a new job and returns it once durable; then tries to place it.
+    public func submit(_ spec: JobSpec) async throws(ErrorReply) -> JobInfo { try await submitAll(spec).first }
+
+    /// `submit` for job arrays: the first job and how many were stored (ids are consecutive).
+    public func submitAll(_ spec: JobSpec) async throws(ErrorReply) -> (first: JobInfo, count: Int) {
+        let (firsts, counts) = try await submitBatch([spec])
+        guard let first = firsts.first else { throw ErrorReply(.internalError, "no job stored") }
+        return (first, counts[0])
+    }
+
+    /// Stores many specs (each possibly an array) in one transaction, all or none. With
+    /// `placeAtOnce` the first placement attempt runs before this returns; without, the jobs
+    /// join the next coalesced pass (`SUBMIT_BATCH`).
+    public func submitBatch(_ specs: [JobSpec], placeAtOnce: Bool = true) async throws(ErrorReply) -> (firsts: [JobInfo], counts: [Int]) {
+        switch await request(.submit(specs, placeAtOnce: placeAtOnce)) {
+        case .submitted(let firsts, let counts): return (firsts, counts)
+        case .message(.error(let e)): throw e
+        case .message: throw ErrorReply(.internalError, "unexpected reply")
+        }
+    }
+
+    /// Jobs, newest first.
+    public func listJobs(_ q: ListJobs) async -> [JobInfo] {
+        var stored: [JobInfo]?
+        let finished = JobState.allCases.filter { $0.isTerminal && (q.states?.contains($0) ?? true) }
+        if plane.jobsLeftInStore > 0, !finished.isEmpty {
+            do {
+                stored = try store.jobs(states: finished, limit: min(max(q.limit ?? 1000, 1), 100_000))
+            } catch {
+                logger.error("cannot read finished jobs from the store; listing those in memory", metadata: ["error": "\(error)"])
+            }
+        }
+        guard case .message(.jobList(let l)) = await request(.listJobs(q, storedFinished: stored)) else { return [] }
+        return l.jobs
+    }
+
+    public func job(_ id: JobID) async throws(ErrorReply) -> JobInfo {
+        let stored = try storedJob(id)
+        guard case .jobInfo(let j) = try await message(.getJob(id, stored: stored)) else { throw ErrorReply(.internalError, "unexpected reply") }
+        return j
+    }
+
+    /// Cancels a job: a pending one at once; a running one by asking its agent to stop it.
+    /// Answered once stored (`ACCEPTED` if the store refuses for longer than its retry time).
+    public func cancel(_ id: JobID) async throws(ErrorReply) -> JobInfo {
+        try Self.jobInfo(try await message(.cancel(id, stored: try storedJob(id))))
+    }
+
+    /// Returns when the job is completed, failed or cancelled (and that is stored).
+    public func waitForTerminal(_ id: JobID) async throws(ErrorReply) -> JobInfo {
+        guard case .jobInfo(let j) = try await message(.wait(id, stored: try storedJob(id))) else { throw ErrorReply(.internalError, "unexpected reply") }
+        return j
+    }
+
+    /// Why a job waits (with a fresh evaluation) or why it went where it went.
+    public func explain(_ id: JobID) async throws(ErrorReply) -> Explanation {
+        let stored = try storedJob(id)
+        let latest = (try? store.placements(LogQuery(job: id, limit: 1)))?.last
+        // `current` is evaluated now: its time is now.
+        guard case .explanation(var x) = try await message(.explain(id, stored: stored, latest: latest)) else {
+            throw ErrorReply(.internalError, "unexpected reply")
+        }
+        if x.current != nil { x.current?.time = Self.rfc3339(Self.wallMs()) }
+        return x
+    }
+
+    /// Starts a rolling update of a service (see `ControlPlane.update`).
+    public func update(_ id: JobID, to spec: JobSpec) async throws(ErrorReply) -> JobInfo {
+        try Self.jobInfo(try await message(.update(id, spec, stored: try storedJob(id))))
+    }
+
+    public func listNodes(topology: Bool) async -> [NodeInfo] {
+        guard case .message(.nodeList(let l)) = await request(.listNodes(topology: topology)) else { return [] }
+        return l.nodes
+    }
+
+    /// Stops new work from going to a node; running tasks finish.
+    public func drain(_ name: NodeID, reason: String?) async throws(ErrorReply) -> NodeInfo {
+        try Self.nodeInfo(try await message(.drain(name, reason: reason)))
+    }
+
+    public func undrain(_ name: NodeID) async throws(ErrorReply) -> NodeInfo {
+        try Self.nodeInfo(try await message(.undrain(name)))
+    }
+
+    /// The typed calls above answer an `ACCEPTED` reply (kept, not stored in time) by throwing
+    /// `unavailable` with its words; the wire (`answer`) sends `ACCEPTED` itself.
+    static func jobInfo(_ m: Message) throws(ErrorReply) -> JobInfo {
+        switch m {
+        case .jobInfo(let j): return j
+        case .accepted(let a): throw ErrorReply(.unavailable, "accepted, not stored yet: \(a.message)")
+        default: throw ErrorReply(.internalError, "unexpected reply")
+        }
+    }
+
+    static func nodeInfo(_ m: Message) throws(ErrorReply) -> NodeInfo {
+        switch m {
+        case .nodeInfo(let n): return n
+        case .accepted(let a): throw ErrorReply(.unavailable, "accepted, not stored yet: \(a.message)")
+        default: throw ErrorReply(.internalError, "unexpected reply")
+        }
+    }
+
+    /// The reply to one schedctl request as it goes on the wire (LOG is served by the session).
+    /// Nothing a reply reports leaves before the commit attempt in progress is over; a change's
+    /// confirmation leaves only once stored (the control plane holds it), and SUBMITTED_BATCH
+    /// reports only ids its own insert stored.
+    public func answer(_ message: Message) async -> Message {
+        let reply = await answerNow(message)
+        switch (message, reply) {
+        case (.submitBatch, _), (.update, .jobInfo), (.cancel, .jobInfo), (.drain, .nodeInfo), (.undrain, .nodeInfo), (_, .accepted): break
+        default: await commit()
+        }
+        return reply
+    }
+
+    func answerNow(_ message: Message) async -> Message {
+        do throws(ErrorReply) {
+            let request: ClientRequest
+            switch message {
+            case .submit(let s):
+                let (firsts, counts) = try await submitBatch([s.spec])
+                return .submitted(Submitted(job: firsts[0].id, count: s.spec.array == nil ? nil : counts[0]))
+            case .submitBatch(let b):
+                let (firsts, counts) = try await submitBatch(b.specs, placeAtOnce: false)
+                return .submittedBatch(SubmittedBatch(jobs: zip(b.specs, zip(firsts, counts)).map { spec, fc in
+                    Submitted(job: fc.0.id, count: spec.array == nil ? nil : fc.1)
+                }))
+            case .listJobs(let q): return .jobList(JobList(jobs: await listJobs(q)))
+            case .getJob(let r): return .jobInfo(try await job(r.job))
+            case .wait(let r): return .jobInfo(try await waitForTerminal(r.job))
+            case .explain(let r): return .explanation(try await explain(r.job))
+            case .listNodes(let q): return .nodeList(NodeList(nodes: await listNodes(topology: q.topology ?? false)))
+            case .status: return .statusInfo(await status())
+            case .ping: return .pong
+            case .update(let u): request = .update(u.job, u.spec, stored: try storedJob(u.job))
+            case .cancel(let r): request = .cancel(r.job, stored: try storedJob(r.job))
+            case .drain(let r): request = .drain(r.node, reason: r.reason)
+            case .undrain(let r): request = .undrain(r.node)
+            default: throw ErrorReply(.wrongRole, "\(message.verb) is not a client request")
+            }
+            return try await self.message(request)
+        } catch {
+            return .error(error)
+        }
+    }
+
+    /// Counts for `schedctl status`.
+    public func status() async -> SchedulerStatus {
+        guard case .message(.statusInfo(let s)) = await request(.status) else {
+            return SchedulerStatus(software: WireProtocol.software, protocolVersion: WireProtocol.version, uptimeSeconds: 0,
+                                   policy: "", stateDir: "", nodes: [:], jobs: [:], rejectedLines: 0)
+        }
+        return s
+    }
+
+    /// Commits everything written so far and returns once that attempt is over: true when it
+    /// is durable (what waited for it has been delivered), false when the store refused.
+    @discardableResult
+    public func commit() async -> Bool {
+        if case .message(.ok) = await request(.commitBarrier) { return true }
+        return false
+    }
+
+    /// Until what was written so far is durable: commits, and while the store refuses, tries
+    /// again every 100 ms for up to `seconds`. False when it is still not stored then.
+    public func commitDurably(seconds: Double) async -> Bool {
+        let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+        while true {
+            if await commit() { return true }
+            guard ContinuousClock.now < deadline else { return false }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
+    /// Commits until nothing written is left uncommitted, or `seconds` have passed (shutdown).
+    /// Returns the writes still uncommitted.
+    @discardableResult
+    public func flush(seconds: Double) async -> Int {
+        _ = await commitDurably(seconds: seconds)
+        return plane.uncommittedWrites
+    }
+
+    static func matches(_ r: PlacementRecord, _ q: LogQuery) -> Bool {
+        (q.job == nil || q.job == r.job) && (q.node == nil || q.node == r.node)
+    }
+
+    /// Registers a `log --follow` reader; records stored from now on are yielded to it.
+    public func followLog(_ query: LogQuery) -> (UInt64, AsyncStream<PlacementRecord>) {
+        let id = nextLinkID
+        nextLinkID += 1
+        let (stream, continuation) = AsyncStream<PlacementRecord>.makeStream(bufferingPolicy: .bufferingNewest(10_000))
+        logFollowers[id] = (query, continuation)
+        return (id, stream)
+    }
+
+    public func unfollowLog(_ id: UInt64) {
+        logFollowers.removeValue(forKey: id)?.continuation.finish()
+    }
+
+    /// Stored placement records.
+    public func logRecords(_ query: LogQuery) throws(ErrorReply) -> [PlacementRecord] {
+        do {
+            return try store.placements(query)
+        } catch {
+            throw ErrorReply(.unavailable, "cannot read placement log: \(error)")
+        }
+    }
+}

@@ -47,6 +47,8 @@ let package = Package(
             "SchedCore", "SchedProtocol",
             .product(name: "DequeModule", package: "swift-collections"),
         ]),
+        // The deterministic fault-injecting simulator over the real control plane (sched-bench chaos).
+        .target(name: "SchedSimulation", dependencies: ["SchedControlPlane", "SchedCore", "SchedProtocol"]),
         // The daemon's shell (no hwloc): NIO connections, the store's writer thread, timers, logging.
         .target(name: "SchedulerKit", dependencies: [
             "SchedCore", "SchedProtocol", "SchedNet", "SchedStore", "SchedControlPlane",
@@ -86,7 +88,7 @@ let package = Package(
         .executableTarget(name: "schedctl", dependencies: ["SchedCtlKit"]),
         // Benchmarks of the pure core (no daemon, no I/O in the measured loop).
         // `sched-bench e2e` also starts schedd and emulated agents and talks the protocol.
-        .executableTarget(name: "sched-bench", dependencies: ["SchedCore", "SchedProtocol", "SchedNet", "SchedCtlKit"]),
+        .executableTarget(name: "sched-bench", dependencies: ["SchedCore", "SchedProtocol", "SchedNet", "SchedCtlKit", "SchedSimulation", "SchedControlPlane"]),
 
         .testTarget(name: "SchedCoreTests", dependencies: ["SchedCore"]),
         .testTarget(name: "SchedProtocolTests", dependencies: ["SchedProtocol", "SchedNet",

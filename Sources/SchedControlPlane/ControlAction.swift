@@ -3,8 +3,8 @@ import SchedProtocol
 
 /// What the control plane asks its shell to do, in order.
 public enum ControlAction: Sendable {
-    /// Write one line to an agent connection (dropped by the shell if it has closed).
-    case send(LinkID, String)
+    /// Write one message (one line) to an agent connection (dropped by the shell if it has closed).
+    case send(LinkID, Message)
     /// Close an agent connection (a silent or replaced link); the agent reconnects.
     case closeLink(LinkID)
     /// The answer to a client request.

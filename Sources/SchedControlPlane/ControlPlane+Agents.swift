@@ -8,7 +8,7 @@ extension ControlPlane {
     /// - one the agent reports finished is finished with its exit status;
     /// - one the agent does not know is re-queued if it was only `starting`, failed if it was `running`;
     /// - a task the agent runs that is not (or no longer) placed here is killed.
-    /// REGISTERED is the first line queued to the agent, followed by any KILL_TASK / ACK_EXIT.
+    /// REGISTERED is the first line to the agent, followed by any KILL_TASK / ACK_EXIT once stored.
     mutating func register(_ r: Register, link linkID: LinkID) {
         guard links.isOpen(linkID) else {
             actions.append(.refuse(linkID, ErrorReply(.internalError, "unknown link")))
@@ -43,7 +43,11 @@ extension ControlPlane {
         entry.down = false
         entry.lastSeenMs = now
         nodes[r.node] = entry
-        send(.registered(Registered(node: r.node, heartbeatIntervalMs: heartbeatIntervalMs)), to: r.node)
+        // REGISTERED goes at once, even while the node's record waits for the store: it promises
+        // nothing durable, and the agent sends no heartbeat before it, so holding it would let
+        // a store outage mark live nodes down (found by `sched-bench chaos`). Every line after
+        // it waits for the commit as usual.
+        actions.append(.send(linkID, .registered(Registered(node: r.node, heartbeatIntervalMs: heartbeatIntervalMs))))
 
         let reported = Dictionary(r.tasks.map { ($0.ref, $0) }, uniquingKeysWith: { a, _ in a })
         var notStored = Set<TaskRef>()
@@ -66,6 +70,10 @@ extension ControlPlane {
                         send(.killTask(KillTask(ref: ref, graceSeconds: job.spec.killGraceSeconds ?? 10, reason: why)), to: r.node)
                     }
                 }
+            } else if job.state == .starting && job.cancelRequested != true && job.spec.isGang {
+                // A gang runs whole or not at all: its other members may already run, so this
+                // member cannot simply start again alone. It fails, which stops its gang.
+                finish(&job, exit: TaskExit(error: "lost: agent on \(r.node) never started it (a gang member cannot start alone)"))
             } else if job.state == .starting && job.cancelRequested != true {
                 // Never reached the agent: run it again, once, wherever it fits.
                 if let a = job.assignment { nodes[r.node]?.state.release(a) }
@@ -255,7 +263,14 @@ extension ControlPlane {
             nodes[name]?.linkID = nil
             nodes[name]?.registered = false
             log(.warning, "node down", ["node.id": "\(name)", "silent.ms": "\(now - n.lastSeenMs)"])
-            for var job in jobs.values.filter({ $0.state.isActive && $0.node == name }).sorted(by: { $0.id < $1.id }) where !plantedBugs.forgetLostNodeTasks {
+            for var job in jobs.values.filter({ $0.state.isActive && $0.node == name }).sorted(by: { $0.id < $1.id }) {
+                if plantedBugs.forgetLostNodeTasks, let a = job.assignment {
+                    nodes[a.node]?.state.release(a)
+                    job.state = .pending
+                    job.assignment = nil
+                    save(job)
+                    continue
+                }
                 finish(&job, exit: TaskExit(error: "node \(name) down: no heartbeat for \(now - n.lastSeenMs) ms"))
             }
         }

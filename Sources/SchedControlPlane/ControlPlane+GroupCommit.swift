@@ -37,7 +37,7 @@ extension ControlPlane {
     /// the writes made so far are durable, addressed to the node's current connection.
     mutating func send(_ message: Message, to node: NodeID) {
         guard let link = links[node] else { return }
-        deliverWhenDurable(.line(node, link: link, LineCodec.encode(message)))
+        deliverWhenDurable(.line(node, link: link, message))
     }
 
     /// Delivers now when nothing waits to be stored (or is being stored), else queues behind it.

@@ -167,7 +167,7 @@ public struct ControlPlane {
         case .taskStarted(let s, let node): taskStarted(s, node: node)
         case .taskExited(let e, let node): taskExited(e, node: node)
         case .ping(let link):
-            if links.isOpen(link) { actions.append(.send(link, LineCodec.encode(.pong))) }
+            if links.isOpen(link) { actions.append(.send(link, .pong)) }
         case .lineRejected: rejectedLines += 1
         case .request(let id, let request): handleRequest(id, request)
         case .jobsInserted(let id, let result): jobsInserted(id, result)
@@ -224,6 +224,8 @@ public struct ControlPlane {
     public var uncommittedWrites: Int { batch.writeCount + (inFlight?.writeCount ?? 0) }
     /// Every job held in memory.
     public var heldJobs: Dictionary<JobID, JobInfo>.Values { jobs.values }
+    /// Jobs starting or running.
+    public var activeJobIDs: Set<JobID> { jobs.activeIDs }
     /// Every job held in memory, by id.
     public var heldJobsByID: [JobID: JobInfo] { jobs.all }
     /// A held job.
@@ -249,7 +251,8 @@ public struct PlantedBugs: Sendable, Hashable {
     public var acknowledgeBeforeCommit = false
     /// A gang's first member is placed alone when the whole gang does not fit.
     public var placeGangMemberAlone = false
-    /// A node that goes down keeps its tasks' jobs running instead of failing them.
+    /// A node that goes down has its jobs put back in the queue, forgetting that their tasks
+    /// may still run there (they are failed as lost, and killed if the node comes back).
     public var forgetLostNodeTasks = false
     public init() {}
     public var any: Bool { skipDoubleBookingCheck || acknowledgeBeforeCommit || placeGangMemberAlone || forgetLostNodeTasks }

@@ -16,7 +16,7 @@ struct WriteBatch {
     enum Outgoing {
         /// A line for the agent connection `link` of a node; dropped if that connection no
         /// longer serves the node by delivery (the agent re-registers and reports afresh).
-        case line(NodeID, link: LinkID, String)
+        case line(NodeID, link: LinkID, Message)
         /// A client reply that reports these writes: sent once they are durable.
         case reply(RequestID, ControlReply)
         /// A client reply sent when this batch's commit attempt is over, stored or not (reads:

@@ -106,7 +106,7 @@ public actor Scheduler {
     func perform(_ action: ControlAction) {
         switch action {
         case .send(let link, let line):
-            links[link]?.yield(line)
+            links[link]?.yield(LineCodec.encode(line))
         case .closeLink(let link):
             links.removeValue(forKey: link)?.finish()
         case .reply(let id, let reply):

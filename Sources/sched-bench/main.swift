@@ -8,6 +8,9 @@ import Darwin
 import SchedCore
 
 // `sched-bench e2e ...`: the end-to-end benchmark through the real binaries (E2E*.swift).
+if CommandLine.arguments.dropFirst().first == "chaos" {
+    exit(ChaosCommand.main(Array(CommandLine.arguments.dropFirst(2))))
+}
 if CommandLine.arguments.dropFirst().first == "e2e" {
     exit(await E2EBenchmark.main(Array(CommandLine.arguments.dropFirst(2))))
 }

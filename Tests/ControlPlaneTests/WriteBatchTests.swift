@@ -21,19 +21,19 @@ struct WriteBatchTests {
         failed.jobs[JobID(2)] = JobInfo(id: JobID(2), spec: spec("b"), state: .pending, submittedAtMs: 0)
         failed.placements = [record(1)]
         failed.placementWallMs = [1]
-        failed.outbox = [.line("n1", link: 1, "START_TASK first")]
+        failed.outbox = [.line("n1", link: 1, .ping)]
         var later = WriteBatch()
         old.state = .starting
         later.jobs[old.id] = old
         later.placements = [record(3)]
         later.placementWallMs = [3]
-        later.outbox = [.line("n1", link: 1, "START_TASK second")]
+        later.outbox = [.line("n1", link: 1, .pong)]
 
         let merged = failed.followed(by: later)
         #expect(merged.jobs[JobID(1)]?.state == .starting)
         #expect(merged.jobs[JobID(2)]?.state == .pending)
         #expect(merged.placements.map(\.job) == [JobID(1), JobID(3)])
-        #expect(merged.outbox.map { if case .line(_, _, let l) = $0 { l } else { "" } } == ["START_TASK first", "START_TASK second"])
+        #expect(merged.outbox.map { if case .line(_, _, let m) = $0 { m.verb } else { "" } } == ["PING", "PONG"])
         #expect(merged.writeCount == 4)
         #expect(merged.placementWallMs.count == merged.placements.count)
     }

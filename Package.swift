@@ -96,7 +96,7 @@ let package = Package(
             .product(name: "NIOEmbedded", package: "swift-nio"),
         ]),
         .testTarget(name: "HostTopologyTests", dependencies: ["HostTopology"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "ControlPlaneTests", dependencies: ["SchedControlPlane", "SchedCore", "SchedProtocol"]),
+        .testTarget(name: "ControlPlaneTests", dependencies: ["SchedControlPlane", "SchedSimulation", "SchedCore", "SchedProtocol"]),
         .testTarget(name: "SchedulerKitTests", dependencies: ["SchedulerKit", "SchedStore"]),
         .testTarget(name: "SchedCtlKitTests", dependencies: ["SchedCtlKit"]),
         .testTarget(name: "AgentKitTests", dependencies: ["AgentKit", "SchedProtocol"]),

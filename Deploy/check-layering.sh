@@ -11,6 +11,12 @@ bad=$(imports Sources/SchedCore | grep -vxE 'Swift' || true)
 bad=$(imports Sources/SchedProtocol | grep -vxE 'SchedCore|FoundationEssentials|Foundation' || true)
 [ -n "$bad" ] && { echo "layering: SchedProtocol imports $bad"; fail=1; }
 
+# The control plane is sans-IO: no clock, store, logger, Dispatch, NIO or Foundation.
+bad=$(imports Sources/SchedControlPlane | grep -vxE 'SchedCore|SchedProtocol|DequeModule' || true)
+[ -n "$bad" ] && { echo "layering: SchedControlPlane must import only SchedCore, SchedProtocol and DequeModule, found: $bad"; fail=1; }
+bad=$(imports Sources/SchedSimulation | grep -vxE 'SchedCore|SchedProtocol|SchedControlPlane|Glibc|Musl' || true)
+[ -n "$bad" ] && { echo "layering: SchedSimulation imports $bad"; fail=1; }
+
 for d in Sources/*/; do
   t=$(basename "$d")
   [ "$t" = HostTopology ] && continue

@@ -8,7 +8,7 @@ import SchedControlPlane
 import SchedSimulation
 
 /// `sched-bench chaos`: the deterministic fault-injecting simulator over the real control plane
-/// (docs/simulation.md, "Chaos").
+/// (docs/chaos.md).
 enum ChaosCommand {
     static let usage = """
         usage: sched-bench chaos (--seed S | --seeds A-B) --steps N [--faults LIST] [--json] [--trace]

@@ -1,0 +1,71 @@
+import SchedControlPlane
+import SchedCore
+import SchedSimulation
+import Testing
+
+/// The simulator over the real control plane: runs replay exactly, faults are really injected,
+/// the real control plane passes, and every planted bug is caught.
+@Suite("Chaos simulator", .timeLimit(.minutes(2)))
+struct ChaosSimulatorTests {
+    func run(_ seed: UInt64, steps: Int = 1500, bugs: PlantedBugs = PlantedBugs(), faults: FaultSet = .all) -> ChaosResult {
+        var config = ChaosConfig(seed: seed, steps: steps)
+        config.bugs = bugs
+        config.faults = faults
+        var sim = ChaosSimulator(config)
+        return sim.run()
+    }
+
+    @Test("the same seed replays the same run")
+    func sameSeedSameRun() {
+        let a = run(11), b = run(11)
+        #expect(a.steps == b.steps && a.events == b.events && a.simulatedMs == b.simulatedMs)
+        #expect(a.jobsAcknowledged == b.jobsAcknowledged && a.jobsFinished == b.jobsFinished)
+        #expect(a.scheddCrashes == b.scheddCrashes && a.commitsFailed == b.commitsFailed)
+        // A different seed is a different run.
+        let c = run(12)
+        #expect(c.steps != a.steps || c.events != a.events || c.simulatedMs != a.simulatedMs)
+    }
+
+    @Test("faults are injected and jobs still finish", arguments: [UInt64(1), 2, 3, 4])
+    func realControlPlanePasses(seed: UInt64) {
+        let r = run(seed, steps: 3000)
+        #expect(r.violation == nil, "\(r.violation.map { "\($0)\n" + $0.trace.joined(separator: "\n") } ?? "")")
+        #expect(r.jobsAcknowledged > 20)
+        #expect(r.jobsFinished > 0)
+        #expect(r.scheddCrashes + r.agentCrashes + r.commitsFailed > 0, "no fault was injected")
+    }
+
+    @Test("without faults every job acknowledged ends and nothing is refused as overlapping")
+    func quietRunHasNoRefusals() {
+        let r = run(5, steps: 2000, faults: [])
+        #expect(r.violation == nil)
+        #expect(r.scheddCrashes == 0 && r.agentCrashes == 0 && r.commitsFailed == 0)
+        #expect(r.refusedOverlap == 0)
+        #expect(r.jobsFinished >= r.jobsAcknowledged / 2)
+    }
+
+    @Test("each planted bug is caught by its invariant within 40 seeds", arguments: [
+        ("skipDoubleBookingCheck", "no PU given twice"),
+        ("acknowledgeBeforeCommit", "a confirmed change is stored"),
+        ("placeGangMemberAlone", "gang all or none"),
+        ("forgetLostNodeTasks", "no task runs on two nodes"),
+    ])
+    func plantedBugIsCaught(bug: String, invariant: String) {
+        var bugs = PlantedBugs()
+        switch bug {
+        case "skipDoubleBookingCheck": bugs.skipDoubleBookingCheck = true
+        case "acknowledgeBeforeCommit": bugs.acknowledgeBeforeCommit = true
+        case "placeGangMemberAlone": bugs.placeGangMemberAlone = true
+        default: bugs.forgetLostNodeTasks = true
+        }
+        var caught: Violation?
+        for seed in UInt64(1)...40 {
+            if let v = run(seed, steps: 3000, bugs: bugs).violation {
+                caught = v
+                break
+            }
+        }
+        #expect(caught?.invariant == invariant, "caught: \(caught?.description ?? "nothing")")
+        #expect(caught?.trace.isEmpty == false)
+    }
+}

@@ -228,6 +228,12 @@ public struct ControlPlane {
     public var activeJobIDs: Set<JobID> { jobs.activeIDs }
     /// Every job held in memory, by id.
     public var heldJobsByID: [JobID: JobInfo] { jobs.all }
+    /// Calls `body` with each active job, without copying the records (invariant checks).
+    public func forEachActiveJob(_ body: (borrowing JobInfo) -> Void) {
+        for id in jobs.activeIDs { if let j = jobs.all[id] { body(j) } }
+    }
+    /// Reads a held job without copying its record.
+    public func withHeldJob<T>(_ id: JobID, _ body: (borrowing JobInfo?) -> T) -> T { body(jobs.all[id]) }
     /// A held job.
     public func heldJob(_ id: JobID) -> JobInfo? { jobs[id] }
     /// The registered nodes with their resources in use.

@@ -7,17 +7,19 @@ import SchedProtocol
 /// that took effect, a terminal job made active again).
 extension ChaosSimulator {
     mutating func checkInvariants() {
-        guard let p = plane else { return }
+        guard plane != nil else { return }
         // No PU, GPU share or memory byte given twice, and no tenant past its cap.
         var byNode: [NodeID: [Assignment]] = [:]
         var cappedCPUs = 0, cappedGPUMilli = 0
-        for id in p.activeJobIDs {
-            guard let j = p.heldJob(id), let a = j.assignment else { continue }
+        var gangs: [(JobID, Int)] = []
+        plane!.forEachActiveJob { j in
+            guard let a = j.assignment else { return }
             byNode[a.node, default: []].append(a)
-            if j.spec.tenantName == "capped" {
+            if j.spec.tenant == "capped" {
                 cappedCPUs += a.pus.count
                 cappedGPUMilli += a.gpus.count * a.milliPerGPU
             }
+            if j.spec.gang == true, let g = j.arrayJob, let size = j.spec.array { gangs.append((g, size)) }
         }
         for (node, list) in byNode where list.count > 1 {
             var pus = CPUSet()
@@ -40,19 +42,19 @@ extension ChaosSimulator {
                 }
             }
         }
-        if let cap = Self.planeConfig(bugs: config.bugs).tenantCaps["capped"] {
-            if let c = cap.cpus, cappedCPUs > c { return violate("quota", "tenant capped holds \(cappedCPUs) PUs, cap \(c)") }
-            if let g = cap.gpuMilli, cappedGPUMilli > g { return violate("quota", "tenant capped holds \(cappedGPUMilli)/1000 GPUs, cap \(g)") }
-        }
+        if let c = cappedCap.cpus, cappedCPUs > c { return violate("quota", "tenant capped holds \(cappedCPUs) PUs, cap \(c)") }
+        if let g = cappedCap.gpuMilli, cappedGPUMilli > g { return violate("quota", "tenant capped holds \(cappedGPUMilli)/1000 GPUs, cap \(g)") }
         // A gang runs all its members or none: no member placed while another waits, unless the
-        // gang is being stopped (a member failed, was cancelled or preempted).
-        for id in p.activeJobIDs {
-            guard let j = p.heldJob(id), j.spec.isGang, let g = j.arrayJob, let size = j.spec.array else { continue }
+        // gang is being stopped (a member ended, failed, was cancelled or preempted).
+        var seen = Set<JobID>()
+        for (g, size) in gangs where seen.insert(g).inserted {
             var placed = 0, waiting = 0, stopping = false
             for k in 0..<Int64(size) {
-                guard let m = p.heldJob(JobID(g.rawValue + k)) else { continue }
-                if m.state.isTerminal || m.gangStoppedBy != nil || m.preemptedBy != nil || m.cancelRequested == true { stopping = true }
-                if m.state.isActive { placed += 1 } else if m.state == .pending { waiting += 1 }
+                plane!.withHeldJob(JobID(g.rawValue + k)) { m in
+                    guard let m else { return }
+                    if m.state.isTerminal || m.gangStoppedBy != nil || m.preemptedBy != nil || m.cancelRequested == true { stopping = true }
+                    if m.state.isActive { placed += 1 } else if m.state == .pending { waiting += 1 }
+                }
             }
             if !stopping, placed > 0, waiting > 0 {
                 return violate("gang all or none", "gang \(g): \(placed) members placed while \(waiting) wait")

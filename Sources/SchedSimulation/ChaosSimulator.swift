@@ -9,15 +9,15 @@ import SchedProtocol
 public struct ChaosSimulator {
     enum WorldEvent {
         /// An event for schedd incarnation `epoch` (dropped if that schedd has died).
-        case plane(ControlEvent, epoch: Int)
+        indirect case plane(ControlEvent, epoch: Int)
         /// A line from schedd reaches agent `agent` on `link`.
-        case toAgent(Int, LinkID, Message)
+        indirect case toAgent(Int, LinkID, Message)
         /// A line from agent `agent` reaches schedd (incarnation `epoch`) on `link`.
-        case toSchedd(Int, LinkID, Message, epoch: Int)
+        indirect case toSchedd(Int, LinkID, Message, epoch: Int)
         /// schedd closed `link`; the agent notices.
         case linkClosedBySchedd(Int, LinkID)
         case heartbeatDue(Int, LinkID)
-        case taskEnds(Int, JobID, TaskExit)
+        indirect case taskEnds(Int, JobID, TaskExit)
         case agentRestart(Int)
         case agentConnect(Int)
         case scheddRestart
@@ -81,6 +81,8 @@ public struct ChaosSimulator {
     var terminalInStore = Set<JobID>()
 
     var result: ChaosResult
+    /// The capped tenant's cap (from `planeConfig`), read by the quota invariant.
+    let cappedCap = ChaosSimulator.planeConfig(bugs: PlantedBugs()).tenantCaps["capped"] ?? TenantCap()
     /// Debugging: a job whose stored versions and lines are printed.
     let debugJob: JobID? = ProcessInfoLite.debugJob
     /// The latest world events (and notes), formatted only when a violation is reported.

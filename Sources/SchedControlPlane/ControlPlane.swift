@@ -183,8 +183,11 @@ public struct ControlPlane {
 
     /// The actions produced so far (by `init`), and forgets them.
     public mutating func takeActions() -> [ControlAction] {
-        defer { actions.removeAll(keepingCapacity: true) }
-        return actions
+        // Handed over whole: keeping the capacity would copy the buffer (the caller holds it)
+        // at the size of the largest event so far, e.g. one line to every agent.
+        let out = actions
+        actions = []
+        return out
     }
 
     mutating func timerFired(_ timer: ControlTimer) {

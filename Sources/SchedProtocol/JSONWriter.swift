@@ -6,10 +6,11 @@ import Foundation
 import SchedCore
 
 /// Builds JSON text byte by byte, for the few records written per job on the hot path (the
-/// stored `JobInfo` and `PlacementRecord`). The output is what `JSONEncoder` (unsorted keys,
-/// `withoutEscapingSlashes`) writes for the same value, up to key order; tests decode it with
-/// the Codable decoders and compare with the original value. Rare, nested fields are handed
-/// to `JSONEncoder` (`encodable(_:)`).
+/// stored `JobInfo` and `PlacementRecord`, the agent's task lines). The writers (RecordJSON*.swift)
+/// write keys in sorted order, byte for byte what `JSONEncoder` with `.sortedKeys` and
+/// `.withoutEscapingSlashes` writes for the same value; MessageRoundTripTests compares the bytes
+/// and decodes them back with the Codable decoders. Rare, nested fields are handed to
+/// `JSONEncoder` (`encodable(_:)`).
 public struct JSONWriter {
     public private(set) var bytes: [UInt8] = []
 
@@ -106,11 +107,11 @@ public struct JSONWriter {
         bytes.append(contentsOf: v ? Array("true".utf8) : Array("false".utf8))
     }
 
-    /// A rare or nested value, through `JSONEncoder`.
+    /// A rare or nested value, through `JSONEncoder` (keys sorted, as the writers sort theirs).
     public mutating func encodable<T: Encodable>(_ v: T) {
         separatorIfInArray()
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         // Encoding our own value types cannot fail; a failure is a programming error.
         bytes.append(contentsOf: try! encoder.encode(v))
     }

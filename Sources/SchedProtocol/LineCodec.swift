@@ -73,7 +73,11 @@ public enum LineCodec {
         case .nodeList(let p): return line(p)
         case .nodeInfo(let p): return line(p)
         case .explanation(let p): return line(p)
-        case .logRecord(let p): return line(p)
+        case .logRecord(let p):
+            // One per record of a LOG reply or follow stream: the stored record's bytes.
+            var w = JSONWriter(capacity: 1024)
+            w.write(p)
+            return message.verb + " " + w.text
         case .logEnd(let p): return line(p)
         case .statusInfo(let p): return line(p)
         case .accepted(let p): return line(p)

@@ -1,10 +1,11 @@
 import SchedCore
 
 // Hand-written JSON for the records schedd writes several times per job: the stored `JobInfo`
-// (RecordJSON+Sorted.swift, the same bytes as on the wire) and the placement-log record. Same
-// keys and the same omissions as their Codable encoding (nil optionals left out,
-// `ResourceRequest`'s defaults left out), so the Codable decoders read them unchanged;
-// SchedProtocolTests/RecordJSONTests decodes every field back.
+// (RecordJSON+Sorted.swift, the same bytes as on the wire) and the placement-log record. Byte for
+// byte what the sorted encoder (`.sortedKeys`, `.withoutEscapingSlashes`) writes: sorted keys, nil
+// optionals and `ResourceRequest`'s defaults left out, so the stored record is the wire's body and
+// the Codable decoders read it unchanged. SchedProtocolTests/MessageRoundTripTests and
+// RecordJSONTests compare the bytes with `JSONEncoder`'s and decode every field back.
 
 extension JSONWriter {
     /// NUMA memory reservations, keys sorted (`bytes`, `numa`).
@@ -19,20 +20,31 @@ extension JSONWriter {
         endArray()
     }
 
+    /// A placement explanation, keys sorted as the sorted encoder writes them.
     public mutating func write(_ e: PlacementExplanation) {
         beginObject()
-        field("policy", e.policy)
+        if let c = e.chosen {
+            key("chosen")
+            beginObject()
+            field("cpuPercentAfter", c.cpuPercentAfter)
+            field("gpuPercentAfter", c.gpuPercentAfter)
+            field("memoryPercentAfter", c.memoryPercentAfter)
+            field("tier", c.tier)
+            endObject()
+        }
         field("nodesEvaluated", e.nodesEvaluated)
         field("nodesFeasible", e.nodesFeasible)
+        field("nodesNotExamined", e.nodesNotExamined)
+        field("policy", e.policy)
         key("rejections")
         beginArray()
         for r in e.rejections {
             beginObject()
-            field("reason", r.reason.rawValue)
-            field("nodes", r.nodes)
-            field("requested", r.requested)
-            field("bestFree", r.bestFree)
             field("bestCapacity", r.bestCapacity)
+            field("bestFree", r.bestFree)
+            field("nodes", r.nodes)
+            field("reason", r.reason.rawValue)
+            field("requested", r.requested)
             endObject()
         }
         endArray()
@@ -45,46 +57,39 @@ extension JSONWriter {
             endObject()
         }
         endArray()
-        if let c = e.chosen {
-            key("chosen")
-            beginObject()
-            field("tier", c.tier)
-            field("cpuPercentAfter", c.cpuPercentAfter)
-            field("memoryPercentAfter", c.memoryPercentAfter)
-            field("gpuPercentAfter", c.gpuPercentAfter)
-            endObject()
-        }
-        field("nodesNotExamined", e.nodesNotExamined)
         endObject()
     }
 
+    /// A placement record, keys sorted: the stored record, the `LOG_RECORD` body, and what the
+    /// sorted encoder writes for it, byte for byte (docs/placement-log.md).
     public mutating func write(_ p: PlacementRecord) {
         beginObject()
-        field("v", p.v)
-        field("seq", p.seq)
-        field("time", p.time)
+        key("explanation"); write(p.explanation)
+        field("gpuMilli", p.gpuMilli)
+        if let g = p.gpus { field("gpus", g) }
         field("job", p.job.rawValue)
         field("jobName", p.jobName)
-        field("outcome", p.outcome.rawValue)
-        key("request"); writeSorted(p.request)
-        field("node", p.node?.rawValue)
-        field("pus", p.pus)
-        field("numaNodes", p.numaNodes)
-        if let g = p.gpus { field("gpus", g) }
-        field("gpuMilli", p.gpuMilli)
         if let m = p.memory { key("memory"); write(m) }
+        field("node", p.node?.rawValue)
+        field("numaNodes", p.numaNodes)
+        field("outcome", p.outcome.rawValue)
         field("policy", p.policy)
+        field("pus", p.pus)
+        key("request"); writeSorted(p.request)
         field("score", p.score)
-        field("summary", p.summary)
-        key("explanation"); write(p.explanation)
+        field("seq", p.seq)
         field("shape", p.shape)
+        field("summary", p.summary)
+        field("time", p.time)
+        field("v", p.v)
         endObject()
     }
 }
 
 extension JobInfo {
     /// The stored record's JSON: the wire's sorted form, written by hand (a job with
-    /// alternatives or a rollout goes through `JSONEncoder`); decodes with `JobInfo`'s decoder.
+    /// alternatives or a rollout goes through the sorted `JSONEncoder`, the same bytes as
+    /// `JOB_INFO`'s); decodes with `JobInfo`'s decoder.
     public var recordJSON: String {
         var w = JSONWriter()
         if w.writeSorted(self) { return w.text }
@@ -95,7 +100,7 @@ extension JobInfo {
 }
 
 extension PlacementRecord {
-    /// The stored record's JSON (hand-written; decodes with `PlacementRecord`'s Codable decoder).
+    /// The stored record's JSON, the `LOG_RECORD` body (hand-written, the sorted encoder's bytes).
     public var recordJSON: String {
         var w = JSONWriter()
         w.write(self)

@@ -106,6 +106,8 @@ struct RecordJSONTests {
         let text = job.recordJSON
         #expect(try LineCodec.fromJSON(JobInfo.self, text) == job)
         #expect(try Self.sameObject(Data(text.utf8), Self.codableJSON(job)), "\(text)")
+        // The wire's sorted bytes, also for a job with the rare fields (through the encoder).
+        #expect(LineCodec.encode(.jobInfo(job)) == "JOB_INFO " + text)
     }
 
     static var placed: PlacementRecord {
@@ -139,6 +141,11 @@ struct RecordJSONTests {
         let text = record.recordJSON
         #expect(try LineCodec.fromJSON(PlacementRecord.self, text) == record)
         #expect(try Self.sameObject(Data(text.utf8), Self.codableJSON(record)), "\(text)")
+        // Keys sorted: the stored record is the LOG_RECORD body, byte for byte.
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        #expect(text == String(decoding: try enc.encode(record), as: UTF8.self))
+        #expect(LineCodec.encode(.logRecord(record)) == "LOG_RECORD " + text)
     }
 
     @Test("integers at the edges and every control character")

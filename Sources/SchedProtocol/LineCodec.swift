@@ -39,7 +39,7 @@ public enum LineCodec {
         case .startTask(let p):
             // Hot (one per task): hand-written, the same bytes as the sorted encoder.
             var w = JSONWriter()
-            guard w.writeSorted(p) else { return line(p) }
+            w.writeSorted(p)
             return message.verb + " " + w.text
         case .killTask(let p): return line(p)
         case .ackExit(let p):

@@ -110,18 +110,16 @@ extension PlacementRecord {
 
 extension JSONWriter {
     /// `START_TASK`'s body with sorted keys, byte for byte what `LineCodec`'s sorted
-    /// `JSONEncoder` writes (LineCodecGoldenTests and RecordJSONTests compare them). Only for a
-    /// task without environment variables (a dictionary's key order is the encoder's business):
-    /// returns false, writing nothing, otherwise.
-    mutating func writeSorted(_ t: StartTask) -> Bool {
-        guard t.env.isEmpty else { return false }
+    /// `JSONEncoder` writes (MessageRoundTripTests and HotLineDecoderTests compare them), the
+    /// environment's keys in the encoder's order (`sortedField`).
+    mutating func writeSorted(_ t: StartTask) {
         beginObject()
         field("arrayIndex", t.arrayIndex)
         field("arrayJob", t.arrayJob?.rawValue)
         key("assignment")
         writeSorted(t.assignment)
         field("command", t.command)
-        key("env"); beginObject(); endObject()
+        sortedField("env", t.env)
         if let g = t.gangNodes { field("gangNodes", g.map(\.rawValue)) }
         field("jobName", t.jobName)
         field("killGraceSeconds", t.killGraceSeconds)
@@ -132,7 +130,6 @@ extension JSONWriter {
         endObject()
         field("workdir", t.workdir)
         endObject()
-        return true
     }
 
     /// `TASK_STARTED`'s body, byte for byte what the sorted encoder writes.

@@ -200,8 +200,8 @@ struct HotLineDecoderTests {
     func encodeHot() throws {
         let enc = JSONEncoder()
         enc.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        // Without env (the hand-written path) and with every character class JSON escapes.
-        var tasks = Self.startTasks.filter { $0.env.isEmpty }
+        // With and without env, and with every character class JSON escapes.
+        var tasks = Self.startTasks
         var t = tasks[1]
         t.jobName = "q\"uote\\ tab\t nl\n ctl\u{01} é 漢 🚀 /"
         t.command = ["/bin/sh", "-c", t.jobName, ""]

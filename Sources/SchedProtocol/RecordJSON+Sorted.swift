@@ -102,11 +102,16 @@ extension JSONWriter {
         endObject()
     }
 
-    /// A string dictionary with its keys in the encoder's order.
+    /// A string dictionary with its keys in the encoder's order: by their UTF-8 bytes as stored.
+    /// (Not `String`'s `<`, which compares canonical equivalents: a decomposed `e\u{301}` sorts
+    /// after `f` there and before it in the encoder's output.)
     mutating func sortedField(_ k: StaticString, _ v: [String: String]) {
         key(k)
         beginObject()
-        for name in v.keys.sorted() { key(name); string(v[name]!, separated: false) }
+        for (name, value) in v.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }) {
+            key(name)
+            string(value, separated: false)
+        }
         endObject()
     }
 }

@@ -100,6 +100,21 @@ struct RecordJSONTests {
         #expect(try LineCodec.decode(Substring(LineCodec.encode(.jobList(list)))) == .jobList(list))
     }
 
+    @Test("dictionary keys (env, labels) in the encoder's order, decomposed and astral keys included")
+    func dictionaryKeyOrder() throws {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // String's `<` puts the decomposed "e\u{301}" after "f"; the encoder (UTF-8 bytes) before it.
+        let keys: [String: String] = ["f": "1", "e\u{301}": "2", "e": "3", "\u{E9}x": "4", "\u{FF01}": "5", "🚀": "6", "B": "7", "a": "8"]
+        var j = Self.minimalJob
+        j.spec.env = keys
+        j.spec.resources.labels = keys
+        let expected = String(decoding: try enc.encode(j), as: UTF8.self)
+        #expect(expected.contains(#""e":"3","e\#u{301}":"2","f":"1""#))
+        #expect(j.recordJSON == expected)
+        #expect(LineCodec.encode(.jobInfo(j)) == "JOB_INFO " + expected)
+    }
+
     @Test("JobInfo decodes back to the same value and matches JSONEncoder's object",
           arguments: [minimalJob, fullJob, startedJob])
     func jobInfo(job: JobInfo) throws {

@@ -24,7 +24,8 @@ final class FlakyStore: SchedulerStore {
     func allNodes() throws -> [StoredNode] { try inner.allNodes() }
 }
 
-/// "Every change is written to the store before it is acknowledged or acted on" (Scheduler).
+/// "Every change is written to the store before it is acknowledged or acted on". The rules under a
+/// refusing store are tested on the control plane itself (Tests/ControlPlaneTests/ControlPlaneDurabilityTests.swift).
 @Suite("Scheduler: durability rules", .timeLimit(.minutes(1)))
 struct SchedulerDurabilityTests {
     func make(_ h: Harness) throws -> (Scheduler, FlakyStore) {
@@ -47,72 +48,5 @@ struct SchedulerDurabilityTests {
         #expect(await s.listJobs(ListJobs()).isEmpty)
         store.failWrites(false)
         #expect(try await s.submit(spec()).id == JobID(1))
-    }
-
-    @Test func registerThatCannotBeStoredIsRefused() async throws {
-        let h = try Harness()
-        defer { h.cleanup() }
-        let (s, store) = try make(h)
-        store.failWrites(true)
-        var agent = await AgentConn(s, node: "n1")
-        await expectReply(.unavailable) { try await agent.register(smallTopology()) }
-        #expect(await s.listNodes(topology: false).isEmpty)
-    }
-
-    @Test func drainThatCannotBeStoredChangesNothing() async throws {
-        let h = try Harness()
-        defer { h.cleanup() }
-        let (s, store) = try make(h)
-        var agent = await AgentConn(s, node: "n1")
-        _ = try await agent.register(smallTopology())
-        store.failWrites(true)
-        await expectReply(.unavailable) { try await s.drain("n1", reason: nil) }
-        store.failWrites(false)
-        #expect(await s.listNodes(topology: false).first?.status == .ready)
-        #expect(try await s.submit(spec()).state == .starting)
-        _ = await agent.received()
-    }
-
-    @Test
-    func exitIsAcknowledgedOnlyOnceDurable() async throws {
-        let h = try Harness()
-        defer { h.cleanup() }
-        let (s, store) = try make(h)
-        var agent = await AgentConn(s, node: "n1")
-        _ = try await agent.register(smallTopology())
-        let job = try await s.submit(spec(cpus: 4))
-        await agent.started(job.id)
-        _ = await agent.received()
-
-        store.failWrites(true)
-        await agent.exited(job.id, TaskExit(exitCode: 0))
-        // Not durable: no ACK_EXIT, so the agent keeps the exit and sends it again.
-        #expect(await agent.received().compactMap(\.ackExit).isEmpty)
-        // Until the job's end is recorded, its CPUs stay taken.
-        #expect(try await s.job(job.id).state == .running)
-        #expect(await s.listNodes(topology: false).first?.cpusUsed == 4)
-
-        store.failWrites(false)
-        await agent.exited(job.id, TaskExit(exitCode: 0))
-        #expect(try await s.job(job.id).state == .completed)
-        #expect(await agent.received().compactMap(\.ackExit).map(\.ref) == [TaskRef(job: job.id)])
-        #expect(try h.openStore().allJobs().first?.state == .completed)
-    }
-
-    @Test
-    func cancelIsNotActedOnUnlessDurable() async throws {
-        let h = try Harness()
-        defer { h.cleanup() }
-        let (s, store) = try make(h)
-        var agent = await AgentConn(s, node: "n1")
-        _ = try await agent.register(smallTopology())
-        let job = try await s.submit(spec())
-        await agent.started(job.id)
-        _ = await agent.received()
-
-        store.failWrites(true)
-        await expectReply(.unavailable) { try await s.cancel(job.id) }
-        #expect(await agent.received().compactMap(\.killTask).isEmpty, "KILL_TASK sent for a cancel that was refused")
-        #expect(try await s.job(job.id).cancelRequested != true)
     }
 }

@@ -27,11 +27,18 @@ struct SchedulerPipelinedCommitTests {
         store.failNext.withLock { $0 = true }
         await agent.exited(a.id, TaskExit(exitCode: 0))
         await store.waitUntilHeld()
-        // Second batch, made while the first is in flight: the undrain and B's placement.
-        _ = try await s.undrain("n1")
-        #expect(try await s.job(b.id).state == .starting)
+        // Second batch, made while the first is in flight: the undrain and B's placement. The
+        // undrain is confirmed only once stored, so it runs beside us; reads answer at once.
+        let undrain = Task { try await s.undrain("n1") }
+        var placed = false
+        for _ in 0..<100_000 where !placed {
+            placed = try await s.job(b.id).state == .starting
+            if !placed { await Task.yield() }
+        }
+        #expect(placed)
         #expect(try h.openStore().allJobs().map(\.state) == [.running, .pending])
         store.release()
+        #expect(try await undrain.value.status == .ready)
 
         // The retry stores both batches; ACK_EXIT (first batch) leaves before START_TASK (second).
         #expect(await s.commitDurably(seconds: 10))

@@ -45,13 +45,14 @@ struct Harness {
     var storePath: String { dir.file("schedd.sqlite") }
 
     func makeScheduler(groupCommit: Bool = false, heartbeatsPerSecond: Int = 500, minJobAgeSeconds: Int = 300,
-                       store: (any SchedulerStore)? = nil) throws -> Scheduler {
+                       store: (any SchedulerStore)? = nil, storeRetrySeconds: Double = 10) throws -> Scheduler {
         let store = try store ?? SQLiteStore(path: storePath)
         var config = SchedulerConfig(listen: HostPort(host: "127.0.0.1", port: 0), stateDir: dir.path,
                                      heartbeatIntervalMs: 1000, nodeTimeoutMs: 5000)
         config.groupCommit = groupCommit
         config.heartbeatsPerSecond = heartbeatsPerSecond
         config.minJobAgeSeconds = minJobAgeSeconds
+        config.storeRetrySeconds = storeRetrySeconds
         let clock = self.clock
         return try Scheduler(store: store, config: config, logger: quietLogger, monotonicMs: { clock.now })
     }

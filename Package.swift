@@ -67,9 +67,14 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Yams", package: "Yams"),
         ], resources: [.copy("Topologies")]),
+        // The protocol client (handshake, request/reply): schedctl, sched-bench, integration tests.
+        .target(name: "SchedClient", dependencies: [
+            "SchedCore", "SchedProtocol", "SchedNet",
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
         // schedctl's commands, job-spec parsing and output formatting.
         .target(name: "SchedCtlKit", dependencies: [
-            "SchedCore", "SchedProtocol", "SchedNet",
+            "SchedCore", "SchedProtocol", "SchedNet", "SchedClient",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Yams", package: "Yams"),
         ]),
@@ -88,7 +93,7 @@ let package = Package(
         .executableTarget(name: "schedctl", dependencies: ["SchedCtlKit"]),
         // Benchmarks of the pure core (no daemon, no I/O in the measured loop).
         // `sched-bench e2e` also starts schedd and emulated agents and talks the protocol.
-        .executableTarget(name: "sched-bench", dependencies: ["SchedCore", "SchedProtocol", "SchedNet", "SchedCtlKit", "SchedSimulation", "SchedControlPlane"]),
+        .executableTarget(name: "sched-bench", dependencies: ["SchedCore", "SchedProtocol", "SchedNet", "SchedClient", "SchedSimulation", "SchedControlPlane"]),
 
         .testTarget(name: "SchedCoreTests", dependencies: ["SchedCore"]),
         .testTarget(name: "SchedProtocolTests", dependencies: ["SchedProtocol", "SchedNet",
@@ -102,7 +107,7 @@ let package = Package(
         ]),
         .testTarget(name: "SchedCtlKitTests", dependencies: ["SchedCtlKit"]),
         .testTarget(name: "AgentKitTests", dependencies: ["AgentKit", "SchedProtocol"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["SchedProtocol", "SchedNet", "SchedCtlKit",
+        .testTarget(name: "IntegrationTests", dependencies: ["SchedProtocol", "SchedNet", "SchedClient",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ], resources: [.copy("Fixtures")]),

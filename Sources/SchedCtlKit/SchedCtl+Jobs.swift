@@ -1,4 +1,5 @@
 import ArgumentParser
+import SchedClient
 import SchedCore
 import SchedProtocol
 

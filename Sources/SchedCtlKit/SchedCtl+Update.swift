@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SchedClient
 import SchedCore
 import SchedProtocol
 

@@ -1,6 +1,6 @@
 import Foundation
+import SchedClient
 import SchedCore
-import SchedCtlKit
 import SchedNet
 import SchedProtocol
 import Testing

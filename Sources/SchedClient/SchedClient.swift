@@ -3,7 +3,8 @@ import SchedCore
 import SchedNet
 import SchedProtocol
 
-/// A schedctl connection to schedd: handshake, then request/reply.
+/// A client connection to schedd (schedctl, sched-bench, the integration tests): handshake, then
+/// request/reply.
 public struct SchedClient {
     let channel: LineChannel
 
@@ -13,15 +14,15 @@ public struct SchedClient {
         do {
             channel = try await LineClient.connect(address)
         } catch {
-            throw CLIError("cannot reach schedd at \(address): \(error)\n(start it, or point --scheduler / SCHED_SCHEDULER at it)")
+            throw ClientError("cannot reach schedd at \(address): \(error)\n(start it, or point --scheduler / SCHED_SCHEDULER at it)")
         }
         return try await channel.executeThenClose { inbound, outbound in
             var session = Session(lines: inbound.makeAsyncIterator(), outbound: outbound)
             try await session.send(.hello(Hello(role: .client)))
             switch try await session.next() {
             case .welcome: break
-            case .error(let e): throw CLIError("schedd refused the connection: \(e.message)")
-            default: throw CLIError("unexpected handshake reply from \(address)")
+            case .error(let e): throw ClientError("schedd refused the connection: \(e.message)")
+            default: throw ClientError("unexpected handshake reply from \(address)")
             }
             return try await body(&session)
         }
@@ -37,29 +38,30 @@ public struct SchedClient {
         /// The next message; PING keepalives are skipped.
         public mutating func next() async throws -> Message {
             while let frame = try await lines.next() {
-                guard case .line(let text) = frame else { throw CLIError("reply from schedd too long") }
+                guard case .line(let text) = frame else { throw ClientError("reply from schedd too long") }
                 let m: Message
-                do throws(ErrorReply) { m = try LineCodec.decode(Substring(text)) } catch { throw CLIError("bad reply from schedd: \(error.message)") }
+                do throws(ErrorReply) { m = try LineCodec.decode(Substring(text)) } catch { throw ClientError("bad reply from schedd: \(error.message)") }
                 if case .ping = m { continue }
                 return m
             }
-            throw CLIError("schedd closed the connection")
+            throw ClientError("schedd closed the connection")
         }
 
-        /// Sends a request and returns its reply; an `ERR` reply becomes a thrown `CLIError`, and
+        /// Sends a request and returns its reply; an `ERR` reply becomes a thrown `ClientError`, and
         /// so does `ACCEPTED` (a change schedd will make but could not confirm as stored).
         public mutating func request(_ m: Message) async throws -> Message {
             try await send(m)
             let reply = try await next()
-            if case .error(let e) = reply { throw CLIError(e.message, code: e.code) }
-            if case .accepted(let a) = reply { throw CLIError("\(a.request) accepted but not stored yet: \(a.message)") }
+            if case .error(let e) = reply { throw ClientError(e.message, code: e.code) }
+            if case .accepted(let a) = reply { throw ClientError("\(a.request) accepted but not stored yet: \(a.message)") }
             return reply
         }
     }
 }
 
-/// An error schedctl prints as `schedctl: error: MESSAGE` and exits non-zero on.
-public struct CLIError: Error, CustomStringConvertible {
+/// A failed connection or request (schedctl prints it as `schedctl: error: MESSAGE` and exits
+/// non-zero on; SchedCtlKit's `CLIError` is this type).
+public struct ClientError: Error, CustomStringConvertible {
     public var description: String
     public var code: WireErrorCode?
     public init(_ d: String, code: WireErrorCode? = nil) {

@@ -21,9 +21,16 @@ for d in Sources/*/; do
   t=$(basename "$d")
   [ "$t" = HostTopology ] && continue
   if imports "$d" | grep -qxE 'CHwloc|CNuma|CProcessControl'; then echo "layering: only HostTopology may import CHwloc/CNuma/CProcessControl ($t does)"; fail=1; fi
-  case "$t" in SchedNet|SchedulerKit|AgentKit|SchedCtlKit) continue ;; esac
+  case "$t" in SchedNet|SchedClient|SchedulerKit|AgentKit|SchedCtlKit) continue ;; esac
   if imports "$d" | grep -qxE 'NIO|NIOCore|NIOPosix'; then echo "layering: $t must not import NIO"; fail=1; fi
 done
+# The client links no CLI: sched-bench and the integration tests use it without ArgumentParser or Yams.
+bad=$(imports Sources/SchedClient | grep -vxE 'SchedCore|SchedProtocol|SchedNet|NIOCore|FoundationEssentials|Foundation' || true)
+[ -n "$bad" ] && { echo "layering: SchedClient imports $bad"; fail=1; }
+for d in Sources/sched-bench Tests/IntegrationTests; do
+  if imports "$d" | grep -qxE 'SchedCtlKit'; then echo "layering: $d must use SchedClient, not SchedCtlKit"; fail=1; fi
+done
+
 for kit in SchedulerKit AgentKit SchedCtlKit; do
   others=$(echo SchedulerKit AgentKit SchedCtlKit | tr ' ' '\n' | grep -vx "$kit" | paste -sd'|')
   if imports "Sources/$kit" | grep -qxE "$others"; then echo "layering: $kit imports another Kit"; fail=1; fi

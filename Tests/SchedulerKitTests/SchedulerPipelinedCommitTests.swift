@@ -2,7 +2,15 @@ import SchedCore
 import SchedProtocol
 import SchedStore
 import SchedulerKit
+import Synchronization
 import Testing
+
+/// Set once, read from another task.
+private final class Flag: Sendable {
+    private let value = Mutex(false)
+    func set() { value.withLock { $0 = true } }
+    var isSet: Bool { value.withLock { $0 } }
+}
 
 @Suite("Scheduler: commits pipelined on the store-writer thread", .timeLimit(.minutes(1)))
 struct SchedulerPipelinedCommitTests {
@@ -29,7 +37,11 @@ struct SchedulerPipelinedCommitTests {
         await store.waitUntilHeld()
         // Second batch, made while the first is in flight: the undrain and B's placement. The
         // undrain is confirmed only once stored, so it runs beside us; reads answer at once.
-        let undrain = Task { try await s.undrain("n1") }
+        let answered = Flag()
+        let undrain = Task {
+            defer { answered.set() }
+            return try await s.undrain("n1")
+        }
         var placed = false
         for _ in 0..<100_000 where !placed {
             placed = try await s.job(b.id).state == .starting
@@ -37,6 +49,10 @@ struct SchedulerPipelinedCommitTests {
         }
         #expect(placed)
         #expect(try h.openStore().allJobs().map(\.state) == [.running, .pending])
+        // Its batch cannot be stored while the first is held: it must not be confirmed yet (a
+        // confirmation sent early would have reached the task within these yields).
+        for _ in 0..<1000 where !answered.isSet { await Task.yield() }
+        #expect(!answered.isSet, "UNDRAIN was confirmed before it was stored")
         store.release()
         #expect(try await undrain.value.status == .ready)
 

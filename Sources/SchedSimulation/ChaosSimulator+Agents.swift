@@ -19,7 +19,11 @@ extension ChaosSimulator {
             agents[i].lastToSchedd = at
         }
         queue.push(.toSchedd(i, link, m, epoch: epoch), at: at)
-        if chaos, chance(0.1) {
+        // Only reports an agent may send again are duplicated: TCP never repeats a line, and
+        // an agent sends REGISTER once per connection (a late copy would carry stale tasks).
+        var repeatable = true
+        if case .register = m { repeatable = false }
+        if chaos, repeatable, chance(0.1) {
             // The same report again (an agent re-sending after a timeout).
             queue.push(.toSchedd(i, link, m, epoch: epoch), at: at + Int64(random(0...50)))
         }
@@ -59,6 +63,10 @@ extension ChaosSimulator {
         switch m {
         case .registered(let r):
             agents[i].registered = true
+            // Exits since REGISTER (which reported those tasks running) are reported now.
+            for id in agents[i].tasks.keys.sorted() {
+                if let t = agents[i].tasks[id], let exit = t.exit { agentSends(i, .taskExited(TaskExited(ref: t.start.ref, exit: exit))) }
+            }
             agents[i].heartbeatMs = r.heartbeatIntervalMs
             queue.push(.heartbeatDue(i, link), at: nowMs + Int64(r.heartbeatIntervalMs))
         case .heartbeatInterval(let h):

@@ -18,8 +18,6 @@ extension ChaosSimulator {
         case 70..<76:
             let node = agents[random(0...(agents.count - 1))].node
             let drain = chance(0.6)
-            drainRequests[node, default: 0] += 1
-            drainAcked[node] = nil
             request(drain ? .drain(node, reason: "chaos") : .undrain(node), .drain(node, drain))
         case 76..<85:
             let job = knownJobs.isEmpty ? JobID(1) : knownJobs[random(0...(knownJobs.count - 1))]
@@ -34,6 +32,9 @@ extension ChaosSimulator {
         nextRequest += 1
         pending[id] = kind
         if case .cancel(let job) = kind { cancelsNotRefused[job, default: 0] += 1 }
+        // Every drain or undrain counts, the quiet phase's too: only the last one for a node
+        // decides what the store holds.
+        if case .drain(let node, _) = kind { drainRequests[node, default: 0] += 1 }
         toPlane(.request(id, r))
     }
 

@@ -99,7 +99,10 @@ public struct ChaosSimulator {
 
     public init(_ config: ChaosConfig) {
         self.config = config
-        rng = SplitMix64(seed: config.seed &* 0x9E37_79B9_7F4A_7C15 &+ 1)
+        // Seeds go through SplitMix64's mix first: consecutive raw states would give the same
+        // sequence shifted by a few draws (seeds 933 and 935 once replayed the same run).
+        var mix = SplitMix64(seed: config.seed)
+        rng = SplitMix64(seed: mix.next())
         result = ChaosResult(seed: config.seed)
         for i in 0..<config.gpuTrays {
             let node = NodeID("gpu-\(i / SimFleet.traysPerDomain)-\(i % SimFleet.traysPerDomain)")

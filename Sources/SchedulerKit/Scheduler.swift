@@ -146,7 +146,7 @@ public actor Scheduler {
             }
             Task {
                 if ms > 0 { try? await Task.sleep(for: .milliseconds(ms)) }
-                await self.dispatch(.timer(timer))
+                self.dispatch(.timer(timer))
             }
         case .log(let event):
             Self.write(event, to: logger)

@@ -91,14 +91,6 @@ public enum ClientRequest: Sendable {
     /// Answered `.ok` once everything written so far is durable, `.error(unavailable)` when
     /// that commit attempt failed (tests and shutdown).
     case commitBarrier
-
-    /// Whether the reply confirms a change (and so waits until it is durable).
-    var changesState: Bool {
-        switch self {
-        case .update, .cancel, .drain, .undrain: true
-        default: false
-        }
-    }
 }
 
 /// The answer to one client request.

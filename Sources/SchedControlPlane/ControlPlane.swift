@@ -229,6 +229,8 @@ public struct ControlPlane {
     public var heldJobs: Dictionary<JobID, JobInfo>.Values { jobs.values }
     /// Jobs starting or running.
     public var activeJobIDs: Set<JobID> { jobs.activeIDs }
+    /// The connection serving a node.
+    public func link(of node: NodeID) -> LinkID? { links[node] }
     /// Every job held in memory, by id.
     public var heldJobsByID: [JobID: JobInfo] { jobs.all }
     /// Calls `body` with each active job, without copying the records (invariant checks).
@@ -245,10 +247,6 @@ public struct ControlPlane {
         for (id, n) in nodes { out[id] = n.state }
         return out
     }
-    /// The node a connection serves, if it registered.
-    public func node(servedBy link: LinkID) -> NodeID? { links.nodeOf[link] }
-    /// The connection serving a node.
-    public func link(of node: NodeID) -> LinkID? { links[node] }
 }
 
 /// Deliberate bugs, for `sched-bench chaos --self-test` only: each one breaks a rule the
@@ -264,5 +262,4 @@ public struct PlantedBugs: Sendable, Hashable {
     /// may still run there (they are failed as lost, and killed if the node comes back).
     public var forgetLostNodeTasks = false
     public init() {}
-    public var any: Bool { skipDoubleBookingCheck || acknowledgeBeforeCommit || placeGangMemberAlone || forgetLostNodeTasks }
 }

@@ -98,7 +98,6 @@ extension ChaosSimulator {
                 violate("a confirmed change is stored", "\(want ? "drain" : "undrain") of \(node) confirmed while the store has drained=\(store.nodes[node]?.drained.description ?? "missing")")
             }
             drainRequests[node, default: 1] -= 1
-            if drainRequests[node] == 0 { drainAcked[node] = want }
         case (.drain(let node, _), _):
             drainRequests[node, default: 1] -= 1
         default:

@@ -73,8 +73,6 @@ public struct ChaosSimulator {
     /// Per job: cancels answered with something other than ERR (or never answered).
     var cancelsNotRefused: [JobID: Int] = [:]
     var cancelsRefused: [JobID: Int] = [:]
-    /// Acknowledged drains and undrains not followed by another request for the node.
-    var drainAcked: [NodeID: Bool] = [:]
     var drainRequests: [NodeID: Int] = [:]
     /// Which agent runs each job's live task.
     var runningOn: [JobID: Int] = [:]

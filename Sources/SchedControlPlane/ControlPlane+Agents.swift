@@ -34,7 +34,7 @@ extension ControlPlane {
             var state = nodeClasses.node(id: r.node, topology: r.topology, labels: r.labels ?? [:])
             // The stored copy shares the class's arrays too (one copy per node kind, not per node).
             entry.stored.topology = state.topology
-            for j in jobs.values where j.state.isActive && j.node == r.node { if let a = j.assignment, state.canApply(a) { state.apply(a) } }
+            jobs.forEachActive { j in if j.node == r.node, let a = j.assignment, state.canApply(a) { state.apply(a) } }
             entry.state = state
         }
         persist(entry.stored)
@@ -239,8 +239,9 @@ extension ControlPlane {
     /// they end as `failed` with the reason `time limit ... reached`. Call periodically.
     mutating func enforceTimeLimits() {
         let now = wallNow
-        for var job in jobs.values where job.state == .running && job.timedOut != true && job.cancelRequested != true {
-            guard let limit = job.spec.timeLimitSeconds, let started = job.startedAtMs, let a = job.assignment,
+        for id in jobs.timeLimitedActive {
+            guard var job = jobs[id], job.state == .running, job.timedOut != true, job.cancelRequested != true,
+                  let limit = job.spec.timeLimitSeconds, let started = job.startedAtMs, let a = job.assignment,
                   now - started >= Int64(limit) * 1000 else { continue }
             job.timedOut = true
             job.reason = "time limit reached, stopping"

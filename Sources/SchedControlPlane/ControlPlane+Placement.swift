@@ -240,11 +240,14 @@ extension ControlPlane {
 
     /// Active tasks with the time their limit ends them (nil without a limit), for backfill.
     mutating func runningTasks(now: Int64) -> [RunningTask] {
-        jobs.values.compactMap { j -> RunningTask? in
-            guard j.state.isActive, let a = j.assignment else { return nil }
+        var tasks: [RunningTask] = []
+        tasks.reserveCapacity(jobs.activeIDs.count)
+        jobs.forEachActive { j in
+            guard let a = j.assignment else { return }
             let end = j.spec.timeLimitSeconds.map { (j.startedAtMs ?? now) + Int64($0) * 1000 }
-            return RunningTask(assignment: a, endMs: end)
+            tasks.append(RunningTask(assignment: a, endMs: end))
         }
+        return tasks
     }
 
     /// Places every pending member of a gang, or none (see `GangPlacer`), deciding on `view` (the

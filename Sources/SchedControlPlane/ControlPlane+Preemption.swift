@@ -43,7 +43,9 @@ extension ControlPlane {
 
     /// Whether victims chosen for `preemptor` are still stopping.
     mutating func victimsStopping(for preemptor: JobID) -> Bool {
-        jobs.values.contains { $0.preemptedBy == preemptor && $0.state.isActive }
+        var stopping = false
+        jobs.forEachActive { j in if j.preemptedBy == preemptor { stopping = true } }
+        return stopping
     }
 
     /// Running tasks the planner may consider, each with its gang. A gang with a member that is
@@ -53,23 +55,27 @@ extension ControlPlane {
         let now = wallNow
         let holdings = tenantHoldings()
         var unsettledGangs = Set<JobID>()
-        for j in jobs.values where j.spec.isGang && j.state.isActive {
+        let links = self.links, quotas = config.tenants
+        jobs.forEachActive { j in
+            guard j.spec.isGang else { return }
             let connected = j.assignment.map { links[$0.node] != nil } ?? false
             if j.state != .running || !connected || j.preemptedBy != nil || j.cancelRequested == true || j.gangStoppedBy != nil,
                let g = j.arrayJob { unsettledGangs.insert(g) }
         }
-        return jobs.values.compactMap { j -> PreemptionCandidate? in
+        var candidates: [PreemptionCandidate] = []
+        jobs.forEachActive { j in
             guard j.state == .running, j.preemptedBy == nil, j.cancelRequested != true, let a = j.assignment,
-                  links[a.node] != nil else { return nil }
+                  links[a.node] != nil else { return }
             let gang = j.spec.isGang ? j.arrayJob : nil
-            if let g = gang, unsettledGangs.contains(g) { return nil }
-            return PreemptionCandidate(job: j.id, assignment: a, priority: j.spec.priority ?? 0,
+            if let g = gang, unsettledGangs.contains(g) { return }
+            candidates.append(PreemptionCandidate(job: j.id, assignment: a, priority: j.spec.priority ?? 0,
                                        preemptible: j.spec.preemptible ?? false,
                                        elapsedMs: now - (j.startedAtMs ?? now),
                                        minRuntimeMs: Int64(j.spec.minRuntimeSeconds ?? 0) * 1000,
-                                       borrowing: j.spec.tenantName != tenant && isBorrowing(j.spec.tenantName, holdings: holdings),
-                                       gang: gang)
+                                       borrowing: j.spec.tenantName != tenant && Self.isBorrowing(j.spec.tenantName, quotas: quotas, holdings: holdings),
+                                       gang: gang))
         }
+        return candidates
     }
 
     /// Marks the victims (and, for safety, any active sibling of a victim gang) as preempted by
@@ -78,7 +84,7 @@ extension ControlPlane {
         var victims = planned
         for id in planned {
             guard let v = jobs[id], v.spec.isGang, let gang = v.arrayJob else { continue }
-            for s in jobs.values where s.arrayJob == gang && s.state.isActive && !victims.contains(s.id) { victims.append(s.id) }
+            jobs.forEachActive { s in if s.arrayJob == gang && !victims.contains(s.id) { victims.append(s.id) } }
         }
         for id in victims {
             guard var victim = jobs[id] else { continue }

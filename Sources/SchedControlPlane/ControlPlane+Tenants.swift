@@ -6,13 +6,10 @@ extension ControlPlane {
     /// active-job index, so finished jobs held in memory cost nothing here).
     mutating func tenantHoldings() -> [String: TenantQuota] {
         var out: [String: TenantQuota] = [:]
-        for id in jobs.activeIDs {
-            guard let j = jobs[id], j.state.isActive else { continue }
-            guard let a = j.assignment else { continue }
-            var h = out[j.spec.tenantName] ?? TenantQuota()
-            h.cpus += a.pus.count
-            h.gpuMilli += a.gpus.count * a.milliPerGPU
-            out[j.spec.tenantName] = h
+        jobs.forEachActive { j in
+            guard let a = j.assignment else { return }
+            out[j.spec.tenantName, default: TenantQuota()].cpus += a.pus.count
+            out[j.spec.tenantName, default: TenantQuota()].gpuMilli += a.gpus.count * a.milliPerGPU
         }
         return out
     }
@@ -45,8 +42,12 @@ extension ControlPlane {
     }
 
     /// Whether a tenant uses more than its guaranteed quota (its jobs run on borrowed capacity).
-    mutating func isBorrowing(_ tenant: String, holdings: [String: TenantQuota]) -> Bool {
-        (config.tenants[tenant] ?? TenantQuota()).exceeded(by: holdings[tenant] ?? TenantQuota())
+    func isBorrowing(_ tenant: String, holdings: [String: TenantQuota]) -> Bool {
+        Self.isBorrowing(tenant, quotas: config.tenants, holdings: holdings)
+    }
+
+    static func isBorrowing(_ tenant: String, quotas: [String: TenantQuota], holdings: [String: TenantQuota]) -> Bool {
+        (quotas[tenant] ?? TenantQuota()).exceeded(by: holdings[tenant] ?? TenantQuota())
     }
 
     /// Per-tenant figures for `schedctl status`.

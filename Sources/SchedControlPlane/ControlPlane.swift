@@ -234,8 +234,8 @@ public struct ControlPlane {
     /// Every job held in memory, by id.
     public var heldJobsByID: [JobID: JobInfo] { jobs.all }
     /// Calls `body` with each active job, without copying the records (invariant checks).
-    public func forEachActiveJob(_ body: (borrowing JobInfo) -> Void) {
-        for id in jobs.activeIDs { if let j = jobs.all[id] { body(j) } }
+    public mutating func forEachActiveJob(_ body: (borrowing JobInfo) -> Void) {
+        jobs.forEachActive(body)
     }
     /// Reads a held job without copying its record.
     public func withHeldJob<T>(_ id: JobID, _ body: (borrowing JobInfo?) -> T) -> T { body(jobs.all[id]) }

@@ -33,8 +33,9 @@ extension ChaosSimulator {
         pending[id] = kind
         if case .cancel(let job) = kind { cancelsNotRefused[job, default: 0] += 1 }
         // Every drain or undrain counts, the quiet phase's too: only the last one for a node
-        // decides what the store holds.
-        if case .drain(let node, _) = kind { drainRequests[node, default: 0] += 1 }
+        // that may take effect decides what the store holds.
+        if case .drain(let node, _) = kind { drainRequests[node, default: []].append(id) }
+        remember(.request(id, r))
         toPlane(.request(id, r))
     }
 
@@ -72,6 +73,7 @@ extension ChaosSimulator {
 
     mutating func clientReceives(_ id: RequestID, _ reply: ControlReply) {
         guard let kind = pending.removeValue(forKey: id) else { return }
+        remember(.reply(id, reply))
         switch (kind, reply) {
         case (.submit, .submitted(let firsts, let counts)):
             for (first, count) in zip(firsts, counts) {
@@ -93,13 +95,15 @@ extension ChaosSimulator {
                 violate("a confirmed change is stored", "cancel of job \(job) confirmed while the store has it \(s?.state.rawValue ?? "missing")")
             }
         case (.drain(let node, let want), .message(.nodeInfo)):
-            // Only the last request for a node decides what the store holds.
-            if drainRequests[node] == 1, store.nodes[node]?.drained != want {
+            // Confirmed: the store holds this change, unless a later request for the node has
+            // replaced it. A later one that was refused never takes effect; one still waiting,
+            // accepted but not stored, or lost in a crash may have.
+            if !(drainRequests[node] ?? []).contains(where: { $0 > id }), store.nodes[node]?.drained != want {
                 violate("a confirmed change is stored", "\(want ? "drain" : "undrain") of \(node) confirmed while the store has drained=\(store.nodes[node]?.drained.description ?? "missing")")
             }
-            drainRequests[node, default: 1] -= 1
-        case (.drain(let node, _), _):
-            drainRequests[node, default: 1] -= 1
+            drainRequests[node]?.removeAll { $0 == id }
+        case (.drain(let node, _), .message(.error)):
+            drainRequests[node]?.removeAll { $0 == id }
         default:
             break
         }

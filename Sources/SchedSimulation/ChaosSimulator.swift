@@ -73,7 +73,9 @@ public struct ChaosSimulator {
     /// Per job: cancels answered with something other than ERR (or never answered).
     var cancelsNotRefused: [JobID: Int] = [:]
     var cancelsRefused: [JobID: Int] = [:]
-    var drainRequests: [NodeID: Int] = [:]
+    /// Per node, the drain and undrain requests that may still take effect, oldest first
+    /// (refused and confirmed ones leave; accepted-not-stored and crash-lost ones stay).
+    var drainRequests: [NodeID: [RequestID]] = [:]
     /// Which agent runs each job's live task.
     var runningOn: [JobID: Int] = [:]
     var terminalInStore = Set<JobID>()
@@ -92,6 +94,9 @@ public struct ChaosSimulator {
     enum TraceEntry {
         case event(WorldEvent)
         case note(String)
+        /// A simulated client's request, and the answer it got (formatted only for a trace).
+        case request(RequestID, ClientRequest)
+        case reply(RequestID, ControlReply)
     }
     var step = 0
 
@@ -235,6 +240,8 @@ public struct ChaosSimulator {
         let text: String
         switch t.entry {
         case .note(let n): return "[\(t.step) t=\(t.at)]   " + n
+        case .request(let id, let r): return "[\(t.step) t=\(t.at)]   client request \(id): \(r)"
+        case .reply(let id, let r): return "[\(t.step) t=\(t.at)]   client <- reply \(id): \(Self.describe(r))"
         case .event(let e):
             switch e {
             case .plane(let ev, _): text = "schedd <- \(Self.describe(ev))"
@@ -288,6 +295,13 @@ public struct ChaosSimulator {
         case .jobsInserted(let id, let r): "insert \(id): \((try? r.get()).map { "\($0.count) jobs" } ?? "refused")"
         case .request(let id, let r): "request \(id): \(r)"
         default: "\(e)"
+        }
+    }
+
+    static func describe(_ r: ControlReply) -> String {
+        switch r {
+        case .message(let m): m.verb
+        case .submitted(let firsts, let counts): "submitted \(zip(firsts, counts).map { "\($0.id)x\($1)" }.joined(separator: ","))"
         }
     }
 

@@ -11,7 +11,7 @@ import SchedSimulation
 /// (docs/chaos.md).
 enum ChaosCommand {
     static let usage = """
-        usage: sched-bench chaos (--seed S | --seeds A-B) --steps N [--faults LIST] [--json] [--trace]
+        usage: sched-bench chaos (--seed S | --seeds A-B) --steps N [--faults LIST] [--json] [--trace [--trace-events K]]
                sched-bench chaos --self-test [--seeds A-B] [--steps N]
 
           --seed S        one seed; --seeds A-B every seed from A to B
@@ -20,6 +20,7 @@ enum ChaosCommand {
                           all (default), none
           --json          one JSON object: seeds, steps, events, events_per_second, violations
           --trace         print each violation's event trace (always printed without --json)
+          --trace-events K  keep the last K world events for that trace (default 40)
           --self-test     plant each known bug and show the checker catches it within the seed budget
         """
 
@@ -36,6 +37,7 @@ enum ChaosCommand {
         var steps: Int?
         var faults = FaultSet.all
         var json = false, trace = false, selfTest = false
+        var traceEvents = ChaosConfig(seed: 0, steps: 1).traceLength
         var it = args.makeIterator()
         func bad(_ m: String) -> Int32 {
             printErr("sched-bench chaos: \(m)\n\(usage)")
@@ -61,6 +63,9 @@ enum ChaosCommand {
                 faults = f
             case "--json": json = true
             case "--trace": trace = true
+            case "--trace-events":
+                guard let v = it.next(), let n = Int(v), n > 0 else { return bad("--trace-events wants a positive number") }
+                traceEvents = n
             case "--self-test": selfTest = true
             case "-h", "--help":
                 print(usage)
@@ -77,6 +82,7 @@ enum ChaosCommand {
         for seed in seeds {
             var config = ChaosConfig(seed: seed, steps: steps)
             config.faults = faults
+            config.traceLength = traceEvents
             var sim = ChaosSimulator(config)
             let r = sim.run()
             totalSteps += r.steps

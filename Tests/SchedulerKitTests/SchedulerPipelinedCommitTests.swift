@@ -19,7 +19,9 @@ struct SchedulerPipelinedCommitTests {
         let h = try Harness()
         defer { h.cleanup() }
         let store = FailingCommitStore(try SQLiteStore(path: h.storePath))
-        let s = try h.makeScheduler(groupCommit: true, store: store)
+        // The held batch waits on the test, not on the store: no "accepted, not stored yet"
+        // deadline may pass meanwhile, however slow the machine.
+        let s = try h.makeScheduler(groupCommit: true, store: store, storeRetrySeconds: 600)
         var agent = await AgentConn(s, node: "n1")
         _ = try await agent.register(smallTopology(cores: 2, threads: 1))
         // A runs on the only node; B waits for it; the node is drained so A's exit places nothing.

@@ -12,6 +12,9 @@ struct AgentLinks {
 
     subscript(node: NodeID) -> LinkID? { byNode[node] }
 
+    /// The node a registered connection serves.
+    func node(of link: LinkID) -> NodeID? { nodeOf[link] }
+
     /// Whether `link` is open (registered or not).
     func isOpen(_ link: LinkID) -> Bool { pending.contains(link) || nodeOf[link] != nil }
 

@@ -14,6 +14,13 @@ extension ControlPlane {
             actions.append(.refuse(linkID, ErrorReply(.internalError, "unknown link")))
             return
         }
+        // A connection serves one node for its whole life: re-registering (or claiming a second
+        // node) means opening a new connection, which replaces the old one.
+        if let served = links.node(of: linkID) {
+            actions.append(.refuse(linkID, ErrorReply(.conflict,
+                "REGISTER: this connection already serves node \(served); connect again to register\(served == r.node ? " again" : " \(r.node)")")))
+            return
+        }
         if let problem = Self.validate(r.topology) {
             actions.append(.refuse(linkID, ErrorReply(.malformed, "REGISTER: topology: \(problem)")))
             return

@@ -73,7 +73,8 @@ public enum ControlTimer: Sendable, Hashable {
 
 /// What a client asks. Jobs that left memory are read from the store by the shell beforehand
 /// and handed in (`stored`), so the control plane never reads the store itself.
-public enum ClientRequest: Sendable {
+/// `indirect`, like `Message`: job records inside would make every event 1,370 bytes.
+public indirect enum ClientRequest: Sendable {
     /// SUBMIT (`placeAtOnce`: the first placement attempt runs before the reply) or SUBMIT_BATCH.
     case submit([JobSpec], placeAtOnce: Bool)
     case update(JobID, JobSpec, stored: JobInfo?)

@@ -24,7 +24,9 @@ let package = Package(
         .target(name: "SchedCore"),
         // PURE: wire messages and the line codec (FoundationEssentials for JSON only).
         .target(name: "SchedProtocol", dependencies: ["SchedCore"]),
-        // NIO: line framing with a length cap, TCP server and client connections.
+        // NIO: line framing with a length cap, TCP server and client connections. The only
+        // target that imports NIO; its public API (LineConnection, LineServer, LineClient) has
+        // no NIO types.
         .target(name: "SchedNet", dependencies: [
             "SchedProtocol",
             .product(name: "NIOCore", package: "swift-nio"),
@@ -49,29 +51,22 @@ let package = Package(
         ]),
         // The deterministic fault-injecting simulator over the real control plane (sched-bench chaos).
         .target(name: "SchedSimulation", dependencies: ["SchedControlPlane", "SchedCore", "SchedProtocol"]),
-        // The daemon's shell (no hwloc): NIO connections, the store's writer thread, timers, logging.
+        // The daemon's shell (no hwloc): connections (SchedNet), the store's writer thread, timers, logging.
         .target(name: "SchedulerKit", dependencies: [
             "SchedCore", "SchedProtocol", "SchedNet", "SchedStore", "SchedControlPlane",
             .product(name: "DequeModule", package: "swift-collections"),
-            .product(name: "NIOCore", package: "swift-nio"),
-            .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         // Agent logic: session, heartbeats, task launching and binding.
         .target(name: "AgentKit", dependencies: [
             "SchedCore", "SchedProtocol", "SchedNet", "HostTopology",
-            .product(name: "NIOCore", package: "swift-nio"),
-            .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Yams", package: "Yams"),
         ], resources: [.copy("Topologies")]),
         // The protocol client (handshake, request/reply): schedctl, sched-bench, integration tests.
-        .target(name: "SchedClient", dependencies: [
-            "SchedCore", "SchedProtocol", "SchedNet",
-            .product(name: "NIOCore", package: "swift-nio"),
-        ]),
+        .target(name: "SchedClient", dependencies: ["SchedCore", "SchedProtocol", "SchedNet"]),
         // schedctl's commands, job-spec parsing and output formatting.
         .target(name: "SchedCtlKit", dependencies: [
             "SchedCore", "SchedProtocol", "SchedNet", "SchedClient",
@@ -107,10 +102,8 @@ let package = Package(
         ]),
         .testTarget(name: "SchedCtlKitTests", dependencies: ["SchedCtlKit"]),
         .testTarget(name: "AgentKitTests", dependencies: ["AgentKit", "SchedProtocol"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["SchedProtocol", "SchedNet", "SchedClient",
-            .product(name: "NIOCore", package: "swift-nio"),
-            .product(name: "NIOPosix", package: "swift-nio"),
-        ], resources: [.copy("Fixtures")]),
+        .testTarget(name: "IntegrationTests", dependencies: ["SchedProtocol", "SchedNet", "SchedClient"],
+                    resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,7 +1,6 @@
 import Foundation
 import HostTopology
 import Logging
-import NIOCore
 import SchedCore
 import SchedNet
 import SchedProtocol
@@ -42,8 +41,8 @@ public struct AgentService: Service {
             var backoff = config.initialBackoffMs
             while !Task.isCancelled {
                 do {
-                    let channel = try await LineClient.connect(config.scheduler, maxLineBytes: config.maxLineBytes)
-                    try await session(channel) { backoff = config.initialBackoffMs }
+                    let connection = try await LineClient.connect(config.scheduler, maxLineBytes: config.maxLineBytes)
+                    try await session(connection) { backoff = config.initialBackoffMs }
                     logger.warning("schedd closed the connection", metadata: ["scheduler": "\(config.scheduler)"])
                 } catch is CancellationError {
                     break
@@ -70,8 +69,8 @@ public struct AgentService: Service {
     static let shutdownGraceSeconds = 5
 
     /// One connection's life. `onRegistered` runs once schedd accepted the registration.
-    func session(_ channel: LineChannel, onRegistered: () -> Void) async throws {
-        try await channel.executeThenClose { inbound, outbound in
+    func session(_ connection: LineConnection, onRegistered: () -> Void) async throws {
+        try await connection.executeThenClose { inbound, outbound in
             var lines = inbound.makeAsyncIterator()
             func next() async throws -> Message? {
                 while let frame = try await lines.next() {
@@ -122,7 +121,7 @@ public struct AgentService: Service {
 
     /// HEARTBEAT at once, then every interval (±10%, so a fleet started together spreads out).
     /// Free memory goes only into the first heartbeat and those where it changed.
-    func heartbeats(outbound: NIOAsyncChannelOutboundWriter<String>) async throws {
+    func heartbeats(outbound: LineWriter) async throws {
         var lastFree: [NUMAMemory]?
         while !Task.isCancelled {
             var free: [NUMAMemory]? = config.emulated ? nil
@@ -135,7 +134,7 @@ public struct AgentService: Service {
         }
     }
 
-    func handle(_ message: Message, outbound: NIOAsyncChannelOutboundWriter<String>) async throws {
+    func handle(_ message: Message, outbound: LineWriter) async throws {
         switch message {
         case .startTask(let s):
             let reply = await supervisor.start(s)

@@ -1,4 +1,3 @@
-import NIOCore
 import SchedCore
 import SchedNet
 import SchedProtocol
@@ -6,17 +5,15 @@ import SchedProtocol
 /// A client connection to schedd (schedctl, sched-bench, the integration tests): handshake, then
 /// request/reply.
 public struct SchedClient {
-    let channel: LineChannel
-
     /// Connects and performs the HELLO/WELCOME handshake, then runs `body`.
     public static func with<T>(_ address: HostPort, _ body: (inout Session) async throws -> T) async throws -> T {
-        let channel: LineChannel
+        let connection: LineConnection
         do {
-            channel = try await LineClient.connect(address)
+            connection = try await LineClient.connect(address)
         } catch {
             throw ClientError("cannot reach schedd at \(address): \(error)\n(start it, or point --scheduler / SCHED_SCHEDULER at it)")
         }
-        return try await channel.executeThenClose { inbound, outbound in
+        return try await connection.executeThenClose { inbound, outbound in
             var session = Session(lines: inbound.makeAsyncIterator(), outbound: outbound)
             try await session.send(.hello(Hello(role: .client)))
             switch try await session.next() {
@@ -30,8 +27,8 @@ public struct SchedClient {
 
     /// An open, handshaken connection.
     public struct Session {
-        var lines: NIOAsyncChannelInboundStream<InboundLine>.AsyncIterator
-        let outbound: NIOAsyncChannelOutboundWriter<String>
+        var lines: InboundLines.AsyncIterator
+        let outbound: LineWriter
 
         public func send(_ m: Message) async throws { try await outbound.write(LineCodec.encode(m)) }
 

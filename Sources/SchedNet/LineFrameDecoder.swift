@@ -1,30 +1,25 @@
-import NIOCore
+internal import NIOCore
 
-/// One framed inbound line, or the notice that a line over the limit was discarded.
-public enum InboundLine: Sendable, Hashable {
-    case line(String)
-    /// A line longer than the limit arrived; its bytes (this many) were dropped unread.
-    case tooLong(Int)
-}
+// Internal: only `LinePipeline` installs these (its tests use `@testable import SchedNet`).
 
 /// Splits a byte stream at `\n` (a preceding `\r` is dropped) and never buffers more than
 /// `maxLength` bytes of one line: longer lines are discarded up to their newline and reported
 /// once as `.tooLong`, so a peer cannot make the process allocate without bound.
-public struct LineFrameDecoder: ByteToMessageDecoder {
-    public typealias InboundOut = InboundLine
+struct LineFrameDecoder: ByteToMessageDecoder {
+    typealias InboundOut = InboundLine
 
-    public let maxLength: Int
+    let maxLength: Int
     private var discarding = false
     private var discardedBytes = 0
     /// Bytes already searched for a newline (avoids rescanning on drip-fed input).
     private var scanned = 0
 
-    public init(maxLength: Int) {
+    init(maxLength: Int) {
         precondition(maxLength > 0)
         self.maxLength = maxLength
     }
 
-    public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+    mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
         let view = buffer.readableBytesView
         if let nl = view.dropFirst(scanned).firstIndex(of: UInt8(ascii: "\n")) {
             let length = nl - view.startIndex
@@ -59,7 +54,7 @@ public struct LineFrameDecoder: ByteToMessageDecoder {
         return .needMoreData
     }
 
-    public mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
+    mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
         while try decode(context: context, buffer: &buffer) == .continue {}
         if discarding {
             context.fireChannelRead(wrapInboundOut(.tooLong(discardedBytes + buffer.readableBytes)))
@@ -76,10 +71,10 @@ public struct LineFrameDecoder: ByteToMessageDecoder {
 }
 
 /// Writes each outbound `String` as one line (appends `\n`).
-public struct LineEncoder: MessageToByteEncoder {
-    public typealias OutboundIn = String
-    public init() {}
-    public func encode(data: String, out: inout ByteBuffer) throws {
+struct LineEncoder: MessageToByteEncoder {
+    typealias OutboundIn = String
+    init() {}
+    func encode(data: String, out: inout ByteBuffer) throws {
         out.writeString(data)
         out.writeInteger(UInt8(ascii: "\n"))
     }

@@ -1,5 +1,4 @@
 import Logging
-import NIOCore
 import SchedCore
 import SchedNet
 import SchedProtocol
@@ -12,8 +11,8 @@ struct AgentSession {
     let logger: Logger
     let maxLineBytes: Int
 
-    func run(lines: inout NIOAsyncChannelInboundStream<InboundLine>.AsyncIterator,
-             outbound: NIOAsyncChannelOutboundWriter<String>) async throws {
+    func run(lines: inout InboundLines.AsyncIterator,
+             outbound: LineWriter) async throws {
         let (linkID, stream) = await scheduler.openLink()
         var node: NodeID?
         defer { let n = node; Task { [scheduler] in await scheduler.linkClosed(linkID, node: n) } }

@@ -1,5 +1,4 @@
 import Logging
-import NIOCore
 import SchedCore
 import SchedNet
 import SchedProtocol
@@ -11,8 +10,8 @@ struct ClientSession {
     let logger: Logger
     let maxLineBytes: Int
 
-    func run(lines: inout NIOAsyncChannelInboundStream<InboundLine>.AsyncIterator,
-             outbound: NIOAsyncChannelOutboundWriter<String>) async throws {
+    func run(lines: inout InboundLines.AsyncIterator,
+             outbound: LineWriter) async throws {
         var errors = 0
         while let frame = try await lines.next() {
             let message: Message
@@ -45,7 +44,7 @@ struct ClientSession {
 
     /// Stored records, LOG_END, then (with follow) new records as they are stored. While
     /// following, a PING every 5 s detects a reader that went away.
-    func serveLog(_ q: LogQuery, outbound: NIOAsyncChannelOutboundWriter<String>) async throws {
+    func serveLog(_ q: LogQuery, outbound: LineWriter) async throws {
         var follower: (UInt64, AsyncStream<PlacementRecord>)?
         if q.follow == true { follower = await scheduler.followLog(q) }
         defer { if let id = follower?.0 { Task { [scheduler] in await scheduler.unfollowLog(id) } } }

@@ -1,5 +1,4 @@
 import Logging
-import NIOCore
 import SchedCore
 import SchedNet
 import SchedProtocol
@@ -13,11 +12,11 @@ struct ConnectionHandler {
     /// A connection that sends this many bad lines in a row is closed.
     static let maxConsecutiveErrors = 100
 
-    func handle(_ channel: LineChannel, peer: String) async {
+    func handle(_ connection: LineConnection, peer: String) async {
         var log = logger
         log[metadataKey: "connection.peer"] = "\(peer)"
         do {
-            try await channel.executeThenClose { inbound, outbound in
+            try await connection.executeThenClose { inbound, outbound in
                 var lines = inbound.makeAsyncIterator()
                 var errors = 0
                 // Handshake.

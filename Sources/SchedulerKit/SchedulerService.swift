@@ -36,7 +36,7 @@ public struct SchedulerService: Service {
         do {
             try await cancelWhenGracefulShutdown {
                 try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask { try await server.run { channel, peer in await handler.handle(channel, peer: peer) } }
+                    group.addTask { try await server.run { connection, peer in await handler.handle(connection, peer: peer) } }
                     group.addTask {
                         while !Task.isCancelled {
                             do { try await Task.sleep(for: .seconds(1)) } catch { return }

@@ -1,7 +1,7 @@
 import Testing
 import NIOCore
 import NIOEmbedded
-import SchedNet
+@testable import SchedNet
 
 /// Records the largest buffer a decoder was ever handed (the handler's cumulation buffer).
 private final class MaxSeen {

@@ -74,13 +74,13 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
         ]),
         .executableTarget(name: "schedd", dependencies: [
-            "SchedulerKit",
+            "SchedulerKit", "SchedCore", "SchedNet",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .executableTarget(name: "sched-agent", dependencies: [
-            "AgentKit",
+            "AgentKit", "HostTopology", "SchedCore", "SchedNet", "SchedProtocol",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -11,6 +11,7 @@ PACKAGES=(
   libsqlite3-dev  # the embedded store (GRDB links the system SQLite)
   procps          # ps/pkill used by the demo script
   netcat-openbsd  # nc: talk the line protocol by hand (docs/protocol.md)
+  jq              # Deploy/check-layering.sh reads the targets' dependencies from `swift package dump-package`
 )
 
 missing=()

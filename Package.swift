@@ -40,7 +40,8 @@ let package = Package(
         // C boundary: only HostTopology imports these; only the agent links them.
         .systemLibrary(name: "CHwloc", pkgConfig: "hwloc", providers: [.apt(["libhwloc-dev"])]),
         .systemLibrary(name: "CNuma", pkgConfig: "numa", providers: [.apt(["libnuma-dev"])]),
-        .systemLibrary(name: "CProcessControl"),
+        // fork's child side, signal dispositions and masks, RLIMIT_CORE, prctl (libc only).
+        .target(name: "CProcessControl"),
         .target(name: "HostTopology", dependencies: ["SchedCore", "CHwloc", "CNuma", "CProcessControl"]),
         // PURE: the daemon's logic as a state machine (events in, actions out): no clock, no
         // store, no logging, no threads, no NIO. SchedulerKit runs it live, sched-bench chaos in

@@ -38,7 +38,9 @@ public enum ExecHelper {
         let command = Array(args.dropFirst(i + 1))
         guard let cpus, !cpus.isEmpty, !command.isEmpty else { fail(124, "usage: \(verb) --cpus LIST [--mems LIST] -- CMD ARGS...") }
         _ = setsid()
-        resetSignals()
+        // The agent ignores SIGTERM/SIGINT (its signal handling does) and such dispositions
+        // survive exec: give the task default dispositions and an empty signal mask.
+        ProcessControl.resetSignals()
         do {
             try ProcessBinding.bindCurrentProcess(cpus: cpus, memory: mems)
         } catch {
@@ -57,55 +59,27 @@ public enum ExecHelper {
     }
 
     /// Forks the command and stays as its shim (see the type's doc). Signals are blocked across
-    /// the fork, so one sent to the group then cannot end the shim before it ignores them.
+    /// the fork, so one sent to the group then cannot end the shim before it ignores them. The
+    /// child side of the fork (parent-death signal, exec, the exit codes when exec fails) is C
+    /// (`ProcessControl.spawnShimChild`): only async-signal-safe code may run there.
     static func shim(_ cargs: [UnsafeMutablePointer<CChar>?], exitFile: String, notFound: String, notExecutable: String) -> Never {
-        var all = sigset_t(), previous = sigset_t()
-        sigfillset(&all)
-        sigprocmask(SIG_SETMASK, &all, &previous)
-        // Everything the child touches is prepared before the fork (only async-signal-safe calls after).
-        let messages = [notFound, notExecutable].map { Array($0.utf8) }
-        let shimPID = getpid()
-        let child = fork()
-        if child == 0 {
-            // Killing the shim (the task's pid) kills the command too, as it did before there
-            // was a shim; an agent crash does not, since the shim outlives the agent.
-            ParentDeathSignal.set(SIGKILL)
-            if getppid() != shimPID { _exit(137) }
-            var empty = sigset_t()
-            sigemptyset(&empty)
-            sigprocmask(SIG_SETMASK, &empty, nil)
-            execvp(cargs[0]!, cargs)
-            let missing = errno == ENOENT
-            messages[missing ? 0 : 1].withUnsafeBufferPointer { _ = write(2, $0.baseAddress, $0.count) }
-            _exit(missing ? 127 : 126)
-        }
+        let previous = ProcessControl.blockAllSignals()
+        // Killing the shim (the task's pid) kills the command too, as it did before there was a
+        // shim; an agent crash does not, since the shim outlives the agent.
+        let child = ProcessControl.spawnShimChild(cargs, notFound: notFound, notExecutable: notExecutable)
         guard child > 0 else { fail(126, "cannot fork the task: \(String(cString: strerror(errno)))") }
         // Every signal a KILL_TASK may carry (checkpoint signals go up to 64, real-time ones
         // included) is for the command; SIGKILL alone ends the shim, and the command with it.
-        for sig in Int32(1)...64 where sig != SIGKILL && sig != SIGSTOP && sig != SIGCHLD { signal(sig, SIG_IGN) }
-        sigprocmask(SIG_SETMASK, &previous, nil)
+        ProcessControl.ignoreTaskSignals()
+        ProcessControl.restoreSignals(previous)
         var status: Int32 = 0
         while waitpid(child, &status, 0) < 0 && errno == EINTR {}
         let signalled = (status & 0x7f) != 0 && (status & 0x7f) != 0x7f
         let code = signalled ? status & 0x7f : (status >> 8) & 0xff
         TaskExitFile.write(signalled ? TaskExit(signal: code) : TaskExit(exitCode: code), to: exitFile)
-        if signalled {
-            // End as the command did, without a core file of the shim's own.
-            var noCore = rlimit(rlim_cur: 0, rlim_max: 0)
-            setrlimit(Int32(RLIMIT_CORE.rawValue), &noCore)
-            signal(code, SIG_DFL)
-            kill(getpid(), code)
-        }
+        // End as the command did, without a core file of the shim's own.
+        if signalled { ProcessControl.endBySignal(code) }
         exit(code)
-    }
-
-    /// The agent ignores SIGTERM/SIGINT (its signal handling does) and such dispositions survive
-    /// exec: give the task default dispositions and an empty signal mask.
-    static func resetSignals() {
-        for sig in Int32(1)..<32 where sig != SIGKILL && sig != SIGSTOP { signal(sig, SIG_DFL) }
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        sigprocmask(SIG_SETMASK, &empty, nil)
     }
 
     static func fail(_ code: Int32, _ message: String) -> Never {

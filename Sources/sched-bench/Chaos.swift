@@ -26,6 +26,8 @@ enum ChaosCommand {
 
     static func main(_ args: [String]) -> Int32 {
         // Swift seeds its hashing per process; a run must not depend on dictionary order.
+        // execv stays in Swift: there is no fork, so nothing runs in a half-copied process (exec
+        // replaces this one whole), and setenv runs from main before any thread is started.
         if getenv("SWIFT_DETERMINISTIC_HASHING") == nil {
             setenv("SWIFT_DETERMINISTIC_HASHING", "1", 1)
             let argv = CommandLine.arguments.map { strdup($0) } + [nil]

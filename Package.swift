@@ -91,14 +91,20 @@ let package = Package(
         // `sched-bench e2e` also starts schedd and emulated agents and talks the protocol.
         .executableTarget(name: "sched-bench", dependencies: ["SchedCore", "SchedProtocol", "SchedNet", "SchedClient", "SchedSimulation", "SchedControlPlane"]),
 
-        .testTarget(name: "SchedCoreTests", dependencies: ["SchedCore"]),
+        // Test support, linked by test targets only (never by a product): the pure fixtures
+        // (topologies, job specs, message accessors) and PlaneDriver, the control plane driven by hand.
+        .target(name: "SchedTestSupport", dependencies: ["SchedCore", "SchedProtocol", "SchedControlPlane"],
+                path: "Tests/SchedTestSupport"),
+
+        .testTarget(name: "SchedCoreTests", dependencies: ["SchedCore", "SchedTestSupport"]),
         .testTarget(name: "SchedProtocolTests", dependencies: ["SchedProtocol", "SchedNet",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
         ]),
         .testTarget(name: "HostTopologyTests", dependencies: ["HostTopology"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "ControlPlaneTests", dependencies: ["SchedControlPlane", "SchedSimulation", "SchedCore", "SchedProtocol"]),
-        .testTarget(name: "SchedulerKitTests", dependencies: ["SchedulerKit", "SchedStore",
+        .testTarget(name: "ControlPlaneTests", dependencies: ["SchedControlPlane", "SchedSimulation", "SchedCore", "SchedProtocol",
+                                                     "SchedTestSupport"]),
+        .testTarget(name: "SchedulerKitTests", dependencies: ["SchedulerKit", "SchedStore", "SchedTestSupport",
             .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
         ]),
         .testTarget(name: "SchedCtlKitTests", dependencies: ["SchedCtlKit"]),

@@ -2,6 +2,7 @@ import SchedControlPlane
 import SchedCore
 import SchedProtocol
 import Testing
+import SchedTestSupport
 
 /// The durability rule, on the control plane itself: every change takes effect in memory at
 /// once and is written to the batch; lines to agents and confirmations of changes leave only

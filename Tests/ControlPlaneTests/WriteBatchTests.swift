@@ -2,6 +2,7 @@ import SchedCore
 import SchedProtocol
 @testable import SchedControlPlane
 import Testing
+import SchedTestSupport
 
 /// A group commit that failed is put back in front of the writes made while it was in flight.
 @Suite("WriteBatch: a failed commit merged with the writes made meanwhile")
@@ -11,8 +12,6 @@ struct WriteBatchTests {
                         decision: .unplaceable(PlacementExplanation(policy: "best-fit", nodesEvaluated: 0, nodesFeasible: 0,
                                                                     rejections: [], topCandidates: [])))
     }
-
-    func spec(_ name: String) -> JobSpec { JobSpec(name: name, command: ["/bin/true"], resources: ResourceRequest(cpus: 1)) }
 
     @Test func failedBatchGoesFirstAndNewerJobVersionsWin() {
         var failed = WriteBatch()

@@ -1,5 +1,6 @@
 import SchedCore
 import Testing
+import SchedTestSupport
 
 @Suite("Backfill")
 struct BackfillTests {

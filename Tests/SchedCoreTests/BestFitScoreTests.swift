@@ -1,5 +1,6 @@
 import Testing
 import SchedCore
+import SchedTestSupport
 
 /// Best fit: the mean over the node's dimensions (CPUs; memory when the node has any; GPUs when
 /// it has any) of the integer percentage in use after placement. Numbers below are worked by hand.

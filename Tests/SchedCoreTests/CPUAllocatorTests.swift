@@ -1,5 +1,6 @@
 import Testing
 import SchedCore
+import SchedTestSupport
 
 /// Picks on one node and applies the result, so a sequence of calls models successive tasks.
 private func pickAndApply(_ request: ResourceRequest, _ node: inout NodeState,

@@ -1,5 +1,6 @@
 @testable import SchedCore
 import Testing
+import SchedTestSupport
 
 @Suite("Capacity buckets and the capacity index")
 struct CapacityIndexTests {

@@ -1,5 +1,6 @@
 import SchedCore
 import Testing
+import SchedTestSupport
 
 @Suite("Tenants: fair share and reclaim")
 struct FairShareTests {

@@ -1,5 +1,6 @@
 import Testing
 import SchedCore
+import SchedTestSupport
 
 /// FGD's fragmentation measure, the fragmentation-aware policy, and the workload tracker.
 /// Fixture: 16 PUs (2 NUMA × 4 cores × 2 threads), 4 GPUs (0-1 on NUMA 0, 2-3 on NUMA 1).
@@ -9,13 +10,7 @@ struct FragmentationTests {
     static let topo = TopologyFixture.make(numa: 2, coresPerNUMA: 4, threadsPerCore: 2, gpusPerNUMA: 2)
 
     /// A node whose GPUs have `used` thousandths in use (no PUs).
-    static func node(_ id: String, used: [Int]) -> NodeState {
-        var n = TopologyFixture.node(id, topo)
-        for (g, m) in used.enumerated() where m > 0 {
-            n.apply(Assignment(node: n.id, pus: CPUSet(), numaNodes: NUMASet([0]), gpus: [g], gpuMilli: m == 1000 ? nil : m))
-        }
-        return n
-    }
+    static func node(_ id: String, used: [Int]) -> NodeState { TopologyFixture.node(id, topo, gpuMilliUsed: used) }
     static func share(_ milli: Int, cpus: Int = 1) -> ResourceRequest { ResourceRequest(cpus: cpus, gpus: 1, gpuMilli: milli) }
     static let whole = ResourceRequest(cpus: 1, gpus: 1)
 

@@ -1,5 +1,6 @@
 import Testing
 import SchedCore
+import SchedTestSupport
 
 /// GPU sharing (`gpuMilli` < 1000): accounting in `NodeState` and the best-fit GPU pick of
 /// `CPUAllocator`. Fixture: 2 NUMA nodes × 4 cores × 2 threads (16 PUs), GPUs 0-1 on NUMA 0 and

@@ -1,5 +1,6 @@
 import SchedCore
 import Testing
+import SchedTestSupport
 
 @Suite("Gang domain choice from the capacity index")
 struct GangDomainChoiceTests {

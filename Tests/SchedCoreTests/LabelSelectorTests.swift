@@ -1,5 +1,6 @@
 import Testing
 import SchedCore
+import SchedTestSupport
 
 /// Node label selectors (`ResourceRequest.labels`): every selected label must be on the node with
 /// exactly that value. The filter runs after the architecture filter and before the resource filters.

@@ -1,5 +1,6 @@
 import Testing
 import SchedCore
+import SchedTestSupport
 
 @Suite("NodeState apply / release / canApply")
 struct NodeStateTests {

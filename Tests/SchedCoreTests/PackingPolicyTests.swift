@@ -1,5 +1,6 @@
 import Testing
 @testable import SchedCore
+import SchedTestSupport
 
 /// Each packing policy's score on small cases worked by hand (see the comments for the arithmetic).
 @Suite("Packing policies")
@@ -192,13 +193,7 @@ struct PackingPolicyTests {
 struct FGDPackPlacerTests {
     static let topo = TopologyFixture.make(numa: 2, coresPerNUMA: 4, threadsPerCore: 2, gpusPerNUMA: 2)
 
-    static func node(_ id: String, used: [Int]) -> NodeState {
-        var n = TopologyFixture.node(id, topo)
-        for (g, m) in used.enumerated() where m > 0 {
-            n.apply(Assignment(node: n.id, pus: CPUSet(), numaNodes: NUMASet([0]), gpus: [g], gpuMilli: m == 1000 ? nil : m))
-        }
-        return n
-    }
+    static func node(_ id: String, used: [Int]) -> NodeState { TopologyFixture.node(id, topo, gpuMilliUsed: used) }
 
     @Test("the name parses and the Placer prefers the node where the share closes a fragment")
     func placesOnFragment() {

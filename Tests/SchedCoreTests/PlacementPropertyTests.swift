@@ -1,5 +1,6 @@
 import Testing
 import SchedCore
+import SchedTestSupport
 
 /// Test conveniences on the core's seeded generator.
 extension SplitMix64 {

@@ -1,5 +1,6 @@
 import Testing
 import SchedCore
+import SchedTestSupport
 
 /// One node on its own, for filter tests.
 private func decide(_ request: ResourceRequest, _ node: NodeState) -> PlacementDecision {

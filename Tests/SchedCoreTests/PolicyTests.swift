@@ -1,5 +1,6 @@
 import Testing
 import SchedCore
+import SchedTestSupport
 
 /// The scheduling policies: each doc comment's worked example, how they rank a small fleet,
 /// their names, and the 0...100 range. Fixture: 16 PUs (2 NUMA × 4 cores × 2 threads),

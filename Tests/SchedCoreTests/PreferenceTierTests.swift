@@ -1,5 +1,6 @@
 import SchedCore
 import Testing
+import SchedTestSupport
 
 @Suite("Preference tier: CPU-only tasks keep off GPU nodes")
 struct PreferenceTierTests {

@@ -3,6 +3,7 @@ import SchedCore
 import SchedProtocol
 import SchedStore
 import Testing
+import SchedTestSupport
 
 @Suite("SQLiteStore")
 struct SQLiteStoreTests {

@@ -3,6 +3,7 @@ import SchedProtocol
 import SchedStore
 import SchedulerKit
 import Testing
+import SchedTestSupport
 
 @Suite("Job arrays and priority")
 struct SchedulerArrayPriorityTests {

@@ -2,6 +2,7 @@ import SchedCore
 import SchedProtocol
 import SchedulerKit
 import Testing
+import SchedTestSupport
 
 @Suite("Backfill and time limits in the scheduler")
 struct SchedulerBackfillTests {

@@ -4,6 +4,7 @@ import SchedStore
 import SchedulerKit
 import Synchronization
 import Testing
+import SchedTestSupport
 
 /// A real SQLite store whose writes can be made to fail, as a full disk or a locked file would.
 final class FlakyStore: SchedulerStore {

@@ -2,6 +2,7 @@ import SchedCore
 import SchedProtocol
 @testable import SchedulerKit
 import Testing
+import SchedTestSupport
 
 /// Passes reuse one `ClusterSnapshot` and update only the nodes written since the last pass;
 /// after every kind of node change it must equal a snapshot built from scratch.

@@ -2,6 +2,7 @@ import SchedCore
 import SchedProtocol
 import SchedulerKit
 import Testing
+import SchedTestSupport
 
 /// A preempted gang is requeued member by member, as its members' exits arrive; it must be placed
 /// again whole, never one member while a sibling is still stopping.

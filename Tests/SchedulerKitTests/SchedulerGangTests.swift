@@ -2,6 +2,7 @@ import SchedCore
 import SchedProtocol
 import SchedulerKit
 import Testing
+import SchedTestSupport
 
 @Suite("Gangs in the scheduler: preemption, backfill, failure")
 struct SchedulerGangTests {

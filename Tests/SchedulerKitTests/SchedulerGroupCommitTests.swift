@@ -5,6 +5,7 @@ import SchedStore
 import SchedulerKit
 import Synchronization
 import Testing
+import SchedTestSupport
 
 /// A store whose group commits fail while `failing` is set (a full disk, say); its next commit
 /// can also be made to fail once (`failNext`) or be held on the writer thread until `release()`.

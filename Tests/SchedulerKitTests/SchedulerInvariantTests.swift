@@ -3,6 +3,7 @@ import SchedProtocol
 import SchedStore
 @testable import SchedulerKit
 import Testing
+import SchedTestSupport
 
 /// Deterministic pseudo-random numbers (SplitMix64), so a failure replays.
 struct SplitMix64: RandomNumberGenerator {

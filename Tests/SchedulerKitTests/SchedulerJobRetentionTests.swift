@@ -3,6 +3,7 @@ import SchedCore
 import SchedProtocol
 @testable import SchedulerKit
 import Testing
+import SchedTestSupport
 
 /// Finished jobs leave memory after `minJobAgeSeconds` and are read from the store after that.
 @Suite("Scheduler: finished jobs leave memory after min-job-age", .timeLimit(.minutes(1)))

@@ -4,6 +4,7 @@ import SchedStore
 import SchedulerKit
 import Synchronization
 import Testing
+import SchedTestSupport
 
 /// Set once, read from another task.
 private final class Flag: Sendable {

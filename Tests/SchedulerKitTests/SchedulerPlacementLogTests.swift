@@ -3,6 +3,7 @@ import SchedProtocol
 import SchedStore
 import SchedulerKit
 import Testing
+import SchedTestSupport
 
 @Suite("Scheduler: placement log", .timeLimit(.minutes(1)))
 struct SchedulerPlacementLogTests {

@@ -3,6 +3,7 @@ import SchedProtocol
 import SchedStore
 import SchedulerKit
 import Testing
+import SchedTestSupport
 
 /// REGISTER comes from a peer: numbers in it must not size what schedd allocates.
 @Suite("Scheduler: bounds on registered topologies", .timeLimit(.minutes(1)))

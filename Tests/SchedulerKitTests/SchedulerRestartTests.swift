@@ -3,6 +3,7 @@ import SchedProtocol
 import SchedStore
 import SchedulerKit
 import Testing
+import SchedTestSupport
 
 /// schedd killed (-9) and restarted: the old actor is simply dropped and a new one opens the same
 /// store file; agents re-register with the tasks they know.

@@ -4,6 +4,7 @@ import SchedProtocol
 import SchedStore
 import SchedulerKit
 import Testing
+import SchedTestSupport
 
 /// A job that runs again (requeued after preemption, a service restart, a rolling update) is
 /// timed from its new start: its time limit and minimum runtime count from when it runs again.

@@ -2,6 +2,7 @@ import SchedCore
 import SchedProtocol
 import SchedulerKit
 import Testing
+import SchedTestSupport
 
 @Suite("Rolling updates of services")
 struct SchedulerRolloutTests {

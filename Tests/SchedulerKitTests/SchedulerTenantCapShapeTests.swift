@@ -4,6 +4,7 @@ import SchedProtocol
 import SchedStore
 import SchedulerKit
 import Testing
+import SchedTestSupport
 
 /// A job with alternative shapes counts the shape it would run in against its tenant's cap.
 @Suite("Tenant caps in the scheduler: alternative shapes")

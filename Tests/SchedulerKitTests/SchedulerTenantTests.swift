@@ -5,6 +5,7 @@ import SchedProtocol
 import SchedStore
 import SchedulerKit
 import Testing
+import SchedTestSupport
 
 @Suite("Tenants in the scheduler")
 struct SchedulerTenantTests {

@@ -7,8 +7,7 @@ import SchedStore
 import Synchronization
 import Testing
 import SchedulerKit
-
-let GiB: Int64 = 1 << 30
+import SchedTestSupport
 
 /// A fresh directory under the system temp dir; `remove()` deletes it.
 struct TempDir {
@@ -62,31 +61,6 @@ struct Harness {
 
     func cleanup() { dir.remove() }
 }
-
-/// One NUMA node (OS id 0) with `cores` cores of `threads` PUs each; core `c` has PUs
-/// `c*threads ..< (c+1)*threads`. GPUs, when asked for, are local to NUMA node 0.
-func smallTopology(cores: Int = 2, threads: Int = 2, memory: Int64 = 8 * GiB, gpus: Int = 0,
-                   arch: String = "x86_64") -> NodeTopology {
-    var coreInfos: [CoreInfo] = []
-    var all = CPUSet()
-    for c in 0..<cores {
-        let pus = CPUSet((0..<threads).map { c * threads + $0 })
-        all.formUnion(pus)
-        coreInfos.append(CoreInfo(id: c, pus: pus, numa: 0, l3: 0, package: 0))
-    }
-    let gpuInfos = (0..<gpus).map {
-        GPUInfo(index: $0, name: "cuda\($0)", model: "Tesla T4", memoryBytes: 16 * GiB, numaNodes: NUMASet([0]), cpus: all)
-    }
-    return NodeTopology(arch: arch, cpuModel: "Test CPU", packages: 1,
-                        numaNodes: [NUMANodeInfo(id: 0, memoryBytes: memory, cpus: all)],
-                        cores: coreInfos, gpus: gpuInfos)
-}
-
-func spec(_ name: String = "job", cpus: Int = 1, memory: Int64 = 0, gpus: Int = 0) -> JobSpec {
-    JobSpec(name: name, command: ["/bin/true"], resources: ResourceRequest(cpus: cpus, memoryBytes: memory, gpus: gpus))
-}
-
-let someBinding = HostBinding(cpus: CPUSet([0, 1]), numaNodes: NUMASet([0]))
 
 /// The scheduler's side of one simulated agent connection.
 ///
@@ -152,14 +126,6 @@ struct AgentConn {
     func heartbeat() async throws {
         try await scheduler.heartbeat(Heartbeat(node: node, running: 0), linkID: linkID)
     }
-}
-
-extension Message {
-    var startTask: StartTask? { if case .startTask(let s) = self { s } else { nil } }
-    var killTask: KillTask? { if case .killTask(let k) = self { k } else { nil } }
-    var ackExit: AckExit? { if case .ackExit(let a) = self { a } else { nil } }
-    var registered: Registered? { if case .registered(let r) = self { r } else { nil } }
-    var heartbeatInterval: HeartbeatInterval? { if case .heartbeatInterval(let h) = self { h } else { nil } }
 }
 
 /// Expects `body` to throw an `ErrorReply` with `code`; returns it.

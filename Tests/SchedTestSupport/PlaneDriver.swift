@@ -9,28 +9,28 @@ import Testing
 /// unless the test makes it happen: a `.commit` stays in flight until `finishCommit`, a timer
 /// fires only through `fire` or `run(forMs:store:)`. Inserts are answered at once with ids from
 /// 1 up, as the store would assign them.
-struct PlaneDriver {
-    var plane: ControlPlane
+public struct PlaneDriver {
+    public var plane: ControlPlane
     /// The time events happen at; moved only by `advance` and `run(forMs:store:)`.
-    var now = Instant(monotonicMs: 1_000_000, wallMs: 1_770_000_000_000)
+    public var now = Instant(monotonicMs: 1_000_000, wallMs: 1_770_000_000_000)
     /// Timers armed and not yet fired, with the monotonic ms they are due at.
-    private(set) var timers: [(timer: ControlTimer, dueMs: Int64)] = []
+    public private(set) var timers: [(timer: ControlTimer, dueMs: Int64)] = []
     /// The commit handed to the store and not yet finished.
-    private(set) var commitInFlight: CommitBatch?
+    public private(set) var commitInFlight: CommitBatch?
     /// Every commit handed to the store, in order (failed ones too).
-    private(set) var commitsAsked: [CommitBatch] = []
+    public private(set) var commitsAsked: [CommitBatch] = []
     /// Every action (log lines left out), in order.
-    private(set) var history: [ControlAction] = []
+    public private(set) var history: [ControlAction] = []
     private var nextJobID: Int64 = 1
     private var nextRequestID: RequestID = 1
     private var nextLinkID: LinkID = 1
 
     /// What a test's store does with the commits it is handed.
-    enum Store { case works, fails }
+    public enum Store { case works, fails }
 
     /// A 1 s heartbeat, a 5 s node timeout, no group delay, and a 1 s wait for the store before
     /// a change is answered ACCEPTED; finished jobs stay in memory; no log lines.
-    static var config: ControlPlaneConfig {
+    public static var config: ControlPlaneConfig {
         var c = ControlPlaneConfig(heartbeatIntervalMs: 1000, nodeTimeoutMs: 5000, policy: .bestFit)
         c.groupDelayMs = 0
         c.storeRetryMs = 1000
@@ -39,26 +39,26 @@ struct PlaneDriver {
         return c
     }
 
-    init(config: ControlPlaneConfig = PlaneDriver.config) {
+    public init(config: ControlPlaneConfig = PlaneDriver.config) {
         plane = ControlPlane(config: config, loaded: ControlPlane.Loaded(nodes: [], jobs: []), at: now)
         _ = plane.takeActions()
     }
 
-    var storeRetryMs: Int { plane.config.storeRetryMs }
+    public var storeRetryMs: Int { plane.config.storeRetryMs }
 
     /// A point in `history` and `commitsAsked`, to read what happened after it.
-    struct Mark { let actions: Int, commits: Int }
-    var mark: Mark { Mark(actions: history.count, commits: commitsAsked.count) }
+    public struct Mark { public let actions: Int, commits: Int }
+    public var mark: Mark { Mark(actions: history.count, commits: commitsAsked.count) }
     /// The actions since `mark`.
-    func actions(since m: Mark) -> [ControlAction] { Array(history[m.actions...]) }
+    public func actions(since m: Mark) -> [ControlAction] { Array(history[m.actions...]) }
     /// The commits handed to the store since `mark`.
-    func commits(since m: Mark) -> [CommitBatch] { Array(commitsAsked[m.commits...]) }
+    public func commits(since m: Mark) -> [CommitBatch] { Array(commitsAsked[m.commits...]) }
 
     // MARK: events in, actions out
 
     /// Hands one event to the plane; returns its actions without log lines.
     @discardableResult
-    mutating func handle(_ event: ControlEvent, sourceLocation: SourceLocation = #_sourceLocation) -> [ControlAction] {
+    public mutating func handle(_ event: ControlEvent, sourceLocation: SourceLocation = #_sourceLocation) -> [ControlAction] {
         var out: [ControlAction] = []
         for a in plane.handle(event, at: now) {
             switch a {
@@ -84,7 +84,7 @@ struct PlaneDriver {
 
     /// Finishes the commit in flight with the store's answer.
     @discardableResult
-    mutating func finishCommit(_ store: Store, sourceLocation: SourceLocation = #_sourceLocation) -> [ControlAction] {
+    public mutating func finishCommit(_ store: Store, sourceLocation: SourceLocation = #_sourceLocation) -> [ControlAction] {
         guard commitInFlight != nil else {
             Issue.record("no commit in flight", sourceLocation: sourceLocation)
             return []
@@ -95,11 +95,11 @@ struct PlaneDriver {
     }
 
     /// Whether `timer` is armed and has not fired.
-    func isArmed(_ timer: ControlTimer) -> Bool { timers.contains { $0.timer == timer } }
+    public func isArmed(_ timer: ControlTimer) -> Bool { timers.contains { $0.timer == timer } }
 
     /// Fires an armed timer (whether or not it is due yet).
     @discardableResult
-    mutating func fire(_ timer: ControlTimer, sourceLocation: SourceLocation = #_sourceLocation) -> [ControlAction] {
+    public mutating func fire(_ timer: ControlTimer, sourceLocation: SourceLocation = #_sourceLocation) -> [ControlAction] {
         guard let i = timers.firstIndex(where: { $0.timer == timer }) else {
             Issue.record("timer \(timer) is not armed", sourceLocation: sourceLocation)
             return []
@@ -109,7 +109,7 @@ struct PlaneDriver {
     }
 
     /// Moves the clock without firing anything.
-    mutating func advance(byMs ms: Int64) {
+    public mutating func advance(byMs ms: Int64) {
         now.monotonicMs += ms
         now.wallMs += ms
     }
@@ -117,7 +117,7 @@ struct PlaneDriver {
     /// What a shell would do now: finishes commits with `store`'s answer and fires the timers
     /// that are due, until neither is left.
     @discardableResult
-    mutating func settle(store: Store, sourceLocation: SourceLocation = #_sourceLocation) -> [ControlAction] {
+    public mutating func settle(store: Store, sourceLocation: SourceLocation = #_sourceLocation) -> [ControlAction] {
         var out: [ControlAction] = []
         for _ in 0..<10_000 {
             if commitInFlight != nil {
@@ -135,7 +135,7 @@ struct PlaneDriver {
 
     /// Lets `ms` pass, firing each timer when it is due and answering every commit with `store`.
     @discardableResult
-    mutating func run(forMs ms: Int64, store: Store, sourceLocation: SourceLocation = #_sourceLocation) -> [ControlAction] {
+    public mutating func run(forMs ms: Int64, store: Store, sourceLocation: SourceLocation = #_sourceLocation) -> [ControlAction] {
         let end = now.monotonicMs + ms
         var out = settle(store: store, sourceLocation: sourceLocation)
         while let i = dueTimer(by: end) {
@@ -153,7 +153,7 @@ struct PlaneDriver {
     // MARK: agents
 
     /// Opens a connection and registers `node` on it; returns the link and the actions.
-    mutating func register(node: NodeID, topology: NodeTopology = smallTopology(), link: LinkID? = nil,
+    public mutating func register(node: NodeID, topology: NodeTopology = smallTopology(), link: LinkID? = nil,
                            tasks: [TaskReport] = []) -> (link: LinkID, actions: [ControlAction]) {
         let link = link ?? nextLinkID
         nextLinkID = max(nextLinkID, link + 1)
@@ -163,35 +163,35 @@ struct PlaneDriver {
     }
 
     @discardableResult
-    mutating func started(_ job: JobID, on node: NodeID) -> [ControlAction] {
+    public mutating func started(_ job: JobID, on node: NodeID) -> [ControlAction] {
         handle(.taskStarted(TaskStarted(ref: TaskRef(job: job), pid: 4242,
                                         binding: HostBinding(cpus: CPUSet([0]), numaNodes: NUMASet([0])),
                                         stdoutPath: "/tmp/\(job).out", stderrPath: "/tmp/\(job).err"), node: node))
     }
 
     @discardableResult
-    mutating func exited(_ job: JobID, on node: NodeID, _ exit: TaskExit = TaskExit(exitCode: 0)) -> [ControlAction] {
+    public mutating func exited(_ job: JobID, on node: NodeID, _ exit: TaskExit = TaskExit(exitCode: 0)) -> [ControlAction] {
         handle(.taskExited(TaskExited(ref: TaskRef(job: job), exit: exit), node: node))
     }
 
     // MARK: clients
 
     /// Sends a client request; returns its id and the actions.
-    mutating func request(_ r: ClientRequest) -> (id: RequestID, actions: [ControlAction]) {
+    public mutating func request(_ r: ClientRequest) -> (id: RequestID, actions: [ControlAction]) {
         let id = nextRequestID
         nextRequestID += 1
         return (id, handle(.request(id, r)))
     }
 
     /// SUBMIT (placed at once): the request's id, the ids of the jobs stored, and the actions.
-    mutating func submit(_ spec: JobSpec) -> (id: RequestID, jobs: [JobID], actions: [ControlAction]) {
+    public mutating func submit(_ spec: JobSpec) -> (id: RequestID, jobs: [JobID], actions: [ControlAction]) {
         let first = nextJobID
         let (id, out) = request(.submit([spec], placeAtOnce: true))
         return (id, (first..<nextJobID).map { JobID($0) }, out)
     }
 
     /// A read, answered at once from memory (one reply in the same call, or a test failure).
-    mutating func read(_ r: ClientRequest, sourceLocation: SourceLocation = #_sourceLocation) -> Message? {
+    public mutating func read(_ r: ClientRequest, sourceLocation: SourceLocation = #_sourceLocation) -> Message? {
         let (id, out) = request(r)
         let replies = out.replies(to: id)
         #expect(replies.count == 1, "a read must be answered at once, got \(replies.count) replies", sourceLocation: sourceLocation)
@@ -199,18 +199,18 @@ struct PlaneDriver {
     }
 
     /// The job as a client reads it now.
-    mutating func job(_ id: JobID, sourceLocation: SourceLocation = #_sourceLocation) -> JobInfo? {
+    public mutating func job(_ id: JobID, sourceLocation: SourceLocation = #_sourceLocation) -> JobInfo? {
         read(.getJob(id, stored: nil), sourceLocation: sourceLocation)?.jobInfo
     }
 
     /// The node as a client lists it now.
-    mutating func node(_ name: NodeID, sourceLocation: SourceLocation = #_sourceLocation) -> NodeInfo? {
+    public mutating func node(_ name: NodeID, sourceLocation: SourceLocation = #_sourceLocation) -> NodeInfo? {
         read(.listNodes(topology: false), sourceLocation: sourceLocation)?.nodeList?.nodes.first { $0.name == name }
     }
 
     /// Registers `node` with a working store and runs a job on it (started by its agent, all
     /// stored): the link and the job.
-    mutating func runningJob(on node: NodeID, spec: JobSpec = spec()) -> (link: LinkID, job: JobID) {
+    public mutating func runningJob(on node: NodeID, spec: JobSpec = spec()) -> (link: LinkID, job: JobID) {
         let link = plane.link(of: node) ?? register(node: node).link
         settle(store: .works)
         let job = submit(spec).jobs[0]
@@ -227,55 +227,20 @@ struct PlaneDriver {
 
 extension Array where Element == ControlAction {
     /// The lines sent to one agent connection, in order.
-    func lines(to link: LinkID) -> [Message] {
+    public func lines(to link: LinkID) -> [Message] {
         compactMap { if case .send(let l, let m) = $0, l == link { m } else { nil } }
     }
 
     /// The replies to one client request (a `.submitted` reply is left out).
-    func replies(to id: RequestID) -> [Message] {
+    public func replies(to id: RequestID) -> [Message] {
         compactMap { if case .reply(let r, .message(let m)) = $0, r == id { m } else { nil } }
     }
 
     /// Every reply to one client request, SUBMITTED included.
-    func allReplies(to id: RequestID) -> [ControlReply] {
+    public func allReplies(to id: RequestID) -> [ControlReply] {
         compactMap { if case .reply(let r, let reply) = $0, r == id { reply } else { nil } }
     }
 
     /// The commits handed to the store.
-    var commits: [CommitBatch] { compactMap { if case .commit(let b) = $0 { b } else { nil } } }
-}
-
-extension Message {
-    var startTask: StartTask? { if case .startTask(let s) = self { s } else { nil } }
-    var killTask: KillTask? { if case .killTask(let k) = self { k } else { nil } }
-    var ackExit: AckExit? { if case .ackExit(let a) = self { a } else { nil } }
-    var registered: Registered? { if case .registered(let r) = self { r } else { nil } }
-    var accepted: Accepted? { if case .accepted(let a) = self { a } else { nil } }
-    var jobInfo: JobInfo? { if case .jobInfo(let j) = self { j } else { nil } }
-    var nodeInfo: NodeInfo? { if case .nodeInfo(let n) = self { n } else { nil } }
-    var nodeList: NodeList? { if case .nodeList(let l) = self { l } else { nil } }
-    var errorReply: ErrorReply? { if case .error(let e) = self { e } else { nil } }
-}
-
-// MARK: fixtures
-
-let GiB: Int64 = 1 << 30
-
-/// One NUMA node (OS id 0) with `cores` cores of `threads` PUs each; core `c` has PUs
-/// `c*threads ..< (c+1)*threads`. (Copied from SchedulerKitTests/Support.swift.)
-func smallTopology(cores: Int = 2, threads: Int = 2, memory: Int64 = 8 * GiB) -> NodeTopology {
-    var coreInfos: [CoreInfo] = []
-    var all = CPUSet()
-    for c in 0..<cores {
-        let pus = CPUSet((0..<threads).map { c * threads + $0 })
-        all.formUnion(pus)
-        coreInfos.append(CoreInfo(id: c, pus: pus, numa: 0, l3: 0, package: 0))
-    }
-    return NodeTopology(arch: "x86_64", cpuModel: "Test CPU", packages: 1,
-                        numaNodes: [NUMANodeInfo(id: 0, memoryBytes: memory, cpus: all)],
-                        cores: coreInfos, gpus: [])
-}
-
-func spec(_ name: String = "job", cpus: Int = 1) -> JobSpec {
-    JobSpec(name: name, command: ["/bin/true"], resources: ResourceRequest(cpus: cpus))
+    public var commits: [CommitBatch] { compactMap { if case .commit(let b) = $0 { b } else { nil } } }
 }

@@ -95,6 +95,10 @@ let package = Package(
         // (topologies, job specs, message accessors) and PlaneDriver, the control plane driven by hand.
         .target(name: "SchedTestSupport", dependencies: ["SchedCore", "SchedProtocol", "SchedControlPlane"],
                 path: "Tests/SchedTestSupport"),
+        // Test support that starts processes: TestCluster, the real schedd and sched-agent binaries on
+        // 127.0.0.1 (free port, readiness by polling), and the protocol client to talk to them.
+        .target(name: "SchedIntegrationSupport", dependencies: ["SchedCore", "SchedProtocol", "SchedNet", "SchedClient"],
+                path: "Tests/SchedIntegrationSupport"),
 
         .testTarget(name: "SchedCoreTests", dependencies: ["SchedCore", "SchedTestSupport"]),
         .testTarget(name: "SchedProtocolTests", dependencies: ["SchedProtocol", "SchedNet",
@@ -109,7 +113,7 @@ let package = Package(
         ]),
         .testTarget(name: "SchedCtlKitTests", dependencies: ["SchedCtlKit"]),
         .testTarget(name: "AgentKitTests", dependencies: ["AgentKit", "SchedProtocol"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["SchedProtocol", "SchedNet", "SchedClient"],
+        .testTarget(name: "IntegrationTests", dependencies: ["SchedProtocol", "SchedNet", "SchedClient", "SchedIntegrationSupport"],
                     resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v6]

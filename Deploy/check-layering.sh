@@ -34,9 +34,17 @@ done
 # The client links no CLI: sched-bench and the integration tests use it without ArgumentParser or Yams.
 bad=$(imports Sources/SchedClient | grep -vxE 'SchedCore|SchedProtocol|SchedNet|FoundationEssentials|Foundation' || true)
 [ -n "$bad" ] && { echo "layering: SchedClient imports $bad"; fail=1; }
-for d in Sources/sched-bench Tests/IntegrationTests; do
+for d in Sources/sched-bench Tests/IntegrationTests Tests/SchedIntegrationSupport; do
   if imports "$d" | grep -qxE 'SchedCtlKit'; then echo "layering: $d must use SchedClient, not SchedCtlKit"; fail=1; fi
 done
+
+# Test support is for test targets only: nothing in Sources (no product) imports it, and the pure
+# part stays on the pure modules (no Foundation, NIO or processes).
+for d in Sources/*/; do
+  if imports "$d" | grep -qxE 'SchedTestSupport|SchedIntegrationSupport'; then echo "layering: $(basename "$d") imports test support"; fail=1; fi
+done
+bad=$(imports Tests/SchedTestSupport | grep -vxE 'SchedCore|SchedProtocol|SchedControlPlane|Testing' || true)
+[ -n "$bad" ] && { echo "layering: SchedTestSupport imports $bad"; fail=1; }
 
 for kit in SchedulerKit AgentKit SchedCtlKit; do
   others=$(echo SchedulerKit AgentKit SchedCtlKit | tr ' ' '\n' | grep -vx "$kit" | paste -sd'|')

@@ -2,6 +2,7 @@ import Foundation
 import SchedCore
 import SchedProtocol
 import Testing
+import SchedIntegrationSupport
 
 extension Integration {
 /// Gang failure, rolling updates of services and tenant caps through the real daemon, agents and schedctl.

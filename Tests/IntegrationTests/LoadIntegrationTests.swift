@@ -3,6 +3,7 @@ import SchedClient
 import SchedCore
 import SchedProtocol
 import Testing
+import SchedIntegrationSupport
 
 extension Integration {
 /// A small load test: a few hundred emulated `--no-exec` agents in one process, a few thousand

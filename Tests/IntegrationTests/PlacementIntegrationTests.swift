@@ -2,6 +2,7 @@ import Foundation
 import SchedCore
 import SchedProtocol
 import Testing
+import SchedIntegrationSupport
 
 /// schedd plus three real agents (this host, an emulated Kunpeng 920, an emulated DGX-2) on 127.0.0.1.
 extension Integration {

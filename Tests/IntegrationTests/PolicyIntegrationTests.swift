@@ -2,6 +2,7 @@ import Foundation
 import SchedCore
 import SchedProtocol
 import Testing
+import SchedIntegrationSupport
 
 extension Integration {
 /// GPU shares, node selectors and per-queue policies through the real daemon and agents.

@@ -2,6 +2,7 @@ import Foundation
 import SchedNet
 import SchedProtocol
 import Testing
+import SchedIntegrationSupport
 
 extension Integration {
 @Suite(.serialized)

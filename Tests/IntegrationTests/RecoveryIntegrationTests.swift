@@ -3,6 +3,7 @@ import SchedClient
 import SchedCore
 import SchedProtocol
 import Testing
+import SchedIntegrationSupport
 
 extension Integration {
 @Suite(.serialized)

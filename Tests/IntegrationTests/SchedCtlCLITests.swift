@@ -2,6 +2,7 @@ import Foundation
 import SchedCore
 import SchedProtocol
 import Testing
+import SchedIntegrationSupport
 
 /// The real schedctl binary against the real daemon.
 extension Integration {

@@ -3,12 +3,11 @@ import SchedClient
 import SchedCore
 import SchedNet
 import SchedProtocol
-import Testing
 
 /// Starts the real `schedd` and `sched-agent` binaries on 127.0.0.1 in a scratch directory and
 /// talks to them over the real protocol. Everything it starts is killed by `shutdown()`.
-final class TestCluster: @unchecked Sendable {
-    static let binDir: String = {
+public final class TestCluster: @unchecked Sendable {
+    public static let binDir: String = {
         if let d = ProcessInfo.processInfo.environment["SCHED_BIN_DIR"] { return d }
         let argv0 = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
         var dir = argv0.deletingLastPathComponent()
@@ -20,23 +19,25 @@ final class TestCluster: @unchecked Sendable {
         return root.appendingPathComponent(".build/debug").path
     }()
 
-    static func fixture(_ name: String) -> String {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/\(name)").path
+    /// Path of an hwloc XML in Tests/IntegrationTests/Fixtures, the topologies emulated agents load.
+    public static func fixture(_ name: String) -> String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("IntegrationTests/Fixtures/\(name)").path
     }
 
-    let dir: String
-    var port = 0
-    var schedd: Process?
-    var agents: [String: Process] = [:]
+    public let dir: String
+    public var port = 0
+    public var schedd: Process?
+    public var agents: [String: Process] = [:]
     /// Extra schedd arguments (kept across restarts).
-    var scheddArgs: [String] = []
+    public var scheddArgs: [String] = []
 
-    init() throws {
+    public init() throws {
         dir = NSTemporaryDirectory() + "sched-it-" + UUID().uuidString.prefix(8)
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     }
 
-    var address: HostPort { HostPort(host: "127.0.0.1", port: port) }
+    public var address: HostPort { HostPort(host: "127.0.0.1", port: port) }
 
     private func spawn(_ exe: String, _ args: [String], log: String) throws -> Process {
         let p = Process()
@@ -53,7 +54,7 @@ final class TestCluster: @unchecked Sendable {
     }
 
     /// Starts schedd (on a free port the first time, on the same port after a restart).
-    func startSchedd() async throws {
+    public func startSchedd() async throws {
         let portFile = dir + "/port"
         try? FileManager.default.removeItem(atPath: portFile)
         schedd = try spawn("schedd", ["--listen", "127.0.0.1:\(port)", "--state-dir", dir + "/state", "--port-file", portFile,
@@ -65,7 +66,7 @@ final class TestCluster: @unchecked Sendable {
     }
 
     /// Starts an agent; `xml` emulates that topology, nil discovers this host.
-    func startAgent(_ name: String, xml: String? = nil, extra: [String] = []) throws {
+    public func startAgent(_ name: String, xml: String? = nil, extra: [String] = []) throws {
         var args = ["--scheduler", "127.0.0.1:\(port)", "--node-name", name, "--work-dir", dir + "/agent-\(name)",
                     "--max-backoff-ms", "300", "--log-level", "debug"]
         if let xml { args += ["--topology-xml", Self.fixture(xml)] }
@@ -74,7 +75,7 @@ final class TestCluster: @unchecked Sendable {
     }
 
     /// Starts `sched-agent --fleet FILE` (many emulated agents in one process) with `extra` arguments.
-    func startFleet(_ fleetFile: String, extra: [String] = []) throws -> Process {
+    public func startFleet(_ fleetFile: String, extra: [String] = []) throws -> Process {
         let p = try spawn("sched-agent", ["--scheduler", "127.0.0.1:\(port)", "--fleet", fleetFile, "--work-dir", dir + "/fleet",
                                           "--max-backoff-ms", "300", "--log-level", "warning"] + extra, log: dir + "/fleet.log")
         agents["fleet"] = p
@@ -82,7 +83,7 @@ final class TestCluster: @unchecked Sendable {
     }
 
     /// A `/proc/PID/status` field of schedd in bytes (`VmRSS`, `VmHWM`), nil when not running.
-    func scheddMemory(_ field: String) -> Int? {
+    public func scheddMemory(_ field: String) -> Int? {
         guard let p = schedd, let text = try? String(contentsOfFile: "/proc/\(p.processIdentifier)/status", encoding: .utf8) else { return nil }
         for line in text.split(separator: "\n") where line.hasPrefix(field + ":") {
             return line.split(separator: " ").dropFirst().first.flatMap { Int($0) }.map { $0 * 1024 }
@@ -91,7 +92,7 @@ final class TestCluster: @unchecked Sendable {
     }
 
     /// schedd + three agents: this host ("host"), the Kunpeng 920 ("kunpeng"), the DGX-2 ("dgx2").
-    static func standard(scheddArgs: [String] = [], dgx2Args: [String] = []) async throws -> TestCluster {
+    public static func standard(scheddArgs: [String] = [], dgx2Args: [String] = []) async throws -> TestCluster {
         let c = try TestCluster()
         c.scheddArgs = scheddArgs
         try await c.startSchedd()
@@ -102,12 +103,12 @@ final class TestCluster: @unchecked Sendable {
         return c
     }
 
-    func killSchedd9() {
+    public func killSchedd9() {
         if let p = schedd { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() }
         schedd = nil
     }
 
-    func shutdown() {
+    public func shutdown() {
         for p in agents.values where p.isRunning { p.terminate(); p.waitUntilExit() }
         if let p = schedd, p.isRunning { p.terminate(); p.waitUntilExit() }
         // Task processes started by agents are in their own sessions: kill any left over.
@@ -116,31 +117,31 @@ final class TestCluster: @unchecked Sendable {
 
     // MARK: talking to schedd
 
-    func request(_ m: Message) async throws -> Message {
+    public func request(_ m: Message) async throws -> Message {
         try await SchedClient.with(address) { s in try await s.request(m) }
     }
 
-    func submit(_ spec: JobSpec) async throws -> JobID {
+    public func submit(_ spec: JobSpec) async throws -> JobID {
         guard case .submitted(let s) = try await request(.submit(Submit(spec: spec))) else { throw TestFailure("no SUBMITTED") }
         return s.job
     }
 
-    func job(_ id: JobID) async throws -> JobInfo {
+    public func job(_ id: JobID) async throws -> JobInfo {
         guard case .jobInfo(let j) = try await request(.getJob(JobRequest(job: id))) else { throw TestFailure("no JOB_INFO") }
         return j
     }
 
-    func waitTerminal(_ id: JobID) async throws -> JobInfo {
+    public func waitTerminal(_ id: JobID) async throws -> JobInfo {
         guard case .jobInfo(let j) = try await request(.wait(JobRequest(job: id))) else { throw TestFailure("no JOB_INFO") }
         return j
     }
 
-    func nodes(topology: Bool = false) async throws -> [NodeInfo] {
+    public func nodes(topology: Bool = false) async throws -> [NodeInfo] {
         guard case .nodeList(let l) = try await request(.listNodes(ListNodes(topology: topology))) else { throw TestFailure("no NODE_LIST") }
         return l.nodes
     }
 
-    func waitForNodes(_ names: Set<String>, status: NodeStatus) async throws {
+    public func waitForNodes(_ names: Set<String>, status: NodeStatus) async throws {
         _ = try await eventually("nodes \(names.sorted()) \(status.rawValue)") { () -> Bool? in
             let ns = try? await self.nodes()
             let ok = ns.map { l in names.allSatisfy { n in l.contains { $0.name.rawValue == n && $0.status == status } } } ?? false
@@ -148,20 +149,20 @@ final class TestCluster: @unchecked Sendable {
         }
     }
 
-    func waitForState(_ id: JobID, _ state: JobState) async throws -> JobInfo {
+    public func waitForState(_ id: JobID, _ state: JobState) async throws -> JobInfo {
         try await eventually("job \(id) \(state.rawValue)") { () -> JobInfo? in
             let j = try? await self.job(id)
             return j?.state == state ? j : nil
         }
     }
 
-    func explain(_ id: JobID) async throws -> Explanation {
+    public func explain(_ id: JobID) async throws -> Explanation {
         guard case .explanation(let x) = try await request(.explain(JobRequest(job: id))) else { throw TestFailure("no EXPLANATION") }
         return x
     }
 
     /// Runs schedctl with SCHED_SCHEDULER pointing at this cluster; returns (status, stdout, stderr).
-    func schedctl(_ args: [String]) throws -> (Int32, String, String) {
+    public func schedctl(_ args: [String]) throws -> (Int32, String, String) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: Self.binDir + "/schedctl")
         p.arguments = args
@@ -178,16 +179,17 @@ final class TestCluster: @unchecked Sendable {
         return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
     }
 
-    func read(_ path: String) -> String { (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }
+    public func read(_ path: String) -> String { (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }
 }
 
-struct TestFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ d: String) { description = d }
+/// A test's own failure (no reply of the expected kind, a wait that timed out), with what went wrong.
+public struct TestFailure: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ d: String) { description = d }
 }
 
 /// Polls `probe` until it returns a value (condition-based waiting, never a fixed sleep).
-func eventually<T>(_ what: String, timeout: Duration = .seconds(30), _ probe: () async throws -> T?) async throws -> T {
+public func eventually<T>(_ what: String, timeout: Duration = .seconds(30), _ probe: () async throws -> T?) async throws -> T {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
         if let v = try await probe() { return v }
@@ -197,7 +199,7 @@ func eventually<T>(_ what: String, timeout: Duration = .seconds(30), _ probe: ()
 }
 
 /// Parses `Cpus_allowed_list` / `Mems_allowed_list` from /proc/self/status text.
-func allowedList(_ status: String, _ key: String) -> CPUSet? {
+public func allowedList(_ status: String, _ key: String) -> CPUSet? {
     for line in status.split(separator: "\n") where line.hasPrefix(key + ":") {
         return CPUSet(listFormat: String(line.dropFirst(key.count + 1)))
     }

@@ -12,8 +12,7 @@ struct SchedulerArrayPriorityTests {
         let h = try Harness()
         defer { h.cleanup() }
         let s = try h.makeScheduler()
-        var agent = await AgentConn(s, node: "n1")
-        _ = try await agent.register(smallTopology(cores: 2, threads: 2))   // 4 PUs
+        var agent = try await AgentConn(s, node: "n1", registering: smallTopology(cores: 2, threads: 2))   // 4 PUs
         var sp = spec("sweep", cpus: 1)
         sp.array = 6
         let (first, count) = try await s.submitAll(sp)

@@ -11,8 +11,7 @@ struct SchedulerBackfillTests {
         let h = try Harness()
         defer { h.cleanup() }
         let s = try h.makeScheduler()
-        var agent = await AgentConn(s, node: "n1")
-        _ = try await agent.register(smallTopology(cores: 4, threads: 1))     // 4 PUs
+        let agent = try await AgentConn(s, node: "n1", registering: smallTopology(cores: 4, threads: 1))     // 4 PUs
         var long = spec("long", cpus: 3)
         long.timeLimitSeconds = 100
         let a = try await s.submit(long)

@@ -29,8 +29,7 @@ struct SchedulerCancelWaitTests {
         let h = try Harness()
         defer { h.cleanup() }
         let s = try h.makeScheduler()
-        var agent = await AgentConn(s, node: "n1")
-        _ = try await agent.register(smallTopology())
+        var agent = try await AgentConn(s, node: "n1", registering: smallTopology())
         let job = try await s.submit(JobSpec(command: ["sleep", "100"], resources: ResourceRequest(cpus: 4), killGraceSeconds: 2))
         let waiting = try await s.submit(spec(cpus: 4))
         _ = await agent.received()
@@ -64,8 +63,7 @@ struct SchedulerCancelWaitTests {
         let h = try Harness()
         defer { h.cleanup() }
         let s = try h.makeScheduler()
-        var agent = await AgentConn(s, node: "n1")
-        _ = try await agent.register(smallTopology())
+        let agent = try await AgentConn(s, node: "n1", registering: smallTopology())
         let job = try await s.submit(spec(cpus: 4))
         await agent.started(job.id)
         await s.linkClosed(agent.linkID, node: "n1")
@@ -87,8 +85,7 @@ struct SchedulerCancelWaitTests {
         let h = try Harness()
         defer { h.cleanup() }
         let s = try h.makeScheduler()
-        var agent = await AgentConn(s, node: "n1")
-        _ = try await agent.register(smallTopology())
+        var agent = try await AgentConn(s, node: "n1", registering: smallTopology())
         let job = try await s.submit(spec())
         _ = await agent.received()
         // Cancelled while still `starting`: KILL_TASK goes out, the job waits for the exit.
@@ -109,8 +106,7 @@ struct SchedulerCancelWaitTests {
         let h = try Harness()
         defer { h.cleanup() }
         let s = try h.makeScheduler()
-        var agent = await AgentConn(s, node: "n1")
-        _ = try await agent.register(smallTopology())
+        let agent = try await AgentConn(s, node: "n1", registering: smallTopology())
         let job = try await s.submit(spec())
         await agent.exited(job.id, TaskExit(exitCode: 0))
         await expectReply(.conflict) { try await s.cancel(job.id) }
@@ -132,8 +128,7 @@ struct SchedulerCancelWaitTests {
         let h = try Harness()
         defer { h.cleanup() }
         let s = try h.makeScheduler()
-        var agent = await AgentConn(s, node: "n1")
-        _ = try await agent.register(smallTopology())
+        var agent = try await AgentConn(s, node: "n1", registering: smallTopology())
         let job = try await s.submit(spec())
         await agent.started(job.id)
 

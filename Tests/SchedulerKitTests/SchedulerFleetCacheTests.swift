@@ -12,10 +12,8 @@ struct SchedulerFleetCacheTests {
         let h = try Harness()
         defer { h.cleanup() }
         let s = try h.makeScheduler()
-        var a = await AgentConn(s, node: "a")
-        var b = await AgentConn(s, node: "b")
-        _ = try await a.register(smallTopology(cores: 2, threads: 1))
-        _ = try await b.register(smallTopology(cores: 2, threads: 1))
+        let a = try await AgentConn(s, node: "a", registering: smallTopology(cores: 2, threads: 1))
+        let b = try await AgentConn(s, node: "b", registering: smallTopology(cores: 2, threads: 1))
         #expect(await s.cachedFleetIsCurrent())
 
         // Placements take PUs on both nodes.
@@ -47,14 +45,12 @@ struct SchedulerFleetCacheTests {
         await s.tick()
         #expect(await s.listNodes(topology: false).first { $0.name == "a" }?.status == .down)
         #expect(await s.cachedFleetIsCurrent())
-        var a2 = await AgentConn(s, node: "a")
-        _ = try await a2.register(smallTopology(cores: 8, threads: 1))
+        _ = try await AgentConn(s, node: "a", registering: smallTopology(cores: 8, threads: 1))
         #expect(await s.cachedFleetIsCurrent())
         #expect(await s.snapshot().nodes.first?.topology.puCount == 8)
 
         // A node that joins later is in the next pass.
-        var c = await AgentConn(s, node: "c")
-        _ = try await c.register(smallTopology(cores: 4, threads: 1))
+        _ = try await AgentConn(s, node: "c", registering: smallTopology(cores: 4, threads: 1))
         #expect(await s.cachedFleetIsCurrent())
         #expect(await s.snapshot().nodes.map(\.id) == ["a", "b", "c"])
     }

@@ -13,9 +13,8 @@ struct SchedulerGangRequeueTests {
         let h = try Harness()
         defer { h.cleanup() }
         let s = try h.makeScheduler()
-        var a = await AgentConn(s, node: "n1"), b = await AgentConn(s, node: "n2")
-        _ = try await a.register(smallTopology(cores: 3, threads: 1))
-        _ = try await b.register(smallTopology(cores: 3, threads: 1))
+        var a = try await AgentConn(s, node: "n1", registering: smallTopology(cores: 3, threads: 1))
+        var b = try await AgentConn(s, node: "n2", registering: smallTopology(cores: 3, threads: 1))
         var low = spec("low", cpus: 2)
         low.array = 2
         low.gang = true
@@ -33,8 +32,7 @@ struct SchedulerGangRequeueTests {
         _ = await a.received()
         _ = await b.received()
         // A third node that can hold one member (2 PUs) but not the urgent job (3 PUs).
-        var c = await AgentConn(s, node: "n3")
-        _ = try await c.register(smallTopology(cores: 2, threads: 1))
+        var c = try await AgentConn(s, node: "n3", registering: smallTopology(cores: 2, threads: 1))
         var urgentSpec = spec("urgent", cpus: 3)
         urgentSpec.priority = 10
         _ = try await s.submit(urgentSpec)

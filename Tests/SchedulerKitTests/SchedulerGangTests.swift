@@ -26,9 +26,8 @@ struct SchedulerGangTests {
         let h = try Harness()
         defer { h.cleanup() }
         let s = try h.makeScheduler()
-        var a = await AgentConn(s, node: "n1"), b = await AgentConn(s, node: "n2")
-        _ = try await a.register(smallTopology(cores: 4, threads: 1))
-        _ = try await b.register(smallTopology(cores: 4, threads: 1))
+        var a = try await AgentConn(s, node: "n1", registering: smallTopology(cores: 4, threads: 1))
+        var b = try await AgentConn(s, node: "n2", registering: smallTopology(cores: 4, threads: 1))
         let v1 = try await s.submit(preemptible("v1", cpus: 4)), v2 = try await s.submit(preemptible("v2", cpus: 4))
         let n1 = try #require(try await s.job(v1.id).node)
         let (onA, onB) = n1 == "n1" ? (v1.id, v2.id) : (v2.id, v1.id)
@@ -63,9 +62,8 @@ struct SchedulerGangTests {
         let h = try Harness()
         defer { h.cleanup() }
         let s = try h.makeScheduler()
-        var a = await AgentConn(s, node: "n1"), b = await AgentConn(s, node: "n2")
-        _ = try await a.register(smallTopology(cores: 2, threads: 1))
-        _ = try await b.register(smallTopology(cores: 2, threads: 1))
+        var a = try await AgentConn(s, node: "n1", registering: smallTopology(cores: 2, threads: 1))
+        var b = try await AgentConn(s, node: "n2", registering: smallTopology(cores: 2, threads: 1))
         var g = gang("low", members: 2, cpus: 2)
         g.preemptible = true
         let first = try await s.submit(g)
@@ -94,9 +92,8 @@ struct SchedulerGangTests {
         let h = try Harness()
         defer { h.cleanup() }
         let s = try h.makeScheduler()
-        var a = await AgentConn(s, node: "n1"), b = await AgentConn(s, node: "n2")
-        _ = try await a.register(smallTopology(cores: 4, threads: 1))
-        _ = try await b.register(smallTopology(cores: 4, threads: 1))
+        var a = try await AgentConn(s, node: "n1", registering: smallTopology(cores: 4, threads: 1))
+        var b = try await AgentConn(s, node: "n2", registering: smallTopology(cores: 4, threads: 1))
         let v = try await s.submit(preemptible("v", cpus: 4))
         let keep = try await s.submit(spec("keep", cpus: 4))          // not preemptible
         for j in [v, keep] { if try await s.job(j.id).node == "n1" { await a.started(j.id) } else { await b.started(j.id) } }
@@ -113,9 +110,8 @@ struct SchedulerGangTests {
         let h = try Harness()
         defer { h.cleanup() }
         let s = try h.makeScheduler()
-        var a = await AgentConn(s, node: "n1"), b = await AgentConn(s, node: "n2")
-        _ = try await a.register(smallTopology(cores: 4, threads: 1))
-        _ = try await b.register(smallTopology(cores: 4, threads: 1))
+        let a = try await AgentConn(s, node: "n1", registering: smallTopology(cores: 4, threads: 1))
+        let b = try await AgentConn(s, node: "n2", registering: smallTopology(cores: 4, threads: 1))
         var l1 = spec("long1", cpus: 3), l2 = spec("long2", cpus: 3)
         l1.timeLimitSeconds = 100
         l2.timeLimitSeconds = 200
@@ -145,8 +141,7 @@ struct SchedulerGangTests {
         let h = try Harness()
         defer { h.cleanup() }
         let s = try h.makeScheduler()
-        var a = await AgentConn(s, node: "n1")
-        _ = try await a.register(smallTopology(cores: 4, threads: 1))
+        let a = try await AgentConn(s, node: "n1", registering: smallTopology(cores: 4, threads: 1))
         var long = spec("long", cpus: 3)
         long.timeLimitSeconds = 100
         let l = try await s.submit(long)
@@ -167,9 +162,8 @@ struct SchedulerGangTests {
         let h = try Harness()
         defer { h.cleanup() }
         let s = try h.makeScheduler()
-        var a = await AgentConn(s, node: "n1"), b = await AgentConn(s, node: "n2")
-        _ = try await a.register(smallTopology(cores: 2, threads: 1))
-        _ = try await b.register(smallTopology(cores: 2, threads: 1))
+        var a = try await AgentConn(s, node: "n1", registering: smallTopology(cores: 2, threads: 1))
+        var b = try await AgentConn(s, node: "n2", registering: smallTopology(cores: 2, threads: 1))
         let g = try await s.submit(gang("train", members: 3, cpus: 1))
         let ids = (0..<3).map { JobID(g.id.rawValue + Int64($0)) }
         var nodeOf: [JobID: NodeID] = [:]
@@ -209,9 +203,8 @@ struct SchedulerGangTests {
         var onB: JobID?
         do {
             let s = try h.makeScheduler()
-            var a = await AgentConn(s, node: "n1"), b = await AgentConn(s, node: "n2")
-            _ = try await a.register(smallTopology(cores: 1, threads: 1))
-            _ = try await b.register(smallTopology(cores: 1, threads: 1))
+            let a = try await AgentConn(s, node: "n1", registering: smallTopology(cores: 1, threads: 1))
+            var b = try await AgentConn(s, node: "n2", registering: smallTopology(cores: 1, threads: 1))
             let g = try await s.submit(gang("train", members: 2, cpus: 1))
             ids = [g.id, JobID(g.id.rawValue + 1)]
             for id in ids { if try await s.job(id).node == "n1" { await a.started(id) } else { await b.started(id); onB = id } }

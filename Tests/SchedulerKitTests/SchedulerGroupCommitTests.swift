@@ -54,8 +54,7 @@ final class FailingCommitStore: SchedulerStore {
 func failingStoreScheduler(_ h: Harness) async throws -> (FailingCommitStore, Scheduler, AgentConn) {
     let store = FailingCommitStore(try SQLiteStore(path: h.storePath))
     let s = try h.makeScheduler(groupCommit: true, store: store)
-    var agent = await AgentConn(s, node: "n1")
-    _ = try await agent.register(smallTopology(cores: 4, threads: 1))
+    let agent = try await AgentConn(s, node: "n1", registering: smallTopology(cores: 4, threads: 1))
     return (store, s, agent)
 }
 
@@ -176,8 +175,7 @@ struct SchedulerGroupCommitTests {
         let h = try Harness()
         defer { h.cleanup() }
         let s = try h.makeScheduler(groupCommit: true)
-        var agent = await AgentConn(s, node: "n1")
-        _ = try await agent.register(smallTopology(cores: 4, threads: 1))
+        var agent = try await AgentConn(s, node: "n1", registering: smallTopology(cores: 4, threads: 1))
         let (firsts, counts) = try await s.submitBatch([spec("a", cpus: 1), JobSpec(command: ["/bin/true"], array: 3)],
                                                        placeAtOnce: false)
         #expect(firsts.map(\.id) == [JobID(1), JobID(2)])

@@ -35,9 +35,7 @@ struct SchedulerInvariantTests {
         ]
         var agents: [NodeID: AgentConn] = [:]
         for (name, topo) in topologies.sorted(by: { $0.key < $1.key }) {
-            var conn = await AgentConn(s, node: name)
-            _ = try await conn.register(topo)
-            agents[name] = conn
+            agents[name] = try await AgentConn(s, node: name, registering: topo)
         }
         var startsSeen: [JobID: Int] = [:]
         var placements: [JobID: Int] = [:]   // times a job went pending/absent → starting

@@ -93,8 +93,7 @@ struct SchedulerJobLifecycleTests {
         let h = try Harness()
         defer { h.cleanup() }
         let s = try h.makeScheduler()
-        var agent = await AgentConn(s, node: "n1")
-        _ = try await agent.register(smallTopology())
+        var agent = try await AgentConn(s, node: "n1", registering: smallTopology())
 
         let a = try await s.submit(spec("a", cpus: 4))
         let b = try await s.submit(spec("b", cpus: 4))
@@ -142,8 +141,7 @@ struct SchedulerJobLifecycleTests {
         let h = try Harness()
         defer { h.cleanup() }
         let s = try h.makeScheduler()
-        var agent = await AgentConn(s, node: "n1")
-        _ = try await agent.register(smallTopology())
+        var agent = try await AgentConn(s, node: "n1", registering: smallTopology())
         let job = try await s.submit(spec(cpus: 4))
         await agent.started(job.id)
         await agent.exited(job.id, exit)
@@ -161,8 +159,7 @@ struct SchedulerJobLifecycleTests {
         let h = try Harness()
         defer { h.cleanup() }
         let s = try h.makeScheduler()
-        var agent = await AgentConn(s, node: "n1")
-        _ = try await agent.register(smallTopology())
+        var agent = try await AgentConn(s, node: "n1", registering: smallTopology())
         let job = try await s.submit(spec())
         await agent.exited(job.id, TaskExit(error: "binding failed"))
         #expect(try await s.job(job.id).state == .failed)
@@ -174,8 +171,7 @@ struct SchedulerJobLifecycleTests {
         let h = try Harness()
         defer { h.cleanup() }
         let s = try h.makeScheduler()
-        var agent = await AgentConn(s, node: "n1")
-        _ = try await agent.register(smallTopology())
+        var agent = try await AgentConn(s, node: "n1", registering: smallTopology())
         let job = try await s.submit(spec())
         #expect(await agent.received().compactMap(\.startTask).count == 1)
         await agent.started(job.id)
@@ -193,12 +189,10 @@ struct SchedulerJobLifecycleTests {
         let h = try Harness()
         defer { h.cleanup() }
         let s = try h.makeScheduler()
-        var n1 = await AgentConn(s, node: "n1")
-        _ = try await n1.register(smallTopology())
+        var n1 = try await AgentConn(s, node: "n1", registering: smallTopology())
         let job = try await s.submit(spec())
         _ = await n1.received()
-        var n2 = await AgentConn(s, node: "n2")
-        _ = try await n2.register(smallTopology())
+        var n2 = try await AgentConn(s, node: "n2", registering: smallTopology())
 
         // n2 claims to run a job placed on n1: it is told to kill it; the job is untouched.
         await n2.started(job.id)
@@ -215,8 +209,7 @@ struct SchedulerJobLifecycleTests {
         let h = try Harness()
         defer { h.cleanup() }
         let s = try h.makeScheduler()
-        var agent = await AgentConn(s, node: "n1")
-        _ = try await agent.register(smallTopology())
+        var agent = try await AgentConn(s, node: "n1", registering: smallTopology())
         await agent.started(JobID(77))
         let kill = try #require(await agent.received().first?.killTask)
         #expect(kill.ref == TaskRef(job: JobID(77)))
@@ -245,8 +238,7 @@ struct SchedulerJobLifecycleTests {
         let h = try Harness()
         defer { h.cleanup() }
         let s = try h.makeScheduler()
-        var agent = await AgentConn(s, node: "n1")
-        _ = try await agent.register(smallTopology(cores: 1, threads: 1))
+        _ = try await AgentConn(s, node: "n1", registering: smallTopology(cores: 1, threads: 1))
         let a = try await s.submit(spec())
         let b = try await s.submit(spec())
         let c = try await s.submit(spec())

@@ -12,8 +12,7 @@ struct SchedulerJobRetentionTests {
         let h = try Harness()
         defer { h.cleanup() }
         let s = try h.makeScheduler(minJobAgeSeconds: 60)
-        var agent = await AgentConn(s, node: "n1")
-        _ = try await agent.register(smallTopology(cores: 4, threads: 1))
+        let agent = try await AgentConn(s, node: "n1", registering: smallTopology(cores: 4, threads: 1))
         let done = try await s.submit(spec("done", cpus: 1))
         await agent.started(done.id)
         await agent.exited(done.id, TaskExit(exitCode: 0))

@@ -72,8 +72,7 @@ struct SchedulerNodeTests {
         let h = try Harness()
         defer { h.cleanup() }
         let s = try h.makeScheduler()
-        var agent = await AgentConn(s, node: "n1")
-        _ = try await agent.register(smallTopology(cores: 1, threads: 1))
+        let agent = try await AgentConn(s, node: "n1", registering: smallTopology(cores: 1, threads: 1))
         let big = try await s.submit(spec(cpus: 4))
         #expect(big.state == .pending)
         await s.linkClosed(agent.linkID, node: "n1")
@@ -90,8 +89,7 @@ struct SchedulerNodeTests {
         let h = try Harness()
         defer { h.cleanup() }
         let s = try h.makeScheduler()
-        var agent = await AgentConn(s, node: "n1")
-        _ = try await agent.register(smallTopology())
+        let agent = try await AgentConn(s, node: "n1", registering: smallTopology())
         let job = try await s.submit(spec())
         await agent.started(job.id)
         for _ in 0..<10 {
@@ -114,10 +112,8 @@ struct SchedulerNodeTests {
         let h = try Harness()
         defer { h.cleanup() }
         let s = try h.makeScheduler()
-        var agent = await AgentConn(s, node: "n1")
-        _ = try await agent.register(smallTopology())
-        var other = await AgentConn(s, node: "n2")
-        _ = try await other.register(smallTopology())
+        let agent = try await AgentConn(s, node: "n1", registering: smallTopology())
+        let other = try await AgentConn(s, node: "n2", registering: smallTopology())
         let a = try await s.submit(spec("a", cpus: 4))
         let b = try await s.submit(spec("b", cpus: 4))
         // Equal scores: the tie goes to the node whose name sorts first.
@@ -156,8 +152,7 @@ struct SchedulerNodeTests {
         let h = try Harness()
         defer { h.cleanup() }
         let s = try h.makeScheduler()
-        var agent = await AgentConn(s, node: "n1")
-        _ = try await agent.register(smallTopology())
+        var agent = try await AgentConn(s, node: "n1", registering: smallTopology())
         let a = try await s.submit(spec(cpus: 4))
         await agent.started(a.id)
         #expect(await agent.received().compactMap(\.startTask).count == 1)
@@ -182,8 +177,7 @@ struct SchedulerNodeTests {
         let job: JobID
         do {
             let s1 = try h.makeScheduler()
-            var agent = await AgentConn(s1, node: "n1")
-            _ = try await agent.register(smallTopology())
+            let agent = try await AgentConn(s1, node: "n1", registering: smallTopology())
             job = try await s1.submit(spec()).id
             await agent.started(job)
         }
@@ -202,8 +196,7 @@ struct SchedulerNodeTests {
         let h = try Harness()
         defer { h.cleanup() }
         let s = try h.makeScheduler()
-        var agent = await AgentConn(s, node: "n1")
-        _ = try await agent.register(smallTopology())
+        var agent = try await AgentConn(s, node: "n1", registering: smallTopology())
         let a = try await s.submit(spec("a", cpus: 4))
         await agent.started(a.id)
         _ = await agent.received()
@@ -236,8 +229,7 @@ struct SchedulerNodeTests {
         let h = try Harness()
         defer { h.cleanup() }
         let s = try h.makeScheduler()
-        var agent = await AgentConn(s, node: "n1")
-        _ = try await agent.register(smallTopology())
+        let agent = try await AgentConn(s, node: "n1", registering: smallTopology())
         let job = try await s.submit(spec())
         await agent.started(job.id)
         await s.linkClosed(agent.linkID, node: "n1")
@@ -262,8 +254,7 @@ struct SchedulerNodeTests {
         let h = try Harness()
         defer { h.cleanup() }
         let s = try h.makeScheduler()
-        var agent = await AgentConn(s, node: "n1")
-        _ = try await agent.register(smallTopology())
+        var agent = try await AgentConn(s, node: "n1", registering: smallTopology())
         let info = try await s.drain("n1", reason: "new DIMMs")
         #expect(info.status == .drained)
         #expect(info.drainReason == "new DIMMs")
@@ -285,8 +276,7 @@ struct SchedulerNodeTests {
         let h = try Harness()
         defer { h.cleanup() }
         let s = try h.makeScheduler()
-        var agent = await AgentConn(s, node: "n1")
-        _ = try await agent.register(smallTopology())
+        var agent = try await AgentConn(s, node: "n1", registering: smallTopology())
         let job = try await s.submit(spec())
         await agent.started(job.id)
         let info = try await s.drain("n1", reason: nil)
@@ -316,8 +306,7 @@ struct SchedulerNodeTests {
         defer { h.cleanup() }
         do {
             let s1 = try h.makeScheduler()
-            var agent = await AgentConn(s1, node: "n1")
-            _ = try await agent.register(smallTopology())
+            _ = try await AgentConn(s1, node: "n1", registering: smallTopology())
             _ = try await s1.drain("n1", reason: "rack move")
         }
         #expect(try h.openStore().allNodes().first?.drained == true)

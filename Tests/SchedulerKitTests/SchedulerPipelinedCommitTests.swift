@@ -23,8 +23,7 @@ struct SchedulerPipelinedCommitTests {
         // The held batch waits on the test, not on the store: no "accepted, not stored yet"
         // deadline may pass meanwhile, however slow the machine.
         let s = try h.makeScheduler(groupCommit: true, store: store, storeRetrySeconds: 600)
-        var agent = await AgentConn(s, node: "n1")
-        _ = try await agent.register(smallTopology(cores: 2, threads: 1))
+        var agent = try await AgentConn(s, node: "n1", registering: smallTopology(cores: 2, threads: 1))
         // A runs on the only node; B waits for it; the node is drained so A's exit places nothing.
         let a = try await s.submit(spec("a", cpus: 2))
         let b = try await s.submit(spec("b", cpus: 2))

@@ -11,8 +11,7 @@ struct SchedulerPlacementLogTests {
         let h = try Harness()
         defer { h.cleanup() }
         let s = try h.makeScheduler()
-        var agent = await AgentConn(s, node: "n1")
-        _ = try await agent.register(smallTopology())
+        var agent = try await AgentConn(s, node: "n1", registering: smallTopology())
         let job = try await s.submit(spec(cpus: 8))
         for _ in 0..<5 {
             await s.schedulePendingFromTick()
@@ -43,8 +42,7 @@ struct SchedulerPlacementLogTests {
         let h = try Harness()
         defer { h.cleanup() }
         let s = try h.makeScheduler()
-        var agent = await AgentConn(s, node: "n1")
-        _ = try await agent.register(smallTopology())
+        var agent = try await AgentConn(s, node: "n1", registering: smallTopology())
         let huge = try await s.submit(spec(cpus: 64))
         for _ in 0..<3 {
             let j = try await s.submit(spec(cpus: 1))
@@ -74,8 +72,7 @@ struct SchedulerPlacementLogTests {
         #expect(r1.outcome == .pending)
         #expect(r1.seq == 2)
 
-        var agent = await AgentConn(s, node: "n1")
-        _ = try await agent.register(smallTopology())                   // places both
+        var agent = try await AgentConn(s, node: "n1", registering: smallTopology())                   // places both
         let r2 = try #require(await allIt.next())
         let r3 = try #require(await allIt.next())
         #expect([r2.job, r3.job] == [early.id, second.id])
@@ -106,8 +103,7 @@ struct SchedulerPlacementLogTests {
         defer { h.cleanup() }
         let s = try h.makeScheduler()
         let job = try await s.submit(spec(cpus: 4))
-        var agent = await AgentConn(s, node: "n1")
-        _ = try await agent.register(smallTopology(cores: 1, threads: 2))
+        var agent = try await AgentConn(s, node: "n1", registering: smallTopology(cores: 1, threads: 2))
         let e = try await s.explain(job.id)
         #expect(e.job.state == .pending)
         #expect(e.latest?.summary == "0/1 nodes available: 1 too few free CPUs")

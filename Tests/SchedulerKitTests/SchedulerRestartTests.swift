@@ -17,8 +17,7 @@ struct SchedulerRestartTests {
         let running, starting, exited: JobID
         do {
             let s1 = try h.makeScheduler()
-            var agent = await AgentConn(s1, node: "n1")
-            _ = try await agent.register(topo)
+            var agent = try await AgentConn(s1, node: "n1", registering: topo)
             running = try await s1.submit(spec("running")).id
             starting = try await s1.submit(spec("starting")).id
             exited = try await s1.submit(spec("exited")).id
@@ -92,8 +91,7 @@ struct SchedulerRestartTests {
         let job: JobID
         do {
             let s1 = try h.makeScheduler()
-            var agent = await AgentConn(s1, node: "n1")
-            _ = try await agent.register(smallTopology())
+            _ = try await AgentConn(s1, node: "n1", registering: smallTopology())
             job = try await s1.submit(spec(cpus: 2)).id
         }
         let s2 = try h.makeScheduler()
@@ -116,8 +114,7 @@ struct SchedulerRestartTests {
         let job: JobID
         do {
             let s1 = try h.makeScheduler()
-            var agent = await AgentConn(s1, node: "n1")
-            _ = try await agent.register(smallTopology())
+            let agent = try await AgentConn(s1, node: "n1", registering: smallTopology())
             job = try await s1.submit(spec(cpus: 4)).id
             await agent.started(job)
         }
@@ -137,14 +134,12 @@ struct SchedulerRestartTests {
         let job: JobID
         do {
             let s1 = try h.makeScheduler()
-            var agent = await AgentConn(s1, node: "n1")
-            _ = try await agent.register(smallTopology())
+            let agent = try await AgentConn(s1, node: "n1", registering: smallTopology())
             job = try await s1.submit(spec(cpus: 3)).id
             await agent.started(job)
         }
         let s2 = try h.makeScheduler()
-        var agent = await AgentConn(s2, node: "n1")
-        _ = try await agent.register(smallTopology(), tasks: [TaskReport(ref: TaskRef(job: job), pid: 1)])
+        var agent = try await AgentConn(s2, node: "n1", registering: smallTopology(), tasks: [TaskReport(ref: TaskRef(job: job), pid: 1)])
         // Only one PU is free: a 2-CPU job waits, a 1-CPU job gets PU not used by the running one.
         let big = try await s2.submit(spec(cpus: 2))
         #expect(big.state == .pending)
@@ -178,8 +173,7 @@ struct SchedulerRestartTests {
         let job: JobID
         do {
             let s1 = try h.makeScheduler()
-            var agent = await AgentConn(s1, node: "n1")
-            _ = try await agent.register(smallTopology())
+            let agent = try await AgentConn(s1, node: "n1", registering: smallTopology())
             job = try await s1.submit(spec()).id
             await agent.started(job)
             _ = try await s1.cancel(job)
@@ -201,8 +195,7 @@ struct SchedulerRestartTests {
         let job: JobID
         do {
             let s1 = try h.makeScheduler()
-            var agent = await AgentConn(s1, node: "n1")
-            _ = try await agent.register(smallTopology())
+            let agent = try await AgentConn(s1, node: "n1", registering: smallTopology())
             job = try await s1.submit(spec()).id
             await agent.exited(job, TaskExit(exitCode: 0))
         }
@@ -220,10 +213,8 @@ struct SchedulerRestartTests {
         let h = try Harness()
         defer { h.cleanup() }
         let s = try h.makeScheduler()
-        var old = await AgentConn(s, node: "n1")
-        _ = try await old.register(smallTopology())
-        var new = await AgentConn(s, node: "n1")
-        _ = try await new.register(smallTopology())
+        var old = try await AgentConn(s, node: "n1", registering: smallTopology())
+        var new = try await AgentConn(s, node: "n1", registering: smallTopology())
         // The old link's stream is finished; work goes to the new one.
         #expect(await old.received().isEmpty)
         let job = try await s.submit(spec())

@@ -28,8 +28,7 @@ struct SchedulerRolloutTests {
         let h = try Harness()
         defer { h.cleanup() }
         let s = try h.makeScheduler()
-        var agent = await AgentConn(s, node: "n1")
-        _ = try await agent.register(smallTopology(cores: 4, threads: 1))
+        var agent = try await AgentConn(s, node: "n1", registering: smallTopology(cores: 4, threads: 1))
         let first = try await s.submit(service("v1", replicas: 3))
         let ids = (0..<3).map { JobID(first.id.rawValue + Int64($0)) }
         #expect(await startAll(&agent).count == 3)
@@ -64,8 +63,7 @@ struct SchedulerRolloutTests {
         var ids: [JobID] = []
         do {
             let s = try h.makeScheduler()
-            var agent = await AgentConn(s, node: "n1")
-            _ = try await agent.register(smallTopology(cores: 4, threads: 1))
+            var agent = try await AgentConn(s, node: "n1", registering: smallTopology(cores: 4, threads: 1))
             let first = try await s.submit(service("v1", replicas: 2))
             ids = [first.id, JobID(first.id.rawValue + 1)]
             _ = await startAll(&agent)

@@ -19,8 +19,7 @@ struct SchedulerTenantCapShapeTests {
         let clock = h.clock
         let s = try Scheduler(store: SQLiteStore(path: h.storePath), config: config, logger: quietLogger,
                               monotonicMs: { clock.now })
-        var agent = await AgentConn(s, node: "n1")
-        _ = try await agent.register(smallTopology(cores: 8, threads: 1))       // 8 PUs: both shapes fit
+        _ = try await AgentConn(s, node: "n1", registering: smallTopology(cores: 8, threads: 1))       // 8 PUs: both shapes fit
         let job = JobSpec(name: "j", command: ["x"], resources: ResourceRequest(cpus: 1),
                           alternatives: [TaskShape(resources: ResourceRequest(cpus: 4), speedMilli: 2000)], tenant: "guests")
         let placed = try await s.submit(job)

@@ -26,8 +26,7 @@ struct SchedulerTenantCapTests {
         let h = try Harness()
         defer { h.cleanup() }
         let s = try scheduler(h, caps: ["guests": TenantCap(cpus: 2)])
-        var agent = await AgentConn(s, node: "n1")
-        _ = try await agent.register(smallTopology(cores: 8, threads: 1))       // 8 PUs
+        let agent = try await AgentConn(s, node: "n1", registering: smallTopology(cores: 8, threads: 1))       // 8 PUs
         let g1 = try await s.submit(spec("g1", cpus: 1, tenant: "guests"))
         let g2 = try await s.submit(spec("g2", cpus: 1, tenant: "guests"))
         let g3 = try await s.submit(spec("g3", cpus: 1, tenant: "guests"))
@@ -54,8 +53,7 @@ struct SchedulerTenantCapTests {
         let h = try Harness()
         defer { h.cleanup() }
         let s = try scheduler(h, caps: ["guests": TenantCap(cpus: 3)])
-        var agent = await AgentConn(s, node: "n1")
-        _ = try await agent.register(smallTopology(cores: 8, threads: 1))
+        _ = try await AgentConn(s, node: "n1", registering: smallTopology(cores: 8, threads: 1))
         var g = spec("gang", cpus: 1, tenant: "guests")
         g.array = 4
         g.gang = true

@@ -27,8 +27,7 @@ struct SchedulerTenantTests {
         let h = try Harness()
         defer { h.cleanup() }
         let s = try scheduler(h, tenants: ["research": TenantQuota(cpus: 2)])
-        var agent = await AgentConn(s, node: "n1")
-        _ = try await agent.register(smallTopology(cores: 4, threads: 1))       // 4 PUs
+        var agent = try await AgentConn(s, node: "n1", registering: smallTopology(cores: 4, threads: 1))       // 4 PUs
         var borrowed: [JobID] = []
         for i in 0..<4 {
             let j = try await s.submit(spec("batch\(i)", cpus: 1, tenant: "batch"))   // no quota: all borrowed
@@ -53,8 +52,7 @@ struct SchedulerTenantTests {
         let h = try Harness()
         defer { h.cleanup() }
         let s = try scheduler(h, tenants: [:])
-        var agent = await AgentConn(s, node: "n1")
-        _ = try await agent.register(smallTopology(cores: 2, threads: 1))       // 2 PUs
+        var agent = try await AgentConn(s, node: "n1", registering: smallTopology(cores: 2, threads: 1))       // 2 PUs
         let heavy = try await s.submit(spec("heavy", cpus: 2, tenant: "heavy"))
         await agent.started(heavy.id)
         h.clock.advance(by: 600_000)                                            // heavy holds 2 cores for 10 min

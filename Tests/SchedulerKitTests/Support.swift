@@ -85,6 +85,14 @@ struct AgentConn {
         iterator = stream.makeAsyncIterator()
     }
 
+    /// Opens a link for `node` and registers `topology` (with `tasks`) on it, dropping the lines
+    /// sent in response: an agent that has just joined.
+    init(_ scheduler: Scheduler, node: NodeID, registering topology: NodeTopology, tasks: [TaskReport] = [],
+         emulated: Bool = false) async throws {
+        await self.init(scheduler, node: node)
+        _ = try await register(topology, tasks: tasks, emulated: emulated)
+    }
+
     /// Registers and returns the lines sent in response.
     mutating func register(_ topology: NodeTopology, tasks: [TaskReport] = [], emulated: Bool = false) async throws -> [Message] {
         try await scheduler.register(Register(node: node, topology: topology, emulated: emulated, tasks: tasks), linkID: linkID)

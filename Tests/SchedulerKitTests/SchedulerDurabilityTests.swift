@@ -31,12 +31,7 @@ final class FlakyStore: SchedulerStore {
 struct SchedulerDurabilityTests {
     func make(_ h: Harness) throws -> (Scheduler, FlakyStore) {
         let store = try FlakyStore(path: h.storePath)
-        let clock = h.clock
-        let s = try Scheduler(store: store,
-                              config: SchedulerConfig(listen: .init(host: "127.0.0.1", port: 0), stateDir: h.dir.path,
-                                                      heartbeatIntervalMs: 1000, nodeTimeoutMs: 5000),
-                              logger: quietLogger, monotonicMs: { clock.now })
-        return (s, store)
+        return (try h.makeScheduler(config: h.config, store: store), store)
     }
 
     @Test func submitThatCannotBeStoredIsRefusedAndForgotten() async throws {

@@ -5,18 +5,6 @@ import SchedStore
 import Testing
 import SchedTestSupport
 
-/// Deterministic pseudo-random numbers (SplitMix64), so a failure replays.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 @Suite("Scheduler: invariants under random operations", .timeLimit(.minutes(1)))
 struct SchedulerInvariantTests {
     /// After every step: active jobs never share a PU, stay inside their node, and the node
@@ -26,7 +14,7 @@ struct SchedulerInvariantTests {
     func randomOperationsKeepTheBooksStraight(seed: UInt64) async throws {
         let h = try Harness()
         defer { h.cleanup() }
-        var rng = SplitMix64(state: seed)
+        var rng = SplitMix64(seed: seed)
         let s = try h.makeScheduler()
         let topologies: [NodeID: NodeTopology] = [
             "a": smallTopology(cores: 2, threads: 2, memory: 4 * GiB),

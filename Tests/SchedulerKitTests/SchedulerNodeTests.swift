@@ -174,13 +174,7 @@ struct SchedulerNodeTests {
     @Test func nodeLoadedFromTheStoreThatNeverComesBackTimesOut() async throws {
         let h = try Harness()
         defer { h.cleanup() }
-        let job: JobID
-        do {
-            let s1 = try h.makeScheduler()
-            let agent = try await AgentConn(s1, node: "n1", registering: smallTopology())
-            job = try await s1.submit(spec()).id
-            await agent.started(job)
-        }
+        let job = try await h.jobRunningWhenKilled()
         let s2 = try h.makeScheduler()
         h.clock.advance(by: 4_000)
         await s2.tick()

@@ -111,13 +111,7 @@ struct SchedulerRestartTests {
     @Test func runningJobTheAgentNoLongerKnowsFails() async throws {
         let h = try Harness()
         defer { h.cleanup() }
-        let job: JobID
-        do {
-            let s1 = try h.makeScheduler()
-            let agent = try await AgentConn(s1, node: "n1", registering: smallTopology())
-            job = try await s1.submit(spec(cpus: 4)).id
-            await agent.started(job)
-        }
+        let job = try await h.jobRunningWhenKilled(spec(cpus: 4))
         let s2 = try h.makeScheduler()
         var agent = await AgentConn(s2, node: "n1")
         let lines = try await agent.register(smallTopology(), tasks: [])
@@ -131,13 +125,7 @@ struct SchedulerRestartTests {
     @Test func restartKeepsResourcesOfRunningJobsHeld() async throws {
         let h = try Harness()
         defer { h.cleanup() }
-        let job: JobID
-        do {
-            let s1 = try h.makeScheduler()
-            let agent = try await AgentConn(s1, node: "n1", registering: smallTopology())
-            job = try await s1.submit(spec(cpus: 3)).id
-            await agent.started(job)
-        }
+        let job = try await h.jobRunningWhenKilled(spec(cpus: 3))
         let s2 = try h.makeScheduler()
         var agent = try await AgentConn(s2, node: "n1", registering: smallTopology(), tasks: [TaskReport(ref: TaskRef(job: job), pid: 1)])
         // Only one PU is free: a 2-CPU job waits, a 1-CPU job gets PU not used by the running one.

@@ -1,7 +1,5 @@
 import SchedCore
-import SchedNet
 import SchedProtocol
-import SchedStore
 import SchedulerKit
 import Testing
 import SchedTestSupport
@@ -13,12 +11,9 @@ struct SchedulerTenantCapShapeTests {
     func alternativeShapeRespectsCap() async throws {
         let h = try Harness()
         defer { h.cleanup() }
-        var config = SchedulerConfig(listen: HostPort(host: "127.0.0.1", port: 0), stateDir: h.dir.path,
-                                     heartbeatIntervalMs: 1000, nodeTimeoutMs: 5000)
+        var config = h.config
         config.tenantCaps = ["guests": TenantCap(cpus: 2)]
-        let clock = h.clock
-        let s = try Scheduler(store: SQLiteStore(path: h.storePath), config: config, logger: quietLogger,
-                              monotonicMs: { clock.now })
+        let s = try h.makeScheduler(config: config)
         _ = try await AgentConn(s, node: "n1", registering: smallTopology(cores: 8, threads: 1))       // 8 PUs: both shapes fit
         let job = JobSpec(name: "j", command: ["x"], resources: ResourceRequest(cpus: 1),
                           alternatives: [TaskShape(resources: ResourceRequest(cpus: 4), speedMilli: 2000)], tenant: "guests")

@@ -1,8 +1,5 @@
-import Logging
 import SchedCore
-import SchedNet
 import SchedProtocol
-import SchedStore
 import SchedulerKit
 import Testing
 import SchedTestSupport
@@ -10,15 +7,9 @@ import SchedTestSupport
 @Suite("Tenant caps in the scheduler")
 struct SchedulerTenantCapTests {
     func scheduler(_ h: Harness, caps: [String: TenantCap]) throws -> Scheduler {
-        var config = SchedulerConfig(listen: HostPort(host: "127.0.0.1", port: 0), stateDir: h.dir.path,
-                                     heartbeatIntervalMs: 1000, nodeTimeoutMs: 5000)
+        var config = h.config
         config.tenantCaps = caps
-        let clock = h.clock
-        return try Scheduler(store: SQLiteStore(path: h.storePath), config: config, logger: quietLogger, monotonicMs: { clock.now })
-    }
-
-    func spec(_ name: String, cpus: Int, tenant: String) -> JobSpec {
-        JobSpec(name: name, command: ["x"], resources: ResourceRequest(cpus: cpus), tenant: tenant)
+        return try h.makeScheduler(config: config)
     }
 
     @Test("a tenant at its cap waits on an idle fleet, with the reason in the job and in explain; others run")

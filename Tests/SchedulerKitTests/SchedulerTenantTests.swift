@@ -1,8 +1,6 @@
 import Logging
 import SchedCore
-import SchedNet
 import SchedProtocol
-import SchedStore
 import SchedulerKit
 import Testing
 import SchedTestSupport
@@ -10,16 +8,9 @@ import SchedTestSupport
 @Suite("Tenants in the scheduler")
 struct SchedulerTenantTests {
     func scheduler(_ h: Harness, tenants: [String: TenantQuota]) throws -> Scheduler {
-        var config = SchedulerConfig(listen: HostPort(host: "127.0.0.1", port: 0), stateDir: h.dir.path,
-                                     heartbeatIntervalMs: 1000, nodeTimeoutMs: 5000)
+        var config = h.config
         config.tenants = tenants
-        let clock = h.clock
-        return try Scheduler(store: SQLiteStore(path: h.storePath), config: config, logger: Logger(label: "test"),
-                             monotonicMs: { clock.now })
-    }
-
-    func spec(_ name: String, cpus: Int, tenant: String) -> JobSpec {
-        JobSpec(name: name, command: ["x"], resources: ResourceRequest(cpus: cpus), tenant: tenant)
+        return try h.makeScheduler(config: config, logger: Logger(label: "test"))
     }
 
     @Test("a tenant within its quota reclaims capacity that another tenant borrowed")

@@ -43,17 +43,42 @@ struct Harness {
 
     var storePath: String { dir.file("schedd.sqlite") }
 
+    /// schedd's settings in these tests: 127.0.0.1 on port 0, this state directory, a 1 s
+    /// heartbeat and a 5 s node timeout; everything else at its default.
+    var config: SchedulerConfig {
+        SchedulerConfig(listen: HostPort(host: "127.0.0.1", port: 0), stateDir: dir.path,
+                        heartbeatIntervalMs: 1000, nodeTimeoutMs: 5000)
+    }
+
     func makeScheduler(groupCommit: Bool = false, heartbeatsPerSecond: Int = 500, minJobAgeSeconds: Int = 300,
                        store: (any SchedulerStore)? = nil, storeRetrySeconds: Double = 10) throws -> Scheduler {
-        let store = try store ?? SQLiteStore(path: storePath)
-        var config = SchedulerConfig(listen: HostPort(host: "127.0.0.1", port: 0), stateDir: dir.path,
-                                     heartbeatIntervalMs: 1000, nodeTimeoutMs: 5000)
+        var config = self.config
         config.groupCommit = groupCommit
         config.heartbeatsPerSecond = heartbeatsPerSecond
         config.minJobAgeSeconds = minJobAgeSeconds
         config.storeRetrySeconds = storeRetrySeconds
+        return try makeScheduler(config: config, store: store)
+    }
+
+    /// A scheduler with exactly `config`, on `store` (by default a new store on the state file),
+    /// reading the harness's clock.
+    func makeScheduler(config: SchedulerConfig, store: (any SchedulerStore)? = nil,
+                       logger: Logger = quietLogger) throws -> Scheduler {
+        let store = try store ?? SQLiteStore(path: storePath)
         let clock = self.clock
-        return try Scheduler(store: store, config: config, logger: quietLogger, monotonicMs: { clock.now })
+        return try Scheduler(store: store, config: config, logger: logger, monotonicMs: { clock.now })
+    }
+
+    /// A scheduler on this state directory runs `spec` on agent `node` (registered with
+    /// `topology`) and is then dropped, as schedd killed with -9 would be; returns the job. The
+    /// store holds the job running on `node`, whose agent has not registered again yet.
+    func jobRunningWhenKilled(_ spec: JobSpec = spec(), on node: NodeID = "n1",
+                              _ topology: NodeTopology = smallTopology()) async throws -> JobID {
+        let s = try makeScheduler()
+        let agent = try await AgentConn(s, node: node, registering: topology)
+        let job = try await s.submit(spec).id
+        await agent.started(job)
+        return job
     }
 
     /// A second view of the store file, to check what is durable.
@@ -134,6 +159,11 @@ struct AgentConn {
     func heartbeat() async throws {
         try await scheduler.heartbeat(Heartbeat(node: node, running: 0), linkID: linkID)
     }
+}
+
+/// A job of `tenant` (its command `x` never runs: the agents are simulated).
+func spec(_ name: String, cpus: Int, tenant: String) -> JobSpec {
+    JobSpec(name: name, command: ["x"], resources: ResourceRequest(cpus: cpus), tenant: tenant)
 }
 
 /// Expects `body` to throw an `ErrorReply` with `code`; returns it.

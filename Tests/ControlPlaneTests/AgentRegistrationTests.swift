@@ -1,6 +1,7 @@
 import SchedControlPlane
 import SchedCore
 import SchedProtocol
+import SchedTestSupport
 import Testing
 
 @Suite("ControlPlane: one connection serves one node")

@@ -28,6 +28,9 @@ public struct JobInsert: Sendable {
     /// Flat position → (spec, index inside its array).
     public var owner: [(spec: Int, index: Int)]
     public var submittedAtMs: Int64
+    /// Who submitted the jobs (`Principal.ownerName`) and the Unix user their tasks run as.
+    public var submittedBy: String?
+    public var runAs: String?
     public var count: Int { owner.count }
 
     /// The record of the job at flat position `flat`, given the id the store assigned it.
@@ -35,6 +38,8 @@ public struct JobInsert: Sendable {
         let (s, index) = owner[flat]
         let spec = specs[s]
         var job = JobInfo(id: id, spec: spec, state: .pending, submittedAtMs: submittedAtMs)
+        job.owner = submittedBy
+        job.runAs = runAs
         if spec.array != nil {
             job.arrayIndex = index
             job.arrayJob = JobID(id.rawValue - Int64(index))

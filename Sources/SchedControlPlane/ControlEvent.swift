@@ -41,8 +41,9 @@ public enum ControlEvent: Sendable {
     case ping(link: LinkID)
     /// A protocol line was rejected (malformed, unknown verb, too long), on any connection.
     case lineRejected
-    /// A schedctl request; answered by one `ControlAction.reply` with the same id.
-    case request(RequestID, ClientRequest)
+    /// A schedctl request from an authenticated principal (the shell took it from the
+    /// connection's token); answered by one `ControlAction.reply` with the same id.
+    case request(RequestID, ClientRequest, from: Principal)
     /// The outcome of an `insertJobs` action (the store assigns ids).
     case jobsInserted(RequestID, Result<[JobInfo], StoreFailure>)
     /// The outcome of the `commit` action in flight.

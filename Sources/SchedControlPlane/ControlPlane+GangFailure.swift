@@ -52,8 +52,9 @@ extension ControlPlane {
 
     /// Writes a `stopped` placement record for `job`.
     mutating func appendStopped(_ job: JobInfo, _ why: String) {
-        let record = PlacementRecord.stopped(time: "", job: job.id, jobName: job.spec.displayName,
+        var record = PlacementRecord.stopped(time: "", job: job.id, jobName: job.spec.displayName,
                                              request: job.spec.resources, why: why)
+        record.tenant = job.spec.tenantName
         persist(record)
     }
 }

@@ -5,7 +5,7 @@ extension ControlPlane {
     /// Checks a submission and asks the store to insert its jobs, all or none, in one
     /// transaction (the store assigns consecutive ids). A bad spec refuses the whole batch with
     /// its position in the error. The reply follows `jobsInserted`.
-    mutating func submit(_ id: RequestID, _ specs: [JobSpec], placeAtOnce: Bool) {
+    mutating func submit(_ id: RequestID, _ specs: [JobSpec], placeAtOnce: Bool, by submitter: String?, runAs: String?) {
         guard !specs.isEmpty else { return refuse(id, ErrorReply(.invalidSpec, "specs: empty batch")) }
         for (i, spec) in specs.enumerated() {
             let at = specs.count == 1 ? "" : "specs[\(i)]."
@@ -20,7 +20,7 @@ extension ControlPlane {
         owner.reserveCapacity(counts.reduce(0, +))
         for (s, c) in counts.enumerated() { for i in 0..<c { owner.append((s, i)) } }
         pendingInserts[id] = (counts, placeAtOnce)
-        actions.append(.insertJobs(id, JobInsert(specs: specs, owner: owner, submittedAtMs: wallNow)))
+        actions.append(.insertJobs(id, JobInsert(specs: specs, owner: owner, submittedAtMs: wallNow, submittedBy: submitter, runAs: runAs)))
     }
 
     /// The store inserted a submission's jobs (or refused them): hold them, then try to place
@@ -62,14 +62,15 @@ extension ControlPlane {
     }
 
     /// Jobs, newest first.
-    mutating func listJobs(_ q: ListJobs, storedFinished: [JobInfo]?) -> [JobInfo] {
+    mutating func listJobs(_ q: ListJobs, storedFinished: [JobInfo]?, for p: Principal = .clusterAdmin) -> [JobInfo] {
         let limit = min(max(q.limit ?? 1000, 1), 100_000)
         let states = q.states.map(Set.init)
-        let inMemory = Array(jobs.values.filter { states?.contains($0.state) ?? true }.sorted { $0.id > $1.id }.prefix(limit))
+        let inMemory = Array(jobs.values.filter { (states?.contains($0.state) ?? true) && p.sees(tenant: $0.spec.tenantName) }
+            .sorted { $0.id > $1.id }.prefix(limit))
         // Finished jobs that left memory are in the store: the newest of them compete for the limit.
         let finished = JobState.allCases.filter { $0.isTerminal && (states?.contains($0) ?? true) }
         guard retention.evicted > 0, !finished.isEmpty, let stored = storedFinished else { return inMemory }
-        let merged = inMemory + stored.filter { jobs[$0.id] == nil }
+        let merged = inMemory + stored.filter { jobs[$0.id] == nil && p.sees(tenant: $0.spec.tenantName) }
         return Array(merged.sorted { $0.id > $1.id }.prefix(limit))
     }
 

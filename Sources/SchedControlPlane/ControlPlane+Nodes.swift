@@ -21,15 +21,16 @@ extension ControlPlane {
     }
 
     /// Counts for `schedctl status`.
-    mutating func status() -> SchedulerStatus {
+    /// A tenant's principal sees its own jobs and tenant figures only; the fleet's nodes are common.
+    mutating func status(for p: Principal = .clusterAdmin) -> SchedulerStatus {
         var nodeCounts: [String: Int] = [:]
         for n in nodes.values { nodeCounts[n.status.rawValue, default: 0] += 1 }
         var jobCounts: [String: Int] = [:]
-        for j in jobs.values { jobCounts[j.state.rawValue, default: 0] += 1 }
+        for j in jobs.values where p.sees(tenant: j.spec.tenantName) { jobCounts[j.state.rawValue, default: 0] += 1 }
         return SchedulerStatus(software: WireProtocol.software, protocolVersion: WireProtocol.version,
                                uptimeSeconds: (monoNow - startedMs) / 1000, policy: config.policy.rawValue,
                                stateDir: config.stateDir, nodes: nodeCounts, jobs: jobCounts, rejectedLines: rejectedLines,
-                               queues: queues.mapValues(\.rawValue), tenants: tenantStatus())
+                               queues: queues.mapValues(\.rawValue), tenants: tenantStatus().filter { p.sees(tenant: $0.key) })
     }
 
     /// Stops new work from going to a node; running tasks finish.

@@ -125,6 +125,7 @@ extension ControlPlane {
         let request = shape.map { job.spec.shapes[$0.index].resources } ?? job.spec.resources
         var record = PlacementRecord(time: "", job: job.id, jobName: job.spec.displayName,
                                      request: request, decision: decision)
+        record.tenant = job.spec.tenantName
         if let shape {
             record.shape = shape.index
             record.summary = shape.why + "; " + record.summary

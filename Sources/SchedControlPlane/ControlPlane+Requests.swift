@@ -7,30 +7,38 @@ import SchedProtocol
 /// `ERR` reply is never followed by its change taking effect. Reads are answered at once from
 /// memory.
 extension ControlPlane {
-    mutating func handleRequest(_ id: RequestID, _ request: ClientRequest) {
+    mutating func handleRequest(_ id: RequestID, _ request: ClientRequest, from p: Principal) {
         do throws(ErrorReply) {
+            try authorize(request, p)
             switch request {
             case .submit(let specs, let placeAtOnce):
-                submit(id, specs, placeAtOnce: placeAtOnce)
+                submit(id, try ownSpecs(specs, p), placeAtOnce: placeAtOnce, by: p.ownerName, runAs: try runAs(p))
                 return
             case .wait(let job, let stored):
-                wait(id, for: job, stored: stored)
+                wait(id, for: try visible(knownJob(job, stored: stored), job, to: p).id, stored: stored)
                 return
             case .commitBarrier:
                 deliverWhenDurable(.barrier(id))
                 startCommit()
                 return
-            case .update(let job, let spec, let stored): confirm(id, "UPDATE", .jobInfo(try update(job, to: spec, stored: stored)))
-            case .cancel(let job, let stored): confirm(id, "CANCEL", .jobInfo(try cancel(job, stored: stored)))
+            case .update(let job, let spec, let stored):
+                try mayChange(try visible(knownJob(job, stored: stored), job, to: p), p)
+                confirm(id, "UPDATE", .jobInfo(try update(job, to: try ownSpecs([spec], p)[0], stored: stored)))
+            case .cancel(let job, let stored):
+                try mayChange(try visible(knownJob(job, stored: stored), job, to: p), p)
+                confirm(id, "CANCEL", .jobInfo(try cancel(job, stored: stored)))
             case .drain(let node, let reason): confirm(id, "DRAIN", .nodeInfo(try drain(node, reason: reason)))
             case .undrain(let node): confirm(id, "UNDRAIN", .nodeInfo(try undrain(node)))
             case .listJobs(let q, let stored):
-                answerNow(id, .jobList(JobList(jobs: listJobs(q, storedFinished: stored))))
-            case .getJob(let job, let stored): answerNow(id, .jobInfo(try self.job(job, stored: stored)))
+                answerNow(id, .jobList(JobList(jobs: listJobs(q, storedFinished: stored, for: p))))
+            case .getJob(let job, let stored):
+                _ = try visible(knownJob(job, stored: stored), job, to: p)
+                answerNow(id, .jobInfo(try self.job(job, stored: stored)))
             case .explain(let job, let stored, let latest):
+                _ = try visible(knownJob(job, stored: stored), job, to: p)
                 answerNow(id, .explanation(try explain(job, stored: stored, latest: latest)))
             case .listNodes(let topology): answerNow(id, .nodeList(NodeList(nodes: listNodes(topology: topology))))
-            case .status: answerNow(id, .statusInfo(status()))
+            case .status: answerNow(id, .statusInfo(status(for: p)))
             }
         } catch {
             refuse(id, error)

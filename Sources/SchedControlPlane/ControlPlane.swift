@@ -169,7 +169,7 @@ public struct ControlPlane {
         case .ping(let link):
             if links.isOpen(link) { actions.append(.send(link, .pong)) }
         case .lineRejected: rejectedLines += 1
-        case .request(let id, let request): handleRequest(id, request)
+        case .request(let id, let request, let principal): handleRequest(id, request, from: principal)
         case .jobsInserted(let id, let result): jobsInserted(id, result)
         case .commitFinished(let result): finishCommit(result)
         case .timer(let timer): timerFired(timer)

@@ -82,12 +82,17 @@ public struct LogQuery: Sendable, Codable, Hashable {
     public var after: Int64?
     public var limit: Int?
     public var follow: Bool?
-    public init(job: JobID? = nil, node: NodeID? = nil, after: Int64? = nil, limit: Int? = nil, follow: Bool? = nil) {
+    /// Only this tenant's records. schedd sets it to the token's tenant for everyone but a
+    /// cluster admin, whatever the client sent.
+    public var tenant: String?
+    public init(job: JobID? = nil, node: NodeID? = nil, after: Int64? = nil, limit: Int? = nil, follow: Bool? = nil,
+                tenant: String? = nil) {
         self.job = job
         self.node = node
         self.after = after
         self.limit = limit
         self.follow = follow
+        self.tenant = tenant
     }
 }
 /// End of the stored records of a LOG reply (streaming continues after it with `follow`).

@@ -70,6 +70,10 @@ public struct JobInfo: Sendable, Codable, Hashable {
     public var replacing: Bool?
     /// In JOB_INFO replies for a service being updated: how far the rolling update is.
     public var rolloutProgress: RolloutProgress?
+    /// Who submitted it (`Principal.ownerName`): a submitter may cancel or update only its own jobs.
+    public var owner: String?
+    /// The Unix user its task runs as on the node (from the submitting token; `nobody` without one).
+    public var runAs: String?
 
     public init(id: JobID, spec: JobSpec, state: JobState, submittedAtMs: Int64) {
         self.id = id

@@ -35,6 +35,9 @@ public struct PlacementRecord: Sendable, Codable, Hashable {
     public var explanation: PlacementExplanation
     /// For a job with alternative shapes: the shape chosen (0 = its `resources`) and why.
     public var shape: Int?
+    /// The job's tenant: who may read the record (absent in records written before tenants were
+    /// authenticated, which only a cluster admin sees).
+    public var tenant: String?
 
     public static let currentVersion = 1
 

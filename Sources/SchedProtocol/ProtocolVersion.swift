@@ -16,6 +16,7 @@ public enum WireErrorCode: String, Sendable, Codable, Hashable {
     case handshakeRequired = "handshake_required"
     case unsupportedVersion = "unsupported_version"
     case wrongRole = "wrong_role"   // e.g. a client sending HEARTBEAT
+    case forbidden                  // the token's role or tenant does not allow the request
     case invalidSpec = "invalid_spec"
     case notFound = "not_found"     // unknown job or node
     case conflict                   // e.g. cancelling a finished job

@@ -27,6 +27,7 @@ extension JSONWriter {
         }
         field("id", j.id.rawValue)
         field("notBeforeMs", j.notBeforeMs)
+        field("owner", j.owner)
         field("pid", j.pid)
         field("preemptedBy", j.preemptedBy?.rawValue)
         field("preemptions", j.preemptions)
@@ -34,6 +35,7 @@ extension JSONWriter {
         field("replacing", j.replacing)
         field("restarts", j.restarts)
         field("revision", j.revision)
+        field("runAs", j.runAs)
         field("shape", j.shape)
         key("spec"); writeSorted(j.spec)
         field("startedAtMs", j.startedAtMs)

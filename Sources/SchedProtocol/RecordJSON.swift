@@ -80,6 +80,7 @@ extension JSONWriter {
         field("seq", p.seq)
         field("shape", p.shape)
         field("summary", p.summary)
+        field("tenant", p.tenant)
         field("time", p.time)
         field("v", p.v)
         endObject()

@@ -36,7 +36,7 @@ extension ChaosSimulator {
         // that may take effect decides what the store holds.
         if case .drain(let node, _) = kind { drainRequests[node, default: []].append(id) }
         remember(.request(id, r))
-        toPlane(.request(id, r))
+        toPlane(.request(id, r, from: .clusterAdmin))
     }
 
     /// A mix like the fleet's: Arm tasks, GPU tasks, arrays, NVLink gangs, services, and now and

@@ -293,7 +293,7 @@ public struct ChaosSimulator {
         case .timer(let t): "timer \(t)"
         case .commitFinished(let r): "commit finished: \((try? r.get()) != nil ? "stored" : "refused")"
         case .jobsInserted(let id, let r): "insert \(id): \((try? r.get()).map { "\($0.count) jobs" } ?? "refused")"
-        case .request(let id, let r): "request \(id): \(r)"
+        case .request(let id, let r, _): "request \(id): \(r)"
         default: "\(e)"
         }
     }

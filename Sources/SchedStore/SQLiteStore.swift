@@ -186,6 +186,7 @@ public final class SQLiteStore: SchedulerStore {
         var args: [(any DatabaseValueConvertible)?] = [q.after ?? 0]
         if let j = q.job { filter += " AND job = ?"; args.append(j.rawValue) }
         if let n = q.node { filter += " AND node = ?"; args.append(n.rawValue) }
+        if let t = q.tenant { filter += " AND json_extract(data, '$.tenant') = ?"; args.append(t) }
         args.append(min(max(q.limit ?? 10_000, 1), 100_000))
         // The newest `limit` records, returned oldest first.
         let sql = "SELECT data FROM (SELECT seq, data FROM placements WHERE \(filter) ORDER BY seq DESC LIMIT ?) ORDER BY seq"

@@ -9,6 +9,8 @@ struct ClientSession {
     let scheduler: Scheduler
     let logger: Logger
     let maxLineBytes: Int
+    /// Who this connection's token authenticated: every request is authorized against it.
+    var principal: Principal = .clusterAdmin
 
     func run(lines: inout InboundLines.AsyncIterator,
              outbound: LineWriter) async throws {
@@ -30,7 +32,7 @@ struct ClientSession {
                 if q.follow == true { return }
                 continue
             }
-            let reply = await scheduler.answer(message)
+            let reply = await scheduler.answer(message, as: principal)
             try await outbound.write(LineCodec.encode(reply))
             // Only a run of refused requests counts towards closing the connection.
             if case .error = reply {
@@ -46,11 +48,11 @@ struct ClientSession {
     /// following, a PING every 5 s detects a reader that went away.
     func serveLog(_ q: LogQuery, outbound: LineWriter) async throws {
         var follower: (UInt64, AsyncStream<PlacementRecord>)?
-        if q.follow == true { follower = await scheduler.followLog(q) }
+        if q.follow == true { follower = await scheduler.followLog(q, as: principal) }
         defer { if let id = follower?.0 { Task { [scheduler] in await scheduler.unfollowLog(id) } } }
         let records: [PlacementRecord]
         do throws(ErrorReply) {
-            records = try await scheduler.logRecords(q)
+            records = try await scheduler.logRecords(q, as: principal)
         } catch {
             try await outbound.write(LineCodec.encode(.error(error)))
             return

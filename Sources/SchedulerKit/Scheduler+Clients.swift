@@ -6,18 +6,19 @@ import SchedProtocol
 /// schedctl's requests: each is one control-plane request answered by one reply. Jobs that
 /// left memory, and the placement log, are read from the store here, by the shell.
 extension Scheduler {
-    /// Sends a request and waits for its reply.
-    func request(_ r: ClientRequest) async -> ControlReply {
+    /// Sends a request on behalf of `p` and waits for its reply. In-process callers (tests,
+    /// tools) act as the cluster admin; the wire session passes its connection's principal.
+    func request(_ r: ClientRequest, as p: Principal = .clusterAdmin) async -> ControlReply {
         let id = nextRequestID
         nextRequestID += 1
         return await withCheckedContinuation { c in
             replies[id] = c
-            dispatch(.request(id, r))
+            dispatch(.request(id, r, from: p))
         }
     }
 
-    func message(_ r: ClientRequest) async throws(ErrorReply) -> Message {
-        switch await request(r) {
+    func message(_ r: ClientRequest, as p: Principal = .clusterAdmin) async throws(ErrorReply) -> Message {
+        switch await request(r, as: p) {
         case .message(.error(let e)): throw e
         case .message(let m): return m
         case .submitted: throw ErrorReply(.internalError, "unexpected reply")
@@ -35,11 +36,11 @@ extension Scheduler {
     }
 
     /// Stores a new job and returns it once durable; then tries to place it.
-    public func submit(_ spec: JobSpec) async throws(ErrorReply) -> JobInfo { try await submitAll(spec).first }
+    public func submit(_ spec: JobSpec, as p: Principal = .clusterAdmin) async throws(ErrorReply) -> JobInfo { try await submitAll(spec, as: p).first }
 
     /// `submit` for job arrays: the first job and how many were stored (ids are consecutive).
-    public func submitAll(_ spec: JobSpec) async throws(ErrorReply) -> (first: JobInfo, count: Int) {
-        let (firsts, counts) = try await submitBatch([spec])
+    public func submitAll(_ spec: JobSpec, as p: Principal = .clusterAdmin) async throws(ErrorReply) -> (first: JobInfo, count: Int) {
+        let (firsts, counts) = try await submitBatch([spec], as: p)
         guard let first = firsts.first else { throw ErrorReply(.internalError, "no job stored") }
         return (first, counts[0])
     }
@@ -47,8 +48,8 @@ extension Scheduler {
     /// Stores many specs (each possibly an array) in one transaction, all or none. With
     /// `placeAtOnce` the first placement attempt runs before this returns; without, the jobs
     /// join the next coalesced pass (`SUBMIT_BATCH`).
-    public func submitBatch(_ specs: [JobSpec], placeAtOnce: Bool = true) async throws(ErrorReply) -> (firsts: [JobInfo], counts: [Int]) {
-        switch await request(.submit(specs, placeAtOnce: placeAtOnce)) {
+    public func submitBatch(_ specs: [JobSpec], placeAtOnce: Bool = true, as p: Principal = .clusterAdmin) async throws(ErrorReply) -> (firsts: [JobInfo], counts: [Int]) {
+        switch await request(.submit(specs, placeAtOnce: placeAtOnce), as: p) {
         case .submitted(let firsts, let counts): return (firsts, counts)
         case .message(.error(let e)): throw e
         case .message: throw ErrorReply(.internalError, "unexpected reply")
@@ -56,7 +57,7 @@ extension Scheduler {
     }
 
     /// Jobs, newest first.
-    public func listJobs(_ q: ListJobs) async -> [JobInfo] {
+    public func listJobs(_ q: ListJobs, as p: Principal = .clusterAdmin) async -> [JobInfo] {
         var stored: [JobInfo]?
         let finished = JobState.allCases.filter { $0.isTerminal && (q.states?.contains($0) ?? true) }
         if plane.jobsLeftInStore > 0, !finished.isEmpty {
@@ -66,34 +67,34 @@ extension Scheduler {
                 logger.error("cannot read finished jobs from the store; listing those in memory", metadata: ["error": "\(error)"])
             }
         }
-        guard case .message(.jobList(let l)) = await request(.listJobs(q, storedFinished: stored)) else { return [] }
+        guard case .message(.jobList(let l)) = await request(.listJobs(q, storedFinished: stored), as: p) else { return [] }
         return l.jobs
     }
 
-    public func job(_ id: JobID) async throws(ErrorReply) -> JobInfo {
+    public func job(_ id: JobID, as p: Principal = .clusterAdmin) async throws(ErrorReply) -> JobInfo {
         let stored = try storedJob(id)
-        guard case .jobInfo(let j) = try await message(.getJob(id, stored: stored)) else { throw ErrorReply(.internalError, "unexpected reply") }
+        guard case .jobInfo(let j) = try await message(.getJob(id, stored: stored), as: p) else { throw ErrorReply(.internalError, "unexpected reply") }
         return j
     }
 
     /// Cancels a job: a pending one at once; a running one by asking its agent to stop it.
     /// Answered once stored (`ACCEPTED` if the store refuses for longer than its retry time).
-    public func cancel(_ id: JobID) async throws(ErrorReply) -> JobInfo {
-        try Self.jobInfo(try await message(.cancel(id, stored: try storedJob(id))))
+    public func cancel(_ id: JobID, as p: Principal = .clusterAdmin) async throws(ErrorReply) -> JobInfo {
+        try Self.jobInfo(try await message(.cancel(id, stored: try storedJob(id)), as: p))
     }
 
     /// Returns when the job is completed, failed or cancelled (and that is stored).
-    public func waitForTerminal(_ id: JobID) async throws(ErrorReply) -> JobInfo {
-        guard case .jobInfo(let j) = try await message(.wait(id, stored: try storedJob(id))) else { throw ErrorReply(.internalError, "unexpected reply") }
+    public func waitForTerminal(_ id: JobID, as p: Principal = .clusterAdmin) async throws(ErrorReply) -> JobInfo {
+        guard case .jobInfo(let j) = try await message(.wait(id, stored: try storedJob(id)), as: p) else { throw ErrorReply(.internalError, "unexpected reply") }
         return j
     }
 
     /// Why a job waits (with a fresh evaluation) or why it went where it went.
-    public func explain(_ id: JobID) async throws(ErrorReply) -> Explanation {
+    public func explain(_ id: JobID, as p: Principal = .clusterAdmin) async throws(ErrorReply) -> Explanation {
         let stored = try storedJob(id)
         let latest = (try? store.placements(LogQuery(job: id, limit: 1)))?.last
         // `current` is evaluated now: its time is now.
-        guard case .explanation(var x) = try await message(.explain(id, stored: stored, latest: latest)) else {
+        guard case .explanation(var x) = try await message(.explain(id, stored: stored, latest: latest), as: p) else {
             throw ErrorReply(.internalError, "unexpected reply")
         }
         if x.current != nil { x.current?.time = Self.rfc3339(Self.wallMs()) }
@@ -101,22 +102,22 @@ extension Scheduler {
     }
 
     /// Starts a rolling update of a service (see `ControlPlane.update`).
-    public func update(_ id: JobID, to spec: JobSpec) async throws(ErrorReply) -> JobInfo {
-        try Self.jobInfo(try await message(.update(id, spec, stored: try storedJob(id))))
+    public func update(_ id: JobID, to spec: JobSpec, as p: Principal = .clusterAdmin) async throws(ErrorReply) -> JobInfo {
+        try Self.jobInfo(try await message(.update(id, spec, stored: try storedJob(id)), as: p))
     }
 
-    public func listNodes(topology: Bool) async -> [NodeInfo] {
-        guard case .message(.nodeList(let l)) = await request(.listNodes(topology: topology)) else { return [] }
+    public func listNodes(topology: Bool, as p: Principal = .clusterAdmin) async -> [NodeInfo] {
+        guard case .message(.nodeList(let l)) = await request(.listNodes(topology: topology), as: p) else { return [] }
         return l.nodes
     }
 
     /// Stops new work from going to a node; running tasks finish.
-    public func drain(_ name: NodeID, reason: String?) async throws(ErrorReply) -> NodeInfo {
-        try Self.nodeInfo(try await message(.drain(name, reason: reason)))
+    public func drain(_ name: NodeID, reason: String?, as p: Principal = .clusterAdmin) async throws(ErrorReply) -> NodeInfo {
+        try Self.nodeInfo(try await message(.drain(name, reason: reason), as: p))
     }
 
-    public func undrain(_ name: NodeID) async throws(ErrorReply) -> NodeInfo {
-        try Self.nodeInfo(try await message(.undrain(name)))
+    public func undrain(_ name: NodeID, as p: Principal = .clusterAdmin) async throws(ErrorReply) -> NodeInfo {
+        try Self.nodeInfo(try await message(.undrain(name), as: p))
     }
 
     /// The typed calls above answer an `ACCEPTED` reply (kept, not stored in time) by throwing
@@ -141,8 +142,8 @@ extension Scheduler {
     /// Nothing a reply reports leaves before the commit attempt in progress is over; a change's
     /// confirmation leaves only once stored (the control plane holds it), and SUBMITTED_BATCH
     /// reports only ids its own insert stored.
-    public func answer(_ message: Message) async -> Message {
-        let reply = await answerNow(message)
+    public func answer(_ message: Message, as p: Principal = .clusterAdmin) async -> Message {
+        let reply = await answerNow(message, as: p)
         switch (message, reply) {
         case (.submitBatch, _), (.update, .jobInfo), (.cancel, .jobInfo), (.drain, .nodeInfo), (.undrain, .nodeInfo), (_, .accepted): break
         default: await commit()
@@ -150,24 +151,24 @@ extension Scheduler {
         return reply
     }
 
-    func answerNow(_ message: Message) async -> Message {
+    func answerNow(_ message: Message, as p: Principal) async -> Message {
         do throws(ErrorReply) {
             let request: ClientRequest
             switch message {
             case .submit(let s):
-                let (firsts, counts) = try await submitBatch([s.spec])
+                let (firsts, counts) = try await submitBatch([s.spec], as: p)
                 return .submitted(Submitted(job: firsts[0].id, count: s.spec.array == nil ? nil : counts[0]))
             case .submitBatch(let b):
-                let (firsts, counts) = try await submitBatch(b.specs, placeAtOnce: false)
+                let (firsts, counts) = try await submitBatch(b.specs, placeAtOnce: false, as: p)
                 return .submittedBatch(SubmittedBatch(jobs: zip(b.specs, zip(firsts, counts)).map { spec, fc in
                     Submitted(job: fc.0.id, count: spec.array == nil ? nil : fc.1)
                 }))
-            case .listJobs(let q): return .jobList(JobList(jobs: await listJobs(q)))
-            case .getJob(let r): return .jobInfo(try await job(r.job))
-            case .wait(let r): return .jobInfo(try await waitForTerminal(r.job))
-            case .explain(let r): return .explanation(try await explain(r.job))
-            case .listNodes(let q): return .nodeList(NodeList(nodes: await listNodes(topology: q.topology ?? false)))
-            case .status: return .statusInfo(await status())
+            case .listJobs(let q): return .jobList(JobList(jobs: await listJobs(q, as: p)))
+            case .getJob(let r): return .jobInfo(try await job(r.job, as: p))
+            case .wait(let r): return .jobInfo(try await waitForTerminal(r.job, as: p))
+            case .explain(let r): return .explanation(try await explain(r.job, as: p))
+            case .listNodes(let q): return .nodeList(NodeList(nodes: await listNodes(topology: q.topology ?? false, as: p)))
+            case .status: return .statusInfo(await status(as: p))
             case .ping: return .pong
             case .update(let u): request = .update(u.job, u.spec, stored: try storedJob(u.job))
             case .cancel(let r): request = .cancel(r.job, stored: try storedJob(r.job))
@@ -175,15 +176,15 @@ extension Scheduler {
             case .undrain(let r): request = .undrain(r.node)
             default: throw ErrorReply(.wrongRole, "\(message.verb) is not a client request")
             }
-            return try await self.message(request)
+            return try await self.message(request, as: p)
         } catch {
             return .error(error)
         }
     }
 
     /// Counts for `schedctl status`.
-    public func status() async -> SchedulerStatus {
-        guard case .message(.statusInfo(let s)) = await request(.status) else {
+    public func status(as p: Principal = .clusterAdmin) async -> SchedulerStatus {
+        guard case .message(.statusInfo(let s)) = await request(.status, as: p) else {
             return SchedulerStatus(software: WireProtocol.software, protocolVersion: WireProtocol.version, uptimeSeconds: 0,
                                    policy: "", stateDir: "", nodes: [:], jobs: [:], rejectedLines: 0)
         }
@@ -218,15 +219,24 @@ extension Scheduler {
     }
 
     static func matches(_ r: PlacementRecord, _ q: LogQuery) -> Bool {
-        (q.job == nil || q.job == r.job) && (q.node == nil || q.node == r.node)
+        (q.job == nil || q.job == r.job) && (q.node == nil || q.node == r.node) && (q.tenant == nil || q.tenant == r.tenant)
+    }
+
+    /// The query as `p` may ask it: everyone but a cluster admin reads only its tenant's records
+    /// (a record from before tenants were recorded belongs to the cluster admin only).
+    static func scoped(_ q: LogQuery, to p: Principal) -> LogQuery {
+        guard p.role != .clusterAdmin else { return q }
+        var own = q
+        own.tenant = p.tenant ?? "\u{0}no tenant"
+        return own
     }
 
     /// Registers a `log --follow` reader; records stored from now on are yielded to it.
-    public func followLog(_ query: LogQuery) -> (UInt64, AsyncStream<PlacementRecord>) {
+    public func followLog(_ query: LogQuery, as p: Principal = .clusterAdmin) -> (UInt64, AsyncStream<PlacementRecord>) {
         let id = nextLinkID
         nextLinkID += 1
         let (stream, continuation) = AsyncStream<PlacementRecord>.makeStream(bufferingPolicy: .bufferingNewest(10_000))
-        logFollowers[id] = (query, continuation)
+        logFollowers[id] = (Self.scoped(query, to: p), continuation)
         return (id, stream)
     }
 
@@ -234,10 +244,11 @@ extension Scheduler {
         logFollowers.removeValue(forKey: id)?.continuation.finish()
     }
 
-    /// Stored placement records.
-    public func logRecords(_ query: LogQuery) throws(ErrorReply) -> [PlacementRecord] {
+    /// Stored placement records `p` may read. Naming a job of another tenant is `not_found`.
+    public func logRecords(_ query: LogQuery, as p: Principal = .clusterAdmin) async throws(ErrorReply) -> [PlacementRecord] {
+        if let job = query.job, p.role != .clusterAdmin { _ = try await self.job(job, as: p) }
         do {
-            return try store.placements(query)
+            return try store.placements(Self.scoped(query, to: p))
         } catch {
             throw ErrorReply(.unavailable, "cannot read placement log: \(error)")
         }

@@ -94,6 +94,8 @@ struct MessageRoundTripTests {
         j.rollout = RolloutTarget(revision: 5, spec: spec(s))
         j.replacing = true
         j.rolloutProgress = RolloutProgress(revision: 5, updated: 1, total: 3, replacing: JobID(12))
+        j.owner = "token:" + s
+        j.runAs = "nobody " + s
         return j
     }
 
@@ -116,6 +118,7 @@ struct MessageRoundTripTests {
         var r = PlacementRecord(seq: 17, time: "2026-11-26T22:00:00.123Z", job: JobID(3), jobName: s, request: request(s),
                                 decision: .placed(assignment(s), score: 99, e))
         r.shape = 2
+        r.tenant = "team " + s
         return r
     }
 
@@ -179,7 +182,7 @@ struct MessageRoundTripTests {
             .listNodes(ListNodes(topology: true)),
             .drain(NodeRequest(node: NodeID(s), reason: s)),
             .undrain(NodeRequest(node: NodeID("gpu-01"), reason: "done")),
-            .log(LogQuery(job: JobID(42), node: NodeID(s), after: 10, limit: 100, follow: false)),
+            .log(LogQuery(job: JobID(42), node: NodeID(s), after: 10, limit: 100, follow: false, tenant: "team " + s)),
             .status,
             .submitted(Submitted(job: JobID(42), count: 16)),
             .submittedBatch(SubmittedBatch(jobs: [Submitted(job: JobID(1), count: 2), Submitted(job: JobID(3), count: 1)])),

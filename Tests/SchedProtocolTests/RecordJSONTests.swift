@@ -46,6 +46,8 @@ struct RecordJSONTests {
         j.estimatedStartMs = 6
         j.shape = 1
         j.gangStoppedBy = JobID(11)
+        j.owner = "alice"
+        j.runAs = "alice"
         j.revision = 4
         j.rollout = RolloutTarget(revision: 5, spec: JobSpec(command: ["new"], env: ["X": "y"]))
         j.replacing = true
@@ -137,6 +139,7 @@ struct RecordJSONTests {
         var r = PlacementRecord(seq: 17, time: "2026-11-26T22:00:00.123Z", job: JobID(3), jobName: odd,
                                 request: ResourceRequest(cpus: 2, labels: ["k": "v"]), decision: .placed(a, score: 99, e))
         r.shape = 0
+        r.tenant = "team-a"
         return r
     }
 

@@ -176,23 +176,24 @@ public struct PlaneDriver {
 
     // MARK: clients
 
-    /// Sends a client request; returns its id and the actions.
-    public mutating func request(_ r: ClientRequest) -> (id: RequestID, actions: [ControlAction]) {
+    /// Sends a client request from `p` (the cluster admin unless given); returns its id and the actions.
+    public mutating func request(_ r: ClientRequest, as p: Principal = .clusterAdmin) -> (id: RequestID, actions: [ControlAction]) {
         let id = nextRequestID
         nextRequestID += 1
-        return (id, handle(.request(id, r)))
+        return (id, handle(.request(id, r, from: p)))
     }
 
     /// SUBMIT (placed at once): the request's id, the ids of the jobs stored, and the actions.
-    public mutating func submit(_ spec: JobSpec) -> (id: RequestID, jobs: [JobID], actions: [ControlAction]) {
+    public mutating func submit(_ spec: JobSpec, as p: Principal = .clusterAdmin) -> (id: RequestID, jobs: [JobID], actions: [ControlAction]) {
         let first = nextJobID
-        let (id, out) = request(.submit([spec], placeAtOnce: true))
+        let (id, out) = request(.submit([spec], placeAtOnce: true), as: p)
         return (id, (first..<nextJobID).map { JobID($0) }, out)
     }
 
     /// A read, answered at once from memory (one reply in the same call, or a test failure).
-    public mutating func read(_ r: ClientRequest, sourceLocation: SourceLocation = #_sourceLocation) -> Message? {
-        let (id, out) = request(r)
+    public mutating func read(_ r: ClientRequest, as p: Principal = .clusterAdmin,
+                              sourceLocation: SourceLocation = #_sourceLocation) -> Message? {
+        let (id, out) = request(r, as: p)
         let replies = out.replies(to: id)
         #expect(replies.count == 1, "a read must be answered at once, got \(replies.count) replies", sourceLocation: sourceLocation)
         return replies.first

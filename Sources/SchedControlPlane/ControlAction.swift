@@ -55,6 +55,8 @@ public struct CommitBatch: Sendable {
     public var nodes: [StoredNode]
     public var placements: [PlacementRecord]
     public var placementWallMs: [Int64]
+    /// Audit records to append (mutating requests, refused ones too).
+    public var audit: [AuditRecord] = []
 }
 
 /// A log line the shell writes: level, message and metadata.

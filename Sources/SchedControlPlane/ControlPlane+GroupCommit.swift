@@ -27,6 +27,13 @@ extension ControlPlane {
     }
 
     /// Appends a placement record (its time is written by the shell).
+    /// Records a mutating request in the audit log (stored with the next batch).
+    mutating func audit(_ verb: String, _ object: String, by p: Principal, outcome: String) {
+        batch.audit.append(AuditRecord(timeMs: wallNow, tokenID: p.tokenID, tenant: p.tenant, role: p.role,
+                                       verb: verb, object: object, outcome: outcome))
+        queueCommit()
+    }
+
     mutating func persist(_ record: PlacementRecord) {
         batch.placements.append(record)
         batch.placementWallMs.append(wallNow)

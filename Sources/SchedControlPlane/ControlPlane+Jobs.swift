@@ -5,7 +5,7 @@ extension ControlPlane {
     /// Checks a submission and asks the store to insert its jobs, all or none, in one
     /// transaction (the store assigns consecutive ids). A bad spec refuses the whole batch with
     /// its position in the error. The reply follows `jobsInserted`.
-    mutating func submit(_ id: RequestID, _ specs: [JobSpec], placeAtOnce: Bool, by submitter: String?, runAs: String?) {
+    mutating func submit(_ id: RequestID, _ specs: [JobSpec], placeAtOnce: Bool, by p: Principal = .clusterAdmin, runAs: String?) {
         guard !specs.isEmpty else { return refuse(id, ErrorReply(.invalidSpec, "specs: empty batch")) }
         for (i, spec) in specs.enumerated() {
             let at = specs.count == 1 ? "" : "specs[\(i)]."
@@ -19,8 +19,8 @@ extension ControlPlane {
         var owner: [(spec: Int, index: Int)] = []
         owner.reserveCapacity(counts.reduce(0, +))
         for (s, c) in counts.enumerated() { for i in 0..<c { owner.append((s, i)) } }
-        pendingInserts[id] = (counts, placeAtOnce)
-        actions.append(.insertJobs(id, JobInsert(specs: specs, owner: owner, submittedAtMs: wallNow, submittedBy: submitter, runAs: runAs)))
+        pendingInserts[id] = (counts, placeAtOnce, p)
+        actions.append(.insertJobs(id, JobInsert(specs: specs, owner: owner, submittedAtMs: wallNow, submittedBy: p.ownerName, runAs: runAs)))
     }
 
     /// The store inserted a submission's jobs (or refused them): hold them, then try to place
@@ -29,13 +29,17 @@ extension ControlPlane {
     /// without (SUBMIT_BATCH, whose reply reports only the ids the insert stored), they join
     /// the next coalesced pass and the reply goes at once.
     mutating func jobsInserted(_ id: RequestID, _ result: Result<[JobInfo], StoreFailure>) {
-        guard let (counts, placeAtOnce) = pendingInserts.removeValue(forKey: id) else { return }
+        guard let (counts, placeAtOnce, principal) = pendingInserts.removeValue(forKey: id) else { return }
         let stored: [JobInfo]
         switch result {
         case .success(let jobs): stored = jobs
         case .failure(let error):
+            audit("SUBMIT", "\(counts.reduce(0, +)) jobs", by: principal, outcome: WireErrorCode.unavailable.rawValue)
             actions.append(.reply(id, .message(.error(ErrorReply(.unavailable, "job not stored: \(error)")))))
             return
+        }
+        if let first = stored.first, let last = stored.last {
+            audit("SUBMIT", stored.count == 1 ? "job \(first.id)" : "jobs \(first.id)-\(last.id)", by: principal, outcome: "ok")
         }
         let total = counts.reduce(0, +)
         guard stored.count == total else {

@@ -12,7 +12,7 @@ extension ControlPlane {
             try authorize(request, p)
             switch request {
             case .submit(let specs, let placeAtOnce):
-                submit(id, try ownSpecs(specs, p), placeAtOnce: placeAtOnce, by: p.ownerName, runAs: try runAs(p))
+                submit(id, try ownSpecs(specs, p), placeAtOnce: placeAtOnce, by: p, runAs: try runAs(p))
                 return
             case .wait(let job, let stored):
                 wait(id, for: try visible(knownJob(job, stored: stored), job, to: p).id, stored: stored)
@@ -40,8 +40,23 @@ extension ControlPlane {
             case .listNodes(let topology): answerNow(id, .nodeList(NodeList(nodes: listNodes(topology: topology))))
             case .status: answerNow(id, .statusInfo(status(for: p)))
             }
+            if let (verb, object) = Self.audited(request) { audit(verb, object, by: p, outcome: "ok") }
         } catch {
+            if let (verb, object) = Self.audited(request) { audit(verb, object, by: p, outcome: error.code.rawValue) }
             refuse(id, error)
+        }
+    }
+
+    /// The verb and object of a request the audit log records: every change (a submission is
+    /// recorded with its job ids once stored, or here when refused).
+    static func audited(_ request: ClientRequest) -> (String, String)? {
+        switch request {
+        case .submit(let specs, _): ("SUBMIT", "\(specs.reduce(0) { $0 + ($1.array ?? 1) }) jobs")
+        case .update(let job, _, _): ("UPDATE", "job \(job)")
+        case .cancel(let job, _): ("CANCEL", "job \(job)")
+        case .drain(let node, _): ("DRAIN", "node \(node)")
+        case .undrain(let node): ("UNDRAIN", "node \(node)")
+        case .listJobs, .getJob, .wait, .explain, .listNodes, .status, .commitBarrier: nil
         }
     }
 

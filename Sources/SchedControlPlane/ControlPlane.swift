@@ -78,7 +78,7 @@ public struct ControlPlane {
     /// Changes answered `ACCEPTED`: their confirmation, once stored, is not sent again.
     var acceptedEarly = Set<RequestID>()
     /// Submissions whose insert is with the store.
-    var pendingInserts: [RequestID: (counts: [Int], placeAtOnce: Bool)] = [:]
+    var pendingInserts: [RequestID: (counts: [Int], placeAtOnce: Bool, by: Principal)] = [:]
 
     /// Protocol lines rejected since start.
     public private(set) var rejectedLines = 0

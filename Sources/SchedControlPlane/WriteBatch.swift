@@ -10,6 +10,8 @@ struct WriteBatch {
     var placements: [PlacementRecord] = []
     /// Wall-clock ms of each placement record (the shell writes its `time`).
     var placementWallMs: [Int64] = []
+    /// Audit records of the requests made since the last commit, in order.
+    var audit: [AuditRecord] = []
     /// In order: what to deliver once the batch is durable.
     var outbox: [Outgoing] = []
 
@@ -26,11 +28,11 @@ struct WriteBatch {
         case barrier(RequestID)
     }
 
-    var hasWrites: Bool { !jobs.isEmpty || !nodes.isEmpty || !placements.isEmpty }
+    var hasWrites: Bool { !jobs.isEmpty || !nodes.isEmpty || !placements.isEmpty || !audit.isEmpty }
     var isEmpty: Bool { !hasWrites && outbox.isEmpty }
     /// Writes past which a batch is committed at once rather than after the group delay.
     static let maxWrites = 20_000
-    var writeCount: Int { jobs.count + nodes.count + placements.count }
+    var writeCount: Int { jobs.count + nodes.count + placements.count + audit.count }
 
     /// A failed batch put back in front of the writes made since: its records first, a job or
     /// node written in both keeps its newer version, its deliveries go first.
@@ -40,6 +42,7 @@ struct WriteBatch {
         merged.nodes.merge(later.nodes) { _, newer in newer }
         merged.placements += later.placements
         merged.placementWallMs += later.placementWallMs
+        merged.audit += later.audit
         merged.outbox += later.outbox
         return merged
     }
@@ -47,6 +50,6 @@ struct WriteBatch {
     /// The store's share of the batch.
     var commitBatch: CommitBatch {
         CommitBatch(jobs: Array(jobs.values), nodes: Array(nodes.values), placements: placements,
-                    placementWallMs: placementWallMs)
+                    placementWallMs: placementWallMs, audit: audit)
     }
 }

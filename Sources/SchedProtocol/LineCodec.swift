@@ -81,6 +81,8 @@ public enum LineCodec {
         case .logEnd(let p): return line(p)
         case .statusInfo(let p): return line(p)
         case .accepted(let p): return line(p)
+        case .audit(let p): return line(p)
+        case .auditList(let p): return line(p)
         }
     }
 
@@ -150,6 +152,8 @@ public enum LineCodec {
         case "STATUS": return .status
         case "STATUS_INFO": return .statusInfo(try body(SchedulerStatus.self))
         case "ACCEPTED": return .accepted(try body(Accepted.self))
+        case "AUDIT": return .audit(try body(AuditQuery.self))
+        case "AUDIT_LIST": return .auditList(try body(AuditList.self))
         default: throw ErrorReply(.unknownVerb, "unknown verb '\(verb)'")
         }
     }

@@ -51,6 +51,9 @@ public indirect enum Message: Sendable, Hashable {
     /// A change schedd keeps and will make, but could not store in time: not an error, not confirmed.
     case accepted(Accepted)
     case ok
+    /// schedctl → schedd: the audit log (cluster admins); answered `AUDIT_LIST`.
+    case audit(AuditQuery)
+    case auditList(AuditList)
 
     /// The verb that starts the line.
     public var verb: String {
@@ -93,6 +96,8 @@ public indirect enum Message: Sendable, Hashable {
         case .logRecord: "LOG_RECORD"
         case .logEnd: "LOG_END"
         case .accepted: "ACCEPTED"
+        case .audit: "AUDIT"
+        case .auditList: "AUDIT_LIST"
         case .ok: "OK"
         }
     }

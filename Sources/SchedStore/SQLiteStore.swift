@@ -40,6 +40,12 @@ public final class SQLiteStore: SchedulerStore {
                 CREATE INDEX placements_node ON placements(node, seq);
                 """)
         }
+        m.registerMigration("v2-audit") { db in
+            try db.execute(sql: """
+                CREATE TABLE audit (seq INTEGER PRIMARY KEY AUTOINCREMENT, time_ms INTEGER NOT NULL, data TEXT NOT NULL);
+                CREATE INDEX audit_time ON audit(time_ms);
+                """)
+        }
         return m
     }
 
@@ -70,8 +76,9 @@ public final class SQLiteStore: SchedulerStore {
         }
     }
 
-    public func commit(jobs: [JobInfo], nodes: [StoredNode], placements: [PlacementRecord]) throws -> [PlacementRecord] {
+    public func commit(jobs: [JobInfo], nodes: [StoredNode], placements: [PlacementRecord], audit: [AuditRecord]) throws -> [PlacementRecord] {
         try db.write { db in
+            try Self.insert(audit, db)
             let encoder = RecordEncoder()
             let update = try db.cachedStatement(sql: "UPDATE jobs SET state = ?, node = ?, data = ? WHERE id = ?")
             for job in jobs {
@@ -192,6 +199,27 @@ public final class SQLiteStore: SchedulerStore {
         let sql = "SELECT data FROM (SELECT seq, data FROM placements WHERE \(filter) ORDER BY seq DESC LIMIT ?) ORDER BY seq"
         return try db.read { db in
             try String.fetchAll(db, sql: sql, arguments: StatementArguments(args)).map { try LineCodec.fromJSON(PlacementRecord.self, $0) }
+        }
+    }
+
+    public func appendAudit(_ records: [AuditRecord]) throws {
+        try db.write { db in try Self.insert(records, db) }
+    }
+
+    static func insert(_ audit: [AuditRecord], _ db: Database) throws {
+        guard !audit.isEmpty else { return }
+        let statement = try db.cachedStatement(sql: "INSERT INTO audit (time_ms, data) VALUES (?, ?)")
+        for a in audit { try statement.execute(arguments: [a.timeMs, LineCodec.json(a)]) }
+    }
+
+    public func auditRecords(sinceMs: Int64?, limit: Int) throws -> [AuditRecord] {
+        let sql = "SELECT seq, data FROM (SELECT seq, data FROM audit WHERE time_ms >= ? ORDER BY seq DESC LIMIT ?) ORDER BY seq"
+        return try db.read { db in
+            try Row.fetchAll(db, sql: sql, arguments: [sinceMs ?? Int64.min, min(max(limit, 1), 100_000)]).map { row in
+                var r = try LineCodec.fromJSON(AuditRecord.self, row["data"] as String)
+                r.seq = row["seq"]
+                return r
+            }
         }
     }
 

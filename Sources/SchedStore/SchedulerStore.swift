@@ -35,12 +35,21 @@ public protocol SchedulerStore: Sendable {
     func saveNode(_ node: StoredNode) throws
     /// Every node ever registered.
     func allNodes() throws -> [StoredNode]
-    /// Group commit: overwrites `jobs` and `nodes` and appends `placements` in one transaction,
-    /// all or none. Returns the placements with their `seq` set, in order.
-    func commit(jobs: [JobInfo], nodes: [StoredNode], placements: [PlacementRecord]) throws -> [PlacementRecord]
+    /// Group commit: overwrites `jobs` and `nodes` and appends `placements` and `audit` records
+    /// in one transaction, all or none. Returns the placements with their `seq` set, in order.
+    func commit(jobs: [JobInfo], nodes: [StoredNode], placements: [PlacementRecord], audit: [AuditRecord]) throws -> [PlacementRecord]
+    /// Appends audit records (their `seq` is assigned by the store).
+    func appendAudit(_ records: [AuditRecord]) throws
+    /// The newest `limit` audit records at or after `sinceMs` (wall clock), oldest first.
+    func auditRecords(sinceMs: Int64?, limit: Int) throws -> [AuditRecord]
 }
 
 extension SchedulerStore {
+    /// A group commit with no audit records.
+    public func commit(jobs: [JobInfo], nodes: [StoredNode], placements: [PlacementRecord]) throws -> [PlacementRecord] {
+        try commit(jobs: jobs, nodes: nodes, placements: placements, audit: [])
+    }
+
     /// Fallback for stores without an index of their own: a scan of every job.
     public func job(_ id: JobID) throws -> JobInfo? { try allJobs().first { $0.id == id } }
 
@@ -62,9 +71,10 @@ extension SchedulerStore {
     }
 
     /// Fallback for stores without transactions of their own: one write at a time.
-    public func commit(jobs: [JobInfo], nodes: [StoredNode], placements: [PlacementRecord]) throws -> [PlacementRecord] {
+    public func commit(jobs: [JobInfo], nodes: [StoredNode], placements: [PlacementRecord], audit: [AuditRecord]) throws -> [PlacementRecord] {
         for j in jobs { try updateJob(j) }
         for n in nodes { try saveNode(n) }
+        if !audit.isEmpty { try appendAudit(audit) }
         return try placements.map { try appendPlacement($0) }
     }
 

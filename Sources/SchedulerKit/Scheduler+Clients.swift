@@ -170,6 +170,7 @@ extension Scheduler {
             case .listNodes(let q): return .nodeList(NodeList(nodes: await listNodes(topology: q.topology ?? false, as: p)))
             case .status: return .statusInfo(await status(as: p))
             case .ping: return .pong
+            case .audit(let q): return .auditList(AuditList(records: try auditRecords(q, as: p)))
             case .update(let u): request = .update(u.job, u.spec, stored: try storedJob(u.job))
             case .cancel(let r): request = .cancel(r.job, stored: try storedJob(r.job))
             case .drain(let r): request = .drain(r.node, reason: r.reason)
@@ -242,6 +243,18 @@ extension Scheduler {
 
     public func unfollowLog(_ id: UInt64) {
         logFollowers.removeValue(forKey: id)?.continuation.finish()
+    }
+
+    /// The audit log: cluster admins only.
+    public func auditRecords(_ q: AuditQuery, as p: Principal = .clusterAdmin) throws(ErrorReply) -> [AuditRecord] {
+        guard p.role == .clusterAdmin else {
+            throw ErrorReply(.forbidden, "AUDIT needs role cluster-admin; this token's role is \(p.role.rawValue)")
+        }
+        do {
+            return try store.auditRecords(sinceMs: q.sinceMs, limit: q.limit ?? 1000)
+        } catch {
+            throw ErrorReply(.unavailable, "cannot read the audit log: \(error)")
+        }
     }
 
     /// Stored placement records `p` may read. Naming a job of another tenant is `not_found`.

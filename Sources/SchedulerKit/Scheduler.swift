@@ -128,7 +128,7 @@ public actor Scheduler {
             for i in batch.placements.indices { batch.placements[i].time = Self.rfc3339(batch.placementWallMs[i]) }
             let store = self.store, b = batch
             let run: @Sendable () -> Result<[PlacementRecord], StoreFailure> = {
-                Result { try store.commit(jobs: b.jobs, nodes: b.nodes, placements: b.placements) }
+                Result { try store.commit(jobs: b.jobs, nodes: b.nodes, placements: b.placements, audit: b.audit) }
                     .mapError { StoreFailure("\($0)") }
             }
             if config.groupCommit {

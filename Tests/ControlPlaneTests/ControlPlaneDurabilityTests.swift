@@ -146,7 +146,7 @@ struct ControlPlaneDurabilityTests {
         d.settle(store: .fails)
         #expect(d.plane.uncommittedWrites > 0)
         let start = d.mark
-        let writes = d.plane.uncommittedWrites
+        var writes = d.plane.uncommittedWrites
         let refused: [(ClientRequest, WireErrorCode)] = [
             (.cancel(done, stored: nil), .conflict),
             (.cancel(JobID(99), stored: nil), .notFound),
@@ -160,7 +160,9 @@ struct ControlPlaneDurabilityTests {
             // Answered at once, in the same call, while the store still refuses.
             #expect(out.replies(to: id).map { $0.errorReply?.code } == [code])
             #expect(!d.isArmed(.storeDeadline(id)))
-            #expect(d.plane.uncommittedWrites == writes, "a refused request wrote something")
+            // Only its audit record is written (the refusal is audited, nothing else changes).
+            writes += 1
+            #expect(d.plane.uncommittedWrites == writes, "a refused request wrote more than its audit record")
         }
         #expect(d.job(done)?.state == .completed)
         #expect(d.job(done)?.cancelRequested != true)
@@ -173,6 +175,7 @@ struct ControlPlaneDurabilityTests {
             #expect(c.jobs.allSatisfy { $0.id == other }, "a refused cancel was stored: \(c.jobs.map(\.id))")
             #expect(c.nodes.isEmpty)
         }
+        #expect(d.commits(since: start).flatMap(\.audit).map(\.outcome).suffix(4) == ["conflict", "not_found", "not_found", "not_found"])
         for id in ids { #expect(d.actions(since: start).allReplies(to: id).count == 1, "a refused request was answered again") }
         #expect(d.actions(since: start).lines(to: link).compactMap(\.killTask).isEmpty)
         #expect(d.job(done)?.state == .completed)

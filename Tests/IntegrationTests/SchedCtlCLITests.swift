@@ -83,6 +83,18 @@ struct SchedCtlCLITests {
         #expect(s2 != 0 && err.contains("no node 'nope'"))
         let (s3, out3, _) = try c.schedctl(["undrain", "dgx2"])
         #expect(s3 == 0 && out3.contains("node dgx2 ready"))
+
+        // Every change is in the audit log, the refused one too, oldest first.
+        let (s4, auditJSON, _) = try c.schedctl(["audit", "--since", "1h", "-o", "json"])
+        #expect(s4 == 0)
+        let audit = try JSONDecoder().decode([AuditRecord].self, from: Data(auditJSON.utf8))
+        #expect(audit.map { "\($0.verb) \($0.object) \($0.outcome)" } == ["DRAIN node dgx2 ok", "DRAIN node nope not_found", "UNDRAIN node dgx2 ok"])
+        #expect(audit.allSatisfy { $0.role == .clusterAdmin })
+        let (_, table2, _) = try c.schedctl(["audit"])
+        #expect(table2.hasPrefix("TIME"))
+        #expect(table2.contains("UNDRAIN"))
+        let (s5, _, err5) = try c.schedctl(["audit", "--since", "yesterday"])
+        #expect(s5 != 0 && err5.contains("--since: expected a duration"))
     }
 
     @Test("run --array 4 submits four jobs in one request; each knows its index")

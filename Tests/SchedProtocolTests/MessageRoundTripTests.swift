@@ -196,6 +196,9 @@ struct MessageRoundTripTests {
             .statusInfo(status(s)),
             .accepted(Accepted(request: "CANCEL", message: s)),
             .ok,
+            .audit(AuditQuery(sinceMs: -5, limit: 10)),
+            .auditList(AuditList(records: [AuditRecord(seq: 4, timeMs: Int64.max, tokenID: "t-" + s, tenant: "team " + s,
+                                                       role: .tenantAdmin, verb: "CANCEL", object: "job " + s, outcome: "forbidden")])),
         ]
     }
 
@@ -265,6 +268,8 @@ struct MessageRoundTripTests {
             .statusInfo(SchedulerStatus(software: "", protocolVersion: 0, uptimeSeconds: 0, policy: "", stateDir: "",
                                         nodes: [:], jobs: [:], rejectedLines: 0)),
             .accepted(Accepted(request: "", message: "")),
+            .audit(AuditQuery()),
+            .auditList(AuditList(records: [AuditRecord(timeMs: 0, tokenID: "", tenant: nil, role: .viewer, verb: "", object: "", outcome: "")])),
         ]
     }
 
@@ -309,6 +314,8 @@ struct MessageRoundTripTests {
         case .logEnd(let p): p
         case .statusInfo(let p): p
         case .accepted(let p): p
+        case .audit(let p): p
+        case .auditList(let p): p
         }
     }
 
@@ -353,6 +360,8 @@ struct MessageRoundTripTests {
         case .logEnd: return .logEnd(try d(LogEnd.self))
         case .statusInfo: return .statusInfo(try d(SchedulerStatus.self))
         case .accepted: return .accepted(try d(Accepted.self))
+        case .audit: return .audit(try d(AuditQuery.self))
+        case .auditList: return .auditList(try d(AuditList.self))
         }
     }
 

@@ -23,6 +23,8 @@ final class FlakyStore: SchedulerStore {
     func placements(_ query: LogQuery) throws -> [PlacementRecord] { try inner.placements(query) }
     func saveNode(_ node: StoredNode) throws { try check(); try inner.saveNode(node) }
     func allNodes() throws -> [StoredNode] { try inner.allNodes() }
+    func auditRecords(sinceMs: Int64?, limit: Int) throws -> [AuditRecord] { try inner.auditRecords(sinceMs: sinceMs, limit: limit) }
+    func appendAudit(_ records: [AuditRecord]) throws { try inner.appendAudit(records) }
 }
 
 /// "Every change is written to the store before it is acknowledged or acted on". The rules under a

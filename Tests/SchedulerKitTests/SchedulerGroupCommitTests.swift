@@ -38,7 +38,9 @@ final class FailingCommitStore: SchedulerStore {
     func placements(_ query: LogQuery) throws -> [PlacementRecord] { try inner.placements(query) }
     func saveNode(_ node: StoredNode) throws { try inner.saveNode(node) }
     func allNodes() throws -> [StoredNode] { try inner.allNodes() }
-    func commit(jobs: [JobInfo], nodes: [StoredNode], placements: [PlacementRecord]) throws -> [PlacementRecord] {
+    func auditRecords(sinceMs: Int64?, limit: Int) throws -> [AuditRecord] { try inner.auditRecords(sinceMs: sinceMs, limit: limit) }
+    func appendAudit(_ records: [AuditRecord]) throws { try inner.appendAudit(records) }
+    func commit(jobs: [JobInfo], nodes: [StoredNode], placements: [PlacementRecord], audit: [AuditRecord]) throws -> [PlacementRecord] {
         if holdNext.withLock({ h in defer { h = false }; return h }) {
             entered.signal()
             gate.wait()
@@ -46,7 +48,7 @@ final class FailingCommitStore: SchedulerStore {
         if failNext.withLock({ f in defer { f = false }; return f }) { throw StoreError("disk full (test)") }
         if failing.withLock({ $0 }) { throw StoreError("disk full (test)") }
         commits.withLock { $0 += 1 }
-        return try inner.commit(jobs: jobs, nodes: nodes, placements: placements)
+        return try inner.commit(jobs: jobs, nodes: nodes, placements: placements, audit: audit)
     }
 }
 

@@ -51,7 +51,8 @@ enum HotLineDecoder {
               let command = strings(o["command"]), case .object(let envValues)? = o["env"],
               let workdir = optionalString(o["workdir"]), let assignment = assignment(o["assignment"]),
               case .int(let grace)? = o["killGraceSeconds"], let graceSeconds = Int(exactly: grace),
-              let arrayJob = optionalInt64(o["arrayJob"]), let arrayIndex = optionalInt(o["arrayIndex"]) else { return nil }
+              let arrayJob = optionalInt64(o["arrayJob"]), let arrayIndex = optionalInt(o["arrayIndex"]),
+              let user = optionalString(o["user"]) else { return nil }
         var env: [String: String] = [:]
         for (k, v) in envValues {
             guard case .string(let text) = v else { return nil }
@@ -65,7 +66,7 @@ enum HotLineDecoder {
             gangNodes = names.map { NodeID($0) }
         }
         var t = StartTask(ref: ref, jobName: name, command: command, env: env, workdir: workdir, assignment: assignment,
-                          killGraceSeconds: graceSeconds, arrayJob: arrayJob.map { JobID($0) }, arrayIndex: arrayIndex)
+                          killGraceSeconds: graceSeconds, arrayJob: arrayJob.map { JobID($0) }, arrayIndex: arrayIndex, user: user)
         t.gangNodes = gangNodes
         return t
     }
@@ -126,7 +127,15 @@ enum HotLineDecoder {
     static func hostBinding(_ v: Value?) -> HostBinding? {
         guard case .object(let b)? = v, case .string(let c)? = b["cpus"], case .string(let n)? = b["numaNodes"],
               let cpus = CPUSet(listFormat: c), let numa = NUMASet(listFormat: n) else { return nil }
-        return HostBinding(cpus: cpus, numaNodes: numa)
+        var uid: UInt32?
+        switch b["uid"] {
+        case nil, .null?: uid = nil
+        case .int(let x)?:
+            guard let u = UInt32(exactly: x) else { return nil }
+            uid = u
+        default: return nil
+        }
+        return HostBinding(cpus: cpus, numaNodes: numa, uid: uid)
     }
 
     /// `.some(nil)` for an absent or null field, nil when the field has another type.

@@ -53,7 +53,8 @@ public struct TaskExit: Sendable, Codable, Hashable {
     public var exitCode: Int32?
     /// Signal number when the process was killed by a signal.
     public var signal: Int32?
-    /// Set when the task never ran (the command could not be started, binding failed, ...).
+    /// Set when the task never ran (the command could not be started, no such user, ...), or
+    /// why it ended when the agent knows better than the status (`out of memory (limit N bytes)`).
     public var error: String?
     public init(exitCode: Int32? = nil, signal: Int32? = nil, error: String? = nil) {
         self.exitCode = exitCode
@@ -64,13 +65,17 @@ public struct TaskExit: Sendable, Codable, Hashable {
 }
 
 /// The PUs and NUMA nodes a task was really bound to on the host (differs from the
-/// assignment only on emulated nodes; see docs/topology.md).
+/// assignment only on emulated nodes; see docs/topology.md), and the uid it really runs as.
 public struct HostBinding: Sendable, Codable, Hashable {
     public var cpus: CPUSet
     public var numaNodes: NUMASet
-    public init(cpus: CPUSet, numaNodes: NUMASet) {
+    /// The uid the task's command runs as: `StartTask.user`'s under an agent running as root,
+    /// the agent's own otherwise. nil from agents before this field and for tasks without a process.
+    public var uid: UInt32?
+    public init(cpus: CPUSet, numaNodes: NUMASet, uid: UInt32? = nil) {
         self.cpus = cpus
         self.numaNodes = numaNodes
+        self.uid = uid
     }
 }
 
@@ -176,8 +181,12 @@ public struct StartTask: Sendable, Codable, Hashable {
     public var arrayIndex: Int?
     /// For a gang: every member's node, by rank (the member's array index).
     public var gangNodes: [NodeID]?
+    /// The Unix user the task runs as on the node (an agent running as root switches to it);
+    /// nil means `nobody`. `root` only when schedd says so.
+    public var user: String?
     public init(ref: TaskRef, jobName: String, command: [String], env: [String: String], workdir: String?,
-                assignment: Assignment, killGraceSeconds: Int, arrayJob: JobID? = nil, arrayIndex: Int? = nil) {
+                assignment: Assignment, killGraceSeconds: Int, arrayJob: JobID? = nil, arrayIndex: Int? = nil,
+                user: String? = nil) {
         self.ref = ref
         self.jobName = jobName
         self.command = command
@@ -188,6 +197,7 @@ public struct StartTask: Sendable, Codable, Hashable {
         self.arrayJob = arrayJob
         self.arrayIndex = arrayIndex
         self.gangNodes = nil
+        self.user = user
     }
 }
 

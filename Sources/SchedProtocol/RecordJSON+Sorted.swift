@@ -23,6 +23,7 @@ extension JSONWriter {
             beginObject()
             field("cpus", b.cpus)
             field("numaNodes", b.numaNodes)
+            field("uid", b.uid)
             endObject()
         }
         field("id", j.id.rawValue)

@@ -129,6 +129,7 @@ extension JSONWriter {
         field("job", t.ref.job.rawValue)
         field("task", t.ref.task)
         endObject()
+        field("user", t.user)
         field("workdir", t.workdir)
         endObject()
     }
@@ -140,6 +141,7 @@ extension JSONWriter {
         beginObject()
         field("cpus", t.binding.cpus)
         field("numaNodes", t.binding.numaNodes)
+        field("uid", t.binding.uid)
         endObject()
         field("pid", t.pid)
         writeSortedRef(t.ref)

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import SchedCore
 @testable import SchedProtocol
@@ -74,12 +75,22 @@ enum Golden {
                               killGraceSeconds: 10)),
          #"START_TASK {"assignment":{"gpus":[0,1],"memory":[{"bytes":8589934592,"numa":0}],"node":"n1","numaNodes":"0","pus":"0-3,8"},"#
             + #""command":["/usr/bin/python3","train.py"],"env":{"A":"1","B":"2"},"jobName":"train","killGraceSeconds":10,"ref":{"job":42,"task":0}}"#),
+        (.startTask(StartTask(ref: ref, jobName: "train", command: ["train"], env: [:], workdir: "/scratch",
+                              assignment: Assignment(node: "n1", pus: CPUSet([0]), numaNodes: NUMASet([0])),
+                              killGraceSeconds: 10, user: "alice")),
+         #"START_TASK {"assignment":{"gpus":[],"memory":[],"node":"n1","numaNodes":"0","pus":"0"},"#
+            + #""command":["train"],"env":{},"jobName":"train","killGraceSeconds":10,"ref":{"job":42,"task":0},"user":"alice","workdir":"/scratch"}"#),
         (.killTask(KillTask(ref: ref, graceSeconds: 10, reason: "cancelled")),
          #"KILL_TASK {"graceSeconds":10,"reason":"cancelled","ref":{"job":42,"task":0}}"#),
         (.taskStarted(TaskStarted(ref: ref, pid: 4242, binding: HostBinding(cpus: CPUSet([0, 1, 2, 3]), numaNodes: NUMASet([0])),
                                   stdoutPath: "/var/lib/sched/42.out", stderrPath: "/var/lib/sched/42.err")),
          #"TASK_STARTED {"binding":{"cpus":"0-3","numaNodes":"0"},"pid":4242,"ref":{"job":42,"task":0},"#
             + #""stderrPath":"/var/lib/sched/42.err","stdoutPath":"/var/lib/sched/42.out"}"#),
+        (.taskStarted(TaskStarted(ref: ref, pid: 4242, binding: HostBinding(cpus: CPUSet([0]), numaNodes: NUMASet([0]), uid: 65534),
+                                  stdoutPath: "/o", stderrPath: "/e")),
+         #"TASK_STARTED {"binding":{"cpus":"0","numaNodes":"0","uid":65534},"pid":4242,"ref":{"job":42,"task":0},"stderrPath":"/e","stdoutPath":"/o"}"#),
+        (.taskExited(TaskExited(ref: ref, exit: TaskExit(signal: 9, error: "out of memory (limit 33554432 bytes)"))),
+         #"TASK_EXITED {"exit":{"error":"out of memory (limit 33554432 bytes)","signal":9},"ref":{"job":42,"task":0}}"#),
         (.taskExited(TaskExited(ref: ref, exit: TaskExit(exitCode: 1))),
          #"TASK_EXITED {"exit":{"exitCode":1},"ref":{"job":42,"task":0}}"#),
         (.taskExited(TaskExited(ref: TaskRef(job: JobID(42), task: 1), exit: TaskExit(signal: 9))),
@@ -207,6 +218,29 @@ struct LineCodecGoldenTests {
             return n
         }()]))
         #expect(try LineCodec.decode(LineCodec.encode(nodes)[...]) == nodes)
+    }
+
+    @Test("lines from before START_TASK.user and HostBinding.uid decode with both nil, on the fast and the Codable path")
+    func linesWithoutUserOrUID() throws {
+        let start = #"{"assignment":{"gpus":[],"memory":[],"node":"n1","numaNodes":"0","pus":"0"},"command":["true"],"env":{},"#
+            + #""jobName":"j","killGraceSeconds":10,"ref":{"job":1,"task":0}}"#
+        let started = #"{"binding":{"cpus":"0","numaNodes":"0"},"pid":7,"ref":{"job":1,"task":0},"stderrPath":"/e","stdoutPath":"/o"}"#
+        guard case .startTask(let fast)? = HotLineDecoder.decode(verb: "START_TASK", json: start[...]) else {
+            Issue.record("the scanner declined a plain START_TASK")
+            return
+        }
+        let slow = try JSONDecoder().decode(StartTask.self, from: Data(start.utf8))
+        #expect(fast.user == nil && slow.user == nil && fast == slow)
+        guard case .taskStarted(let fastStarted)? = HotLineDecoder.decode(verb: "TASK_STARTED", json: started[...]) else {
+            Issue.record("the scanner declined a plain TASK_STARTED")
+            return
+        }
+        let slowStarted = try JSONDecoder().decode(TaskStarted.self, from: Data(started.utf8))
+        #expect(fastStarted.binding.uid == nil && slowStarted.binding.uid == nil && fastStarted == slowStarted)
+        // A uid that is no uid_t goes to the Codable decoder, which refuses it.
+        let negative = started.replacingOccurrences(of: #""numaNodes":"0"}"#, with: #""numaNodes":"0","uid":-1}"#)
+        #expect(HotLineDecoder.decode(verb: "TASK_STARTED", json: negative[...]) == nil)
+        #expect(throws: ErrorReply.self) { try LineCodec.decode(("TASK_STARTED " + negative)[...]) }
     }
 
     @Test("strings with newlines and control characters stay on one line")

@@ -65,7 +65,7 @@ struct MessageRoundTripTests {
 
     static func exit(_ s: String) -> TaskExit { TaskExit(exitCode: -1, signal: 9, error: s) }
 
-    static func binding() -> HostBinding { HostBinding(cpus: CPUSet([8, 9, 130]), numaNodes: NUMASet([1])) }
+    static func binding() -> HostBinding { HostBinding(cpus: CPUSet([8, 9, 130]), numaNodes: NUMASet([1]), uid: UInt32.max) }
 
     /// A job with every field, the rare ones (`alternatives`, `rollout`, `rolloutProgress`) included.
     static func job(_ s: String) -> JobInfo {
@@ -138,7 +138,7 @@ struct MessageRoundTripTests {
 
     static func startTask(_ s: String) -> StartTask {
         var t = StartTask(ref: ref, jobName: s, command: ["/bin/sh", "-c", s, ""], env: mapKeys(s), workdir: "/w/" + s,
-                          assignment: assignment(s), killGraceSeconds: 30, arrayJob: JobID(1), arrayIndex: 8)
+                          assignment: assignment(s), killGraceSeconds: 30, arrayJob: JobID(1), arrayIndex: 8, user: "u-" + s)
         t.gangNodes = [NodeID("vr-0001-17"), NodeID(s)]
         return t
     }

@@ -13,7 +13,8 @@ public struct LineServer: Sendable {
         let server = try await ServerBootstrap(group: LinePipeline.eventLoopGroup)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            // tcpOption, not socketOption: that one is SOL_SOCKET, where option 1 is SO_DEBUG.
+            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             // A peer that half-closes (`nc` after its input ends) still gets its replies.
             .childChannelOption(.allowRemoteHalfClosure, value: true)
             .bind(host: address.host, port: address.port) { channel in
@@ -48,7 +49,9 @@ public enum LineClient {
     /// arrive as `.tooLong`.
     public static func connect(_ address: HostPort, maxLineBytes: Int = 1 << 26) async throws -> LineConnection {
         let channel = try await ClientBootstrap(group: LinePipeline.eventLoopGroup)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            // tcpOption: `.socketOption(.tcp_nodelay)` set SO_DEBUG, which needs CAP_NET_ADMIN, so
+            // nothing but root could connect (a non-root agent or schedctl got EACCES).
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .connectTimeout(.seconds(5))
             .connect(host: address.host, port: address.port) { channel in
                 LinePipeline.configure(channel, side: .client, maxLineBytes: maxLineBytes)

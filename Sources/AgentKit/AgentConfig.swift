@@ -1,3 +1,4 @@
+import HostTopology
 import SchedCore
 import SchedNet
 
@@ -26,6 +27,13 @@ public struct AgentConfig: Sendable {
     /// `--keep-tasks-on-stop`: a graceful stop leaves the tasks running under their shims (as
     /// slurmd, kubelet and Nomad's client do); the next agent on this work dir adopts them.
     public var keepTasksOnStop = false
+    /// `--cgroups`: which cgroups tasks get (`.off` leaves them with CPU and NUMA binding only).
+    public var cgroups: CgroupMode = .off
+    /// `--cgroup-parent`: where the node's subtree goes (`PARENT/NODE/JOB.TASK` per task),
+    /// relative to the agent's own cgroup, or from the hierarchy's root when it starts with `/`.
+    public var cgroupParent = "sched"
+    /// `--task-pids-max`: each task's limit on processes and threads (`pids.max`); 0: none.
+    public var taskPidsMax = 16_384
 
     public init(scheduler: HostPort, nodeName: NodeID, emulated: Bool, workDir: String, agentExecutable: String,
                 maxLineBytes: Int = 1 << 26, initialBackoffMs: Int = 200, maxBackoffMs: Int = 5_000) {

@@ -31,11 +31,15 @@ public struct AgentService: Service {
     }
 
     public func run() async throws {
+        // Users and cgroups first: recovery reads the cgroups of the tasks it finds.
+        await supervisor.setUpIsolation()
         // Tasks of an agent that crashed here: reported in the first REGISTER, running or ended.
         let recovered = await supervisor.recover()
         if recovered.found > 0 {
             logger.notice("found tasks of a previous agent", metadata: ["tasks": "\(recovered.found)", "running": "\(recovered.running)"])
         }
+        // Then the cgroups no running task holds go, with anything still in them.
+        await supervisor.cleanUpStaleCgroups()
         // Graceful shutdown (SIGTERM) cancels the connection loop; then the tasks are stopped.
         await cancelWhenGracefulShutdown {
             var backoff = config.initialBackoffMs
@@ -63,6 +67,7 @@ public struct AgentService: Service {
         }
         logger.info("agent stopping: stopping its tasks")
         await supervisor.stopAllAndWait(graceSeconds: Self.shutdownGraceSeconds)
+        await supervisor.removeCgroupSubtree()
     }
 
     /// Seconds between SIGTERM and SIGKILL for tasks still running when the agent stops.

@@ -1,4 +1,5 @@
 import Foundation
+import HostTopology
 import SchedProtocol
 
 /// What the agent remembers on disk about a task it started (`task.json` in the task's
@@ -14,6 +15,8 @@ struct TaskRecord: Codable {
     var startTicks: UInt64?
     var stdoutPath: String
     var stderrPath: String
+    /// The task's cgroup; nil when it has none (an agent without cgroups, or before them).
+    var cgroup: TaskCgroup?
 
     static let fileName = "task.json"
     static let exitFileName = "exit"
@@ -21,7 +24,9 @@ struct TaskRecord: Codable {
     func save(in dir: String) throws {
         let data = try JSONEncoder().encode(self)
         let path = dir + "/" + Self.fileName
-        guard FileManager.default.createFile(atPath: path + ".tmp", contents: data), rename(path + ".tmp", path) == 0 else {
+        // It holds the job's environment: for the agent's eyes only.
+        guard FileManager.default.createFile(atPath: path + ".tmp", contents: data, attributes: [.posixPermissions: 0o600]),
+              rename(path + ".tmp", path) == 0 else {
             throw LaunchError("cannot write \(path)")
         }
     }

@@ -58,6 +58,24 @@ struct SchedAgentCommand: AsyncParsableCommand {
     @Flag(help: "On SIGTERM leave the tasks running under their shims instead of stopping them; the next agent started on the same --work-dir adopts them (restarts and upgrades without touching running work).")
     var keepTasksOnStop = false
 
+    @Option(help: "Task cgroups: auto (v2 where /sys/fs/cgroup is cgroup2, else the v1 cpuset, memory, pids and devices hierarchies), v1, v2, or off (CPU and NUMA binding only).")
+    var cgroups: String = "auto"
+
+    @Option(help: "Where the node's cgroup subtree goes: PARENT/NODE/JOB.TASK per task, PARENT relative to this agent's own cgroup (or from the hierarchy's root when it starts with /).")
+    var cgroupParent: String = "sched"
+
+    @Option(help: "Each task's limit on processes and threads (the cgroup's pids.max); 0 for none.")
+    var taskPidsMax: Int = 16_384
+
+    /// `--cgroups` checked.
+    func cgroupMode() throws -> CgroupMode {
+        guard let m = CgroupMode(rawValue: cgroups) else {
+            throw ValidationError("--cgroups: expected \(CgroupMode.allCases.map(\.rawValue).joined(separator: ", ")), got '\(cgroups)'")
+        }
+        guard taskPidsMax >= 0 else { throw ValidationError("--task-pids-max: expected 0 or more") }
+        return m
+    }
+
     @Flag(help: "Do not start processes: acknowledge each task, hold it for its declared duration ('sleep N' holds N s, anything else ends at once) and report it finished.")
     var noExec = false
 
@@ -108,6 +126,9 @@ struct SchedAgentCommand: AsyncParsableCommand {
         config.labels = labels
         config.noExec = noExec
         config.keepTasksOnStop = keepTasksOnStop
+        config.cgroups = try cgroupMode()
+        config.cgroupParent = cgroupParent
+        config.taskPidsMax = taskPidsMax
         logger.info("node discovered", metadata: ["arch": "\(topology.arch)", "pus": "\(topology.puCount)",
                                                   "numa": "\(topology.numaNodes.count)", "gpus": "\(topology.gpus.count)",
                                                   "emulated": "\(config.emulated)"])
@@ -169,12 +190,16 @@ struct SchedAgentCommand: AsyncParsableCommand {
         if limit < nodes.count + 64 {
             logger.warning("open-file limit below one socket per node", metadata: ["limit": "\(limit)", "nodes": "\(nodes.count)"])
         }
+        let mode = try cgroupMode()
         let emulated = nodes.map { n -> EmulatedFleet.Node in
             var config = AgentConfig(scheduler: hostPort, nodeName: NodeID(n.name), emulated: true,
                                      workDir: (absoluteWorkDir ?? "/tmp/sched-agent") + "/" + n.name, agentExecutable: exe,
                                      maxBackoffMs: max(200, maxBackoffMs))
             config.labels = n.labels.merging(extra) { _, new in new }
             config.noExec = noExec
+            config.cgroups = mode
+            config.cgroupParent = cgroupParent
+            config.taskPidsMax = taskPidsMax
             return EmulatedFleet.Node(config: config, topology: kinds[n.kind].0, mapping: kinds[n.kind].1)
         }
         logger[metadataKey: "fleet"] = "\(nodes.count) nodes"

@@ -31,18 +31,31 @@ public final class TestCluster: @unchecked Sendable {
     public var agents: [String: Process] = [:]
     /// Extra schedd arguments (kept across restarts).
     public var scheddArgs: [String] = []
+    /// The agents' `--cgroup-parent`, this cluster's own: agents of other clusters on the host
+    /// (other test runs) never take its task cgroups for stale ones.
+    public let cgroupParent: String
 
     public init() throws {
-        dir = NSTemporaryDirectory() + "sched-it-" + UUID().uuidString.prefix(8)
+        let id = UUID().uuidString.prefix(8)
+        dir = NSTemporaryDirectory() + "sched-it-" + id
+        cgroupParent = "sched-it-" + id
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        // Under an agent running as root, tasks run as `nobody`; the tests' tasks write their
+        // markers here.
+        chmod(dir, 0o1777)
     }
 
     public var address: HostPort { HostPort(host: "127.0.0.1", port: port) }
 
-    private func spawn(_ exe: String, _ args: [String], log: String) throws -> Process {
+    private func spawn(_ exe: String, _ args: [String], log: String, launcher: [String] = []) throws -> Process {
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: Self.binDir + "/" + exe)
-        p.arguments = args
+        if let first = launcher.first {
+            p.executableURL = URL(fileURLWithPath: first)
+            p.arguments = Array(launcher.dropFirst()) + [Self.binDir + "/" + exe] + args
+        } else {
+            p.executableURL = URL(fileURLWithPath: Self.binDir + "/" + exe)
+            p.arguments = args
+        }
         _ = FileManager.default.createFile(atPath: log, contents: nil)
         let h = FileHandle(forWritingAtPath: log)!
         h.seekToEndOfFile()
@@ -65,14 +78,18 @@ public final class TestCluster: @unchecked Sendable {
         }
     }
 
-    /// Starts an agent; `xml` emulates that topology, nil discovers this host.
-    public func startAgent(_ name: String, xml: String? = nil, extra: [String] = []) throws {
+    /// Starts an agent; `xml` emulates that topology, nil discovers this host. `launcher` runs
+    /// it (e.g. `setpriv --reuid=1 ...`: an agent that is not root).
+    public func startAgent(_ name: String, xml: String? = nil, extra: [String] = [], launcher: [String] = []) throws {
         var args = ["--scheduler", "127.0.0.1:\(port)", "--node-name", name, "--work-dir", dir + "/agent-\(name)",
-                    "--max-backoff-ms", "300", "--log-level", "debug"]
+                    "--max-backoff-ms", "300", "--log-level", "debug", "--cgroup-parent", cgroupParent]
         if let xml { args += ["--topology-xml", Self.fixture(xml)] }
         args += extra
-        agents[name] = try spawn("sched-agent", args, log: dir + "/agent-\(name).log")
+        agents[name] = try spawn("sched-agent", args, log: dir + "/agent-\(name).log", launcher: launcher)
     }
+
+    /// The agent's log so far.
+    public func agentLog(_ name: String) -> String { read(dir + "/agent-\(name).log") }
 
     /// Starts `sched-agent --fleet FILE` (many emulated agents in one process) with `extra` arguments.
     public func startFleet(_ fleetFile: String, extra: [String] = []) throws -> Process {
@@ -112,7 +129,23 @@ public final class TestCluster: @unchecked Sendable {
         for p in agents.values where p.isRunning { p.terminate(); p.waitUntilExit() }
         if let p = schedd, p.isRunning { p.terminate(); p.waitUntilExit() }
         // Task processes started by agents are in their own sessions: kill any left over.
-        _ = try? Process.run(URL(fileURLWithPath: "/usr/bin/pkill"), arguments: ["-KILL", "-f", dir])
+        if let p = try? Process.run(URL(fileURLWithPath: "/usr/bin/pkill"), arguments: ["-KILL", "-f", dir]) { p.waitUntilExit() }
+        removeCgroups()
+    }
+
+    /// Kills what is left in this cluster's task cgroups (an agent killed with -9 leaves them)
+    /// and removes them, deepest first.
+    func removeCgroups() {
+        let script = """
+            dirs=$(find /sys/fs/cgroup -depth -type d -path '*/\(cgroupParent)*' 2>/dev/null)
+            [ -z "$dirs" ] && exit 0
+            for d in $dirs; do for p in $(cat "$d/cgroup.procs" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done; done
+            for i in $(seq 100); do
+              left=0; for d in $dirs; do [ -d "$d" ] && { rmdir "$d" 2>/dev/null || left=1; }; done
+              [ "$left" = 0 ] && exit 0; sleep 0.05
+            done
+            """
+        if let p = try? Process.run(URL(fileURLWithPath: "/bin/sh"), arguments: ["-c", script]) { p.waitUntilExit() }
     }
 
     // MARK: talking to schedd

@@ -153,10 +153,45 @@ struct NodeCgroupIntegrationTests {
 
     @Test("GPU devices: a task opens its own GPUs and nvidiactl; the node's other GPUs are denied")
     func gpuDevices() async throws {
+        try await Self.gpuDevices(agentArgs: [])
+    }
+
+    /// A cgroup2 mount root may write beside the v1 hierarchies (a hybrid host such as CI's, its
+    /// "unified" hierarchy without controllers): enough for the v2 path's membership,
+    /// `cgroup.kill` and eBPF device filter, not for its cpuset, memory and pids files.
+    static let hybridV2 = !CgroupHost.unified && CgroupHost.isRoot && access("/sys/fs/cgroup/unified/cgroup.procs", W_OK) == 0
+
+    @Test("cgroup v2 path (the hybrid host's unified hierarchy): the eBPF device filter denies the other GPUs",
+          .enabled(if: hybridV2, "needs a writable cgroup2 mount beside the v1 hierarchies"))
+    func gpuDevicesV2() async throws {
+        try await Self.gpuDevices(agentArgs: ["--cgroups", "v2"])
+    }
+
+    @Test("cgroup v2 path (the hybrid host's unified hierarchy): cgroup.kill ends a child that left the task's process group",
+          .enabled(if: hybridV2, "needs a writable cgroup2 mount beside the v1 hierarchies"))
+    func escapedChildDiesV2() async throws {
+        let c = try await CgroupHost.cluster(agentArgs: ["--cgroups", "v2"])
+        defer { c.shutdown() }
+        #expect(c.agentLog("host").contains("cgroup.version=v2"))
+        let id = try await c.submit(JobSpec(command: ["sh", "-c", "setsid sleep 300 & echo $!; cat /proc/self/cgroup; wait"], killGraceSeconds: 60))
+        let j = try await c.waitForState(id, .running)
+        let stdout = try #require(j.stdoutPath)
+        let out = try await eventually("the escaped child's pid") { c.read(stdout).contains("0::") ? c.read(stdout) : nil }
+        let escaped = try #require(Int32(out.split(separator: "\n")[0]))
+        #expect(out.contains("0::/\(c.cgroupParent)/host/\(id).0\n"))
+        _ = try await c.request(.cancel(JobRequest(job: id)))
+        #expect(try await c.waitTerminal(id).state == .cancelled)
+        _ = try await eventually("the escaped child killed", timeout: .seconds(10)) { CgroupHost.isDead(escaped) ? true : nil }
+        _ = try await eventually("the task's cgroup removed") {
+            FileManager.default.fileExists(atPath: "/sys/fs/cgroup/unified/\(c.cgroupParent)/host/\(id).0") ? nil : true
+        }
+    }
+
+    static func gpuDevices(agentArgs: [String]) async throws {
         let c = try TestCluster()
         defer { c.shutdown() }
         try await c.startSchedd()
-        try c.startAgent("dgx2", xml: "nvidiaDGX2.xml")
+        try c.startAgent("dgx2", xml: "nvidiaDGX2.xml", extra: agentArgs)
         try await c.waitForNodes(["dgx2"], status: .ready)
         // Device nodes of NVIDIA's numbers (no driver here: an allowed open fails with ENXIO,
         // a denied one with EPERM, the cgroup's answer before the driver's).

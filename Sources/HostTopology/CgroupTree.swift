@@ -41,6 +41,8 @@ public struct TaskLimits: Sendable, Hashable {
 /// - v2: one directory; `prepare` enables the controllers for the levels below the agent's own
 ///   cgroup. A cgroup with processes cannot hand controllers down (the "no internal processes"
 ///   rule), so where the agent's own cgroup is not the root it first moves itself into `OWN/agent`.
+///   An agent that runs in a leaf named `agent` (moved there, or started there by systemd's
+///   `DelegateSubgroup=agent`) takes the leaf's parent as its own cgroup, on v1 too.
 public struct CgroupTree: Sendable, Hashable {
     public let version: CgroupVersion
     /// The node's directory in each controller's hierarchy (v2: the one directory, for each
@@ -82,7 +84,7 @@ public struct CgroupTree: Sendable, Hashable {
         let relative = sanitize(parent) + "/" + sanitize(node)
         func nodeDir(_ mount: CgroupMounts.Mount, own: String?) -> (base: String, node: String)? {
             let base: String?
-            if parent.hasPrefix("/") { base = mount.mountPoint } else { base = own.flatMap { CgroupMounts.directory(of: $0, in: mount) } }
+            if parent.hasPrefix("/") { base = mount.mountPoint } else { base = own.flatMap { CgroupMounts.directory(of: delegated($0), in: mount) } }
             guard let base else { return nil }
             return (base, base + "/" + relative)
         }
@@ -104,6 +106,18 @@ public struct CgroupTree: Sendable, Hashable {
         for c in available where c != .devices { dirs[c] = d.node }
         return .success(CgroupTree(version: .v2, nodeDirs: dirs, unifiedDir: d.node, bases: [d.node: d.base]))
     }
+
+    /// The cgroup handed to the agent, from the one it runs in: that one, or its parent when the
+    /// agent runs in the leaf `agent` of it (systemd's `DelegateSubgroup=agent`, or where a v2
+    /// agent moved itself, see `prepare`).
+    static func delegated(_ own: String) -> String {
+        guard own.hasSuffix("/" + agentLeaf) else { return own }
+        let up = String(own.dropLast(agentLeaf.count + 1))
+        return up.isEmpty ? "/" : up
+    }
+
+    /// The leaf a v2 agent runs in when its cgroup hands controllers to its tasks' cgroups.
+    static let agentLeaf = "agent"
 
     /// A path component as the user gave it, without `/` and `..` tricks.
     static func sanitize(_ s: String) -> String {
@@ -190,7 +204,7 @@ public struct CgroupTree: Sendable, Hashable {
                 try CgroupFile.write(enable, to: level + "/cgroup.subtree_control")
             } catch where error.errno == EBUSY && i == 0 {
                 // The agent's own cgroup holds processes (the agent): move this process into a leaf.
-                let leaf = level + "/agent"
+                let leaf = level + "/" + Self.agentLeaf
                 try CgroupFile.makeDirectory(leaf)
                 try CgroupFile.write("\(getpid())", to: leaf + "/cgroup.procs")
                 try CgroupFile.write(enable, to: level + "/cgroup.subtree_control")

@@ -51,6 +51,15 @@ struct CgroupTreeTests {
         #expect(absolute.task(named: "7.0").dirs["memory"] == "/sys/fs/cgroup/memory/jobs/sched/n/7.0")
     }
 
+    @Test("an agent in the leaf 'agent' (systemd's DelegateSubgroup=agent, or moved there on v2) puts tasks beside it")
+    func delegateSubgroup() throws {
+        let service = "/system.slice/sched-agent.service"
+        let v2 = CgroupMounts(v2: .init(mountPoint: "/sys/fs/cgroup"), ownV2: service + "/agent")
+        let tree = try CgroupTree.locate(mode: .v2, mounts: v2, parent: "sched", node: "n").get()
+        #expect(tree.directories == ["/sys/fs/cgroup\(service)/sched/n"])
+        #expect(CgroupTree.delegated("/agent") == "/" && CgroupTree.delegated("/x/agents") == "/x/agents")
+    }
+
     @Test("locate: off, and hosts without the hierarchies asked for, give no tree and say why")
     func unavailable() {
         let m = CgroupMounts(mountinfo: Self.hybridMountinfo, procCgroup: Self.hybridProcCgroup)

@@ -83,6 +83,7 @@ public enum Formatting {
         }
         if j.spec.isGang, let a = j.arrayJob { lines.append(("Gang", "of \(j.spec.array ?? 1), job \(a), rank \(j.arrayIndex ?? 0)")) }
         if let pid = j.pid { lines.append(("PID", "\(pid)")) }
+        if let uid = j.hostBinding?.uid { lines.append(("UID", "\(uid)")) }
         if j.exit != nil { lines.append(("Result", exit(j.exit))) }
         if let r = j.reason { lines.append(("Reason", r)) }
         if let o = j.stdoutPath { lines.append(("Stdout", o)) }

@@ -75,7 +75,7 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
         ]),
         .executableTarget(name: "schedd", dependencies: [
-            "SchedulerKit", "SchedCore", "SchedNet",
+            "SchedulerKit", "SchedControlPlane", "SchedCore", "SchedNet",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

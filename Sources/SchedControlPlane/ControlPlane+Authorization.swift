@@ -66,6 +66,38 @@ extension ControlPlane {
         return user
     }
 
+    /// The admission limits on a submission (`AdmissionLimits`): jobs per request for everyone;
+    /// the submit rate and pending jobs per tenant for everyone but a cluster admin.
+    mutating func admit(_ specs: [JobSpec], _ p: Principal) throws(ErrorReply) {
+        let limits = config.limits
+        let jobs = specs.reduce(0) { $0 + max(1, $1.array ?? 1) }
+        func refuse(_ limit: String, _ why: String) -> ErrorReply {
+            limitsHit[limit, default: 0] += 1
+            return ErrorReply(.limitExceeded, why)
+        }
+        guard jobs <= limits.maxJobsPerRequest else {
+            throw refuse("jobs-per-request", "\(jobs) jobs in one request; the limit is \(limits.maxJobsPerRequest) (submit them in several)")
+        }
+        guard p.role != .clusterAdmin else { return }
+        var bucket = submitBuckets[p.tokenID] ?? TokenBucket(tokens: limits.submitBurst, lastMs: monoNow)
+        let allowed = bucket.take(nowMs: monoNow, rate: limits.submitsPerSecond, burst: limits.submitBurst)
+        submitBuckets[p.tokenID] = bucket
+        guard allowed else {
+            throw refuse("submit-rate", "this token submits faster than \(limits.submitsPerSecond) requests a second (burst \(Int(limits.submitBurst))); retry later")
+        }
+        var pending: [String: Int] = [:]
+        for s in specs { pending[s.tenantName, default: 0] += max(1, s.array ?? 1) }
+        for (tenant, more) in pending {
+            let held = pendingCount(of: tenant)
+            guard held + more <= limits.maxPendingPerTenant else {
+                throw refuse("pending-per-tenant", "tenant \(tenant) has \(held) pending jobs; \(more) more would pass the limit of \(limits.maxPendingPerTenant)")
+            }
+        }
+    }
+
+    /// Pending jobs of a tenant.
+    func pendingCount(of tenant: String) -> Int { jobs.pendingByTenant[tenant] ?? 0 }
+
     static func verb(of request: ClientRequest) -> String {
         switch request {
         case .submit: "SUBMIT"

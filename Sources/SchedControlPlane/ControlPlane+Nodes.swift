@@ -30,7 +30,8 @@ extension ControlPlane {
         return SchedulerStatus(software: WireProtocol.software, protocolVersion: WireProtocol.version,
                                uptimeSeconds: (monoNow - startedMs) / 1000, policy: config.policy.rawValue,
                                stateDir: config.stateDir, nodes: nodeCounts, jobs: jobCounts, rejectedLines: rejectedLines,
-                               queues: queues.mapValues(\.rawValue), tenants: tenantStatus().filter { p.sees(tenant: $0.key) })
+                               queues: queues.mapValues(\.rawValue), tenants: tenantStatus().filter { p.sees(tenant: $0.key) },
+                               limitsHit: limitsHit.isEmpty ? nil : limitsHit)
     }
 
     /// Stops new work from going to a node; running tasks finish.

@@ -112,15 +112,16 @@ extension ControlPlane {
         return out
     }
 
-    /// The `START_TASK` of a placed job. `user` stays nil (the agent runs it as `nobody`) until
-    /// client tokens carry a Unix user; then it is the job owner's.
+    /// The `START_TASK` of a placed job, run as the job's `runAs` user (decided at submit from the
+    /// token: its user, `nobody` without one, root only where the tenant allows it). A job stored
+    /// before jobs recorded it has none, and the agent runs it as `nobody`.
     mutating func startTask(for job: JobInfo, assignment: Assignment) -> StartTask {
         var env = job.spec.env
         if let shape = job.shape { env["SCHED_SHAPE"] = "\(shape)" }
         return StartTask(ref: TaskRef(job: job.id), jobName: job.spec.displayName, command: job.spec.command,
                   env: env, workdir: job.spec.workdir, assignment: assignment,
                   killGraceSeconds: job.spec.killGraceSeconds ?? 10, arrayJob: job.arrayJob, arrayIndex: job.arrayIndex,
-                  user: nil)
+                  user: job.runAs)
     }
 
     /// Writes a placement record (the shell hands it to `log --follow` readers once stored).

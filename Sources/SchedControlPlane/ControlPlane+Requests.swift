@@ -12,7 +12,9 @@ extension ControlPlane {
             try authorize(request, p)
             switch request {
             case .submit(let specs, let placeAtOnce):
-                submit(id, try ownSpecs(specs, p), placeAtOnce: placeAtOnce, by: p, runAs: try runAs(p))
+                let own = try ownSpecs(specs, p)
+                try admit(own, p)
+                submit(id, own, placeAtOnce: placeAtOnce, by: p, runAs: try runAs(p))
                 return
             case .wait(let job, let stored):
                 wait(id, for: try visible(knownJob(job, stored: stored), job, to: p).id, stored: stored)

@@ -82,6 +82,10 @@ public struct ControlPlane {
 
     /// Protocol lines rejected since start.
     public private(set) var rejectedLines = 0
+    /// Requests refused by an admission limit, per limit.
+    public internal(set) var limitsHit: [String: Int] = [:]
+    /// Each token's submission bucket (see `AdmissionLimits`).
+    var submitBuckets: [String: TokenBucket] = [:]
     /// Monotonic ms at start, for uptime.
     let startedMs: Int64
     /// The time of the event being handled.

@@ -29,6 +29,8 @@ public struct ControlPlaneConfig: Sendable {
     public var stateDir = ""
     /// Log events below this level are not built at all (they cost string formatting).
     public var minimumLogLevel: LogLevel = .info
+    /// Admission limits against a client that floods schedd (see `AdmissionLimits`).
+    public var limits = AdmissionLimits()
 
     public init(heartbeatIntervalMs: Int = 2_000, nodeTimeoutMs: Int = 10_000, policy: SchedulingPolicy = .bestFit,
                 queues: [String: SchedulingPolicy] = [:]) {

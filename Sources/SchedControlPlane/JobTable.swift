@@ -13,6 +13,8 @@ struct JobTable {
     private(set) var timeLimitedActive = Set<JobID>()
     /// Running preemptible jobs with their priority.
     private(set) var preemptibleRunning: [JobID: Int] = [:]
+    /// Pending jobs per tenant (the admission limit reads it).
+    private(set) var pendingByTenant: [String: Int] = [:]
 
     subscript(id: JobID) -> JobInfo? {
         get { all[id] }
@@ -45,8 +47,10 @@ struct JobTable {
     @discardableResult
     mutating func track(_ job: JobInfo) -> Bool {
         let becameTerminal = job.state.isTerminal && all[job.id]?.state.isTerminal != true
-        all[job.id] = job
         let id = job.id
+        if pendingIDs.contains(id), let old = all[id]?.spec.tenantName { pendingByTenant[old, default: 1] -= 1 }
+        if job.state == .pending { pendingByTenant[job.spec.tenantName, default: 0] += 1 }
+        all[id] = job
         if job.state == .pending { pendingIDs.insert(id) } else { pendingIDs.remove(id) }
         if job.state.isActive { activeIDs.insert(id) } else { activeIDs.remove(id) }
         if job.state.isActive, job.spec.timeLimitSeconds != nil { timeLimitedActive.insert(id) } else { timeLimitedActive.remove(id) }
@@ -56,6 +60,7 @@ struct JobTable {
 
     /// Drops a (finished) job from memory.
     mutating func forget(_ id: JobID) {
+        if pendingIDs.contains(id), let old = all[id]?.spec.tenantName { pendingByTenant[old, default: 1] -= 1 }
         all[id] = nil
         pendingIDs.remove(id)
         activeIDs.remove(id)

@@ -27,6 +27,7 @@ extension SchedCtl {
                 nodes:           \(counts(s.nodes))
                 jobs:            \(counts(s.jobs))
                 rejected lines:  \(s.rejectedLines)
+                limits hit:      \(counts(s.limitsHit ?? [:]))
                 """)
             for (name, t) in (s.tenants ?? [:]).sorted(by: { $0.key < $1.key }) {
                 func show(_ q: TenantQuota) -> String { "\(q.cpus) cpus, \(Double(q.gpuMilli) / 1000) gpus" }

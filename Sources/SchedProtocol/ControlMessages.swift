@@ -150,9 +150,13 @@ public struct SchedulerStatus: Sendable, Codable, Hashable {
     public var queues: [String: String]?
     /// Per tenant: what it holds now, its guaranteed quota, and its decayed usage (core-seconds).
     public var tenants: [String: TenantStatus]?
+    /// Requests refused by an admission limit since start, per limit (`jobs-per-request`,
+    /// `pending-per-tenant`, `submit-rate`; the shell adds its connection limits).
+    public var limitsHit: [String: Int]?
     public init(software: String, protocolVersion: Int, uptimeSeconds: Int64, policy: String, stateDir: String,
                 nodes: [String: Int], jobs: [String: Int], rejectedLines: Int, queues: [String: String]? = nil,
-                tenants: [String: TenantStatus]? = nil) {
+                tenants: [String: TenantStatus]? = nil, limitsHit: [String: Int]? = nil) {
+        self.limitsHit = limitsHit
         self.software = software
         self.protocolVersion = protocolVersion
         self.uptimeSeconds = uptimeSeconds

@@ -17,6 +17,7 @@ public enum WireErrorCode: String, Sendable, Codable, Hashable {
     case unsupportedVersion = "unsupported_version"
     case wrongRole = "wrong_role"   // e.g. a client sending HEARTBEAT
     case forbidden                  // the token's role or tenant does not allow the request
+    case limitExceeded = "limit_exceeded"   // an admission limit: jobs per request, pending per tenant, submit rate
     case invalidSpec = "invalid_spec"
     case notFound = "not_found"     // unknown job or node
     case conflict                   // e.g. cancelling a finished job

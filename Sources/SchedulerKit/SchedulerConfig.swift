@@ -41,6 +41,8 @@ public struct SchedulerConfig: Sendable {
     /// read from the store when asked for, so memory follows the active jobs, not the history.
     /// 0 keeps every finished job in memory (as `MinJobAge=0` does in Slurm).
     public var minJobAgeSeconds = 300
+    /// Admission limits on submissions (jobs per request, pending per tenant, submit rate).
+    public var limits = AdmissionLimits()
 
     public init(listen: HostPort, stateDir: String, heartbeatIntervalMs: Int = 2_000, nodeTimeoutMs: Int = 10_000,
                 maxLineBytes: Int = 1 << 20, policy: SchedulingPolicy = .bestFit, queues: [String: SchedulingPolicy] = [:]) {
@@ -68,6 +70,7 @@ public struct SchedulerConfig: Sendable {
         c.groupDelayMs = groupCommit ? groupDelayMs : 0
         c.storeRetryMs = Int(storeRetrySeconds * 1000)
         c.heartbeatsPerSecond = heartbeatsPerSecond
+        c.limits = limits
         c.minJobAgeSeconds = minJobAgeSeconds
         c.stateDir = stateDir
         c.minimumLogLevel = minimumLogLevel

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Logging
+import SchedControlPlane
 import SchedCore
 import SchedNet
 import SchedulerKit
@@ -54,7 +55,21 @@ struct SchedD: AsyncParsableCommand {
     @Option(help: "Seconds a finished job stays in memory (like Slurm's MinJobAge); older ones are read from the store when asked for. 0 keeps them all.")
     var minJobAge: Int = 300
 
+    @Option(help: "Most jobs one SUBMIT or SUBMIT_BATCH may create (array members counted).")
+    var maxJobsPerRequest: Int = AdmissionLimits().maxJobsPerRequest
+
+    @Option(help: "Most pending jobs one tenant may hold (cluster admins are exempt).")
+    var maxPendingPerTenant: Int = AdmissionLimits().maxPendingPerTenant
+
+    @Option(help: "Submissions per second one token may make on average (cluster admins are exempt).")
+    var submitsPerSecond: Double = AdmissionLimits().submitsPerSecond
+
+    @Option(help: "Submissions one token may make in a burst before --submits-per-second applies.")
+    var submitBurst: Double = AdmissionLimits().submitBurst
+
     func validate() throws {
+        guard maxJobsPerRequest >= 1, maxPendingPerTenant >= 1 else { throw ValidationError("--max-jobs-per-request and --max-pending-per-tenant must be at least 1") }
+        guard submitsPerSecond > 0, submitBurst >= 1 else { throw ValidationError("--submits-per-second must be > 0 and --submit-burst >= 1") }
         guard HostPort(listen) != nil else { throw ValidationError("--listen must be HOST:PORT, got '\(listen)'") }
         guard heartbeatMs >= 50, nodeTimeoutMs > heartbeatMs else { throw ValidationError("need --heartbeat-ms >= 50 and --node-timeout-ms > --heartbeat-ms") }
         guard heartbeatsPerSecond >= 0 else { throw ValidationError("--heartbeats-per-second must be >= 0") }
@@ -132,6 +147,10 @@ struct SchedD: AsyncParsableCommand {
         config.groupDelayMs = max(0, groupDelayMs)
         config.minJobAgeSeconds = max(0, minJobAge)
         config.heartbeatsPerSecond = heartbeatsPerSecond
+        config.limits.maxJobsPerRequest = maxJobsPerRequest
+        config.limits.maxPendingPerTenant = maxPendingPerTenant
+        config.limits.submitsPerSecond = submitsPerSecond
+        config.limits.submitBurst = submitBurst
         let files = OpenFileLimit.raiseToHardLimit()
         logger.info("open-file limit", metadata: ["limit": "\(files)"])
         let portFile = self.portFile

@@ -174,6 +174,11 @@ public struct ControlPlane {
             if links.isOpen(link) { actions.append(.send(link, .pong)) }
         case .lineRejected: rejectedLines += 1
         case .request(let id, let request, let principal): handleRequest(id, request, from: principal)
+        case .requestAbandoned(let id):
+            for (job, ids) in waiters where ids.contains(id) {
+                let rest = ids.filter { $0 != id }
+                waiters[job] = rest.isEmpty ? nil : rest
+            }
         case .jobsInserted(let id, let result): jobsInserted(id, result)
         case .commitFinished(let result): finishCommit(result)
         case .timer(let timer): timerFired(timer)

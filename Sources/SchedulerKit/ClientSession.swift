@@ -15,7 +15,11 @@ struct ClientSession {
     func run(lines: inout InboundLines.AsyncIterator,
              outbound: LineWriter) async throws {
         var errors = 0
-        while let frame = try await lines.next() {
+        var held: InboundLine?
+        while true {
+            let incoming: InboundLine?
+            if let h = held.take() { incoming = h } else { incoming = try await lines.next() }
+            guard let frame = incoming else { return }
             let message: Message
             switch parse(frame, maxLineBytes: maxLineBytes) {
             case .failure(let e):
@@ -30,6 +34,28 @@ struct ClientSession {
                 errors = 0
                 try await serveLog(q, outbound: outbound)
                 if q.follow == true { return }
+                continue
+            }
+            if case .wait = message {
+                // While the answer waits (possibly for days), the connection is watched: when the
+                // client goes away (end of input), the WAIT is abandoned and the connection closes
+                // instead of holding a socket until the job ends. A line that arrives meanwhile
+                // is held and served after the answer, in order.
+                let (scheduler, principal) = (scheduler, principal)
+                let answering = Task {
+                    let reply = await scheduler.answer(message, as: principal)
+                    guard !Task.isCancelled else { return }
+                    try await outbound.write(LineCodec.encode(reply))
+                }
+                let next = try await withTaskCancellationHandler { try await lines.next() } onCancel: { answering.cancel() }
+                guard let next else {
+                    answering.cancel()
+                    _ = try? await answering.value
+                    return
+                }
+                held = next
+                try await answering.value
+                errors = 0
                 continue
             }
             let reply = await scheduler.answer(message, as: principal)

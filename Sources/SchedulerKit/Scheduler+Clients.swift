@@ -11,10 +11,24 @@ extension Scheduler {
     func request(_ r: ClientRequest, as p: Principal = .clusterAdmin) async -> ControlReply {
         let id = nextRequestID
         nextRequestID += 1
-        return await withCheckedContinuation { c in
-            replies[id] = c
-            dispatch(.request(id, r, from: p))
+        // A caller that is cancelled (a WAIT whose client went away) abandons its request: the
+        // plane forgets it and the caller gets `ERR unavailable` at once.
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { c in
+                replies[id] = c
+                dispatch(.request(id, r, from: p))
+            }
+        } onCancel: {
+            Task { await self.abandon(id) }
         }
+    }
+
+    /// Forgets a request whose caller went away (see `request`).
+    func abandon(_ id: RequestID) {
+        guard let c = replies.removeValue(forKey: id) else { return }
+        dispatch(.requestAbandoned(id))
+        c.resume(returning: .message(.error(ErrorReply(.unavailable, "request abandoned: its client went away"))))
+        abandonedRequests += 1
     }
 
     func message(_ r: ClientRequest, as p: Principal = .clusterAdmin) async throws(ErrorReply) -> Message {

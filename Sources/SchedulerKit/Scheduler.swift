@@ -24,6 +24,8 @@ public actor Scheduler {
     /// Client requests waiting for their reply.
     var replies: [RequestID: CheckedContinuation<ControlReply, Never>] = [:]
     var nextRequestID: RequestID = 1
+    /// Requests whose client went away before the answer (a `WAIT` on a closed connection).
+    public internal(set) var abandonedRequests = 0
     /// `log --follow` readers.
     var logFollowers: [UInt64: (query: LogQuery, continuation: AsyncStream<PlacementRecord>.Continuation)] = [:]
     /// The thread that runs group commits and inserts, off the actor, one at a time in order.

@@ -23,7 +23,7 @@ public enum LineCodec {
         case .hello(let p): return line(p)
         case .welcome(let p): return line(p)
         case .error(let p): return line(p)
-        case .ping, .pong, .ok, .status: return message.verb + " {}"
+        case .ping, .pong, .ok, .status, .listTokens: return message.verb + " {}"
         case .register(let p): return line(p)
         case .heartbeat(let p): return line(p)
         case .taskStarted(let p):
@@ -83,6 +83,10 @@ public enum LineCodec {
         case .accepted(let p): return line(p)
         case .audit(let p): return line(p)
         case .auditList(let p): return line(p)
+        case .tokenCreate(let p): return line(p)
+        case .tokenCreated(let p): return line(p)
+        case .tokenList(let p): return line(p)
+        case .tokenRevoke(let p): return line(p)
         }
     }
 
@@ -154,6 +158,11 @@ public enum LineCodec {
         case "ACCEPTED": return .accepted(try body(Accepted.self))
         case "AUDIT": return .audit(try body(AuditQuery.self))
         case "AUDIT_LIST": return .auditList(try body(AuditList.self))
+        case "TOKEN_CREATE": return .tokenCreate(try body(TokenCreate.self))
+        case "TOKEN_CREATED": return .tokenCreated(try body(TokenCreated.self))
+        case "TOKENS": return .listTokens
+        case "TOKEN_LIST": return .tokenList(try body(TokenList.self))
+        case "TOKEN_REVOKE": return .tokenRevoke(try body(TokenRevoke.self))
         default: throw ErrorReply(.unknownVerb, "unknown verb '\(verb)'")
         }
     }

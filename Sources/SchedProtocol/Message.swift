@@ -54,6 +54,12 @@ public indirect enum Message: Sendable, Hashable {
     /// schedctl → schedd: the audit log (cluster admins); answered `AUDIT_LIST`.
     case audit(AuditQuery)
     case auditList(AuditList)
+    /// schedctl → schedd: tokens (cluster admins; tenant admins for their tenant's client tokens).
+    case tokenCreate(TokenCreate)
+    case tokenCreated(TokenCreated)
+    case listTokens
+    case tokenList(TokenList)
+    case tokenRevoke(TokenRevoke)
 
     /// The verb that starts the line.
     public var verb: String {
@@ -98,6 +104,11 @@ public indirect enum Message: Sendable, Hashable {
         case .accepted: "ACCEPTED"
         case .audit: "AUDIT"
         case .auditList: "AUDIT_LIST"
+        case .tokenCreate: "TOKEN_CREATE"
+        case .tokenCreated: "TOKEN_CREATED"
+        case .listTokens: "TOKENS"
+        case .tokenList: "TOKEN_LIST"
+        case .tokenRevoke: "TOKEN_REVOKE"
         case .ok: "OK"
         }
     }

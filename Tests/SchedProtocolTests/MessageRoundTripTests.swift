@@ -122,6 +122,11 @@ struct MessageRoundTripTests {
         return r
     }
 
+    static func tokenInfo(_ s: String) -> TokenInfo {
+        TokenInfo(id: 7, kind: "client", tenant: "team " + s, role: .tenantAdmin, user: s, createdAtMs: -1,
+                  expiresAtMs: Int64.max, usesLeft: 3, revokedAtMs: 5)
+    }
+
     static func nodeInfo(_ s: String) -> NodeInfo {
         NodeInfo(name: NodeID("gpu-01 " + s), status: .draining, arch: "x86_64", cpuModel: s, emulated: true, packages: 2,
                  numaNodes: 2, cores: 64, cpus: 128, cpusUsed: 3, memoryBytes: 1 << 40, memoryUsedBytes: 5, gpus: 8, gpusUsed: 1,
@@ -133,7 +138,8 @@ struct MessageRoundTripTests {
         SchedulerStatus(software: s, protocolVersion: 1, uptimeSeconds: Int64.max, policy: "best-fit", stateDir: "/var/lib/" + s,
                         nodes: ["ready": 3, "down": 0], jobs: ["pending": 1, s: -1], rejectedLines: 2, queues: mapKeys(s),
                         tenants: [s: TenantStatus(holding: TenantQuota(cpus: 4, gpuMilli: 500), quota: TenantQuota(cpus: 8, gpuMilli: 1000),
-                                                  decayedUsageCoreSeconds: 12, cap: TenantCap(cpus: 16, gpuMilli: 2000))])
+                                                  decayedUsageCoreSeconds: 12, cap: TenantCap(cpus: 16, gpuMilli: 2000))],
+                        limitsHit: ["submit-rate": 3, s: 0])
     }
 
     static func startTask(_ s: String) -> StartTask {
@@ -199,6 +205,11 @@ struct MessageRoundTripTests {
             .audit(AuditQuery(sinceMs: -5, limit: 10)),
             .auditList(AuditList(records: [AuditRecord(seq: 4, timeMs: Int64.max, tokenID: "t-" + s, tenant: "team " + s,
                                                        role: .tenantAdmin, verb: "CANCEL", object: "job " + s, outcome: "forbidden")])),
+            .tokenCreate(TokenCreate(kind: "client", tenant: "team " + s, role: .submitter, user: s, ttlSeconds: 3600, uses: 2)),
+            .tokenCreated(TokenCreated(token: "sched_" + s, info: tokenInfo(s))),
+            .listTokens,
+            .tokenList(TokenList(tokens: [tokenInfo(s)])),
+            .tokenRevoke(TokenRevoke(id: Int64.max)),
         ]
     }
 
@@ -270,6 +281,11 @@ struct MessageRoundTripTests {
             .accepted(Accepted(request: "", message: "")),
             .audit(AuditQuery()),
             .auditList(AuditList(records: [AuditRecord(timeMs: 0, tokenID: "", tenant: nil, role: .viewer, verb: "", object: "", outcome: "")])),
+            .tokenCreate(TokenCreate(kind: "")),
+            .tokenCreated(TokenCreated(token: "", info: TokenInfo(id: 0, kind: "", createdAtMs: 0))),
+            .listTokens,
+            .tokenList(TokenList(tokens: [TokenInfo(id: 0, kind: "", createdAtMs: 0)])),
+            .tokenRevoke(TokenRevoke(id: 0)),
         ]
     }
 
@@ -285,7 +301,7 @@ struct MessageRoundTripTests {
         case .hello(let p): p
         case .welcome(let p): p
         case .error(let p): p
-        case .ping, .pong, .status, .ok: nil
+        case .ping, .pong, .status, .ok, .listTokens: nil
         case .register(let p): p
         case .heartbeat(let p): p
         case .taskStarted(let p): p
@@ -316,6 +332,10 @@ struct MessageRoundTripTests {
         case .accepted(let p): p
         case .audit(let p): p
         case .auditList(let p): p
+        case .tokenCreate(let p): p
+        case .tokenCreated(let p): p
+        case .tokenList(let p): p
+        case .tokenRevoke(let p): p
         }
     }
 
@@ -327,7 +347,7 @@ struct MessageRoundTripTests {
         case .hello: return .hello(try d(Hello.self))
         case .welcome: return .welcome(try d(Welcome.self))
         case .error: return .error(try d(ErrorReply.self))
-        case .ping, .pong, .status, .ok: return m
+        case .ping, .pong, .status, .ok, .listTokens: return m
         case .register: return .register(try d(Register.self))
         case .heartbeat: return .heartbeat(try d(Heartbeat.self))
         case .taskStarted: return .taskStarted(try d(TaskStarted.self))
@@ -362,6 +382,10 @@ struct MessageRoundTripTests {
         case .accepted: return .accepted(try d(Accepted.self))
         case .audit: return .audit(try d(AuditQuery.self))
         case .auditList: return .auditList(try d(AuditList.self))
+        case .tokenCreate: return .tokenCreate(try d(TokenCreate.self))
+        case .tokenCreated: return .tokenCreated(try d(TokenCreated.self))
+        case .tokenList: return .tokenList(try d(TokenList.self))
+        case .tokenRevoke: return .tokenRevoke(try d(TokenRevoke.self))
         }
     }
 
@@ -539,7 +563,7 @@ struct MessageRoundTripTests {
 
     /// JSON keys whose object value is a dictionary (string keys of the user's), not a struct: an
     /// unknown key inserted there would be a new entry, not an unknown field.
-    static let dictionaryKeys: Set<String> = ["env", "labels", "nodes", "jobs", "queues", "tenants"]
+    static let dictionaryKeys: Set<String> = ["env", "labels", "nodes", "jobs", "queues", "tenants", "limitsHit"]
 
     /// `json` with `field` added as the first key of the top object, or of every object that is a
     /// struct (`nested`).

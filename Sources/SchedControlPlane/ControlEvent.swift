@@ -44,6 +44,8 @@ public enum ControlEvent: Sendable {
     /// A schedctl request from an authenticated principal (the shell took it from the
     /// connection's token); answered by one `ControlAction.reply` with the same id.
     case request(RequestID, ClientRequest, from: Principal)
+    /// A change the shell made itself (tokens): written to the audit log with the next batch.
+    case audit(verb: String, object: String, by: Principal, outcome: String)
     /// The client of a request still waiting (a `WAIT`) went away: forget it, answer nothing.
     case requestAbandoned(RequestID)
     /// The outcome of an `insertJobs` action (the store assigns ids).

@@ -174,6 +174,7 @@ public struct ControlPlane {
             if links.isOpen(link) { actions.append(.send(link, .pong)) }
         case .lineRejected: rejectedLines += 1
         case .request(let id, let request, let principal): handleRequest(id, request, from: principal)
+        case .audit(let verb, let object, let p, let outcome): audit(verb, object, by: p, outcome: outcome)
         case .requestAbandoned(let id):
             for (job, ids) in waiters where ids.contains(id) {
                 let rest = ids.filter { $0 != id }

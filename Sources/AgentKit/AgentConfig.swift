@@ -5,6 +5,12 @@ import SchedNet
 public struct AgentConfig: Sendable {
     /// schedd's address.
     public var scheduler: HostPort
+    /// How to reach schedd: TLS 1.3 with schedd's certificate signed by the cluster CA (`--ca`).
+    public var tls: TLSClientConfiguration
+    /// The CA file `tls` trusts (named in errors).
+    public var caFile = ""
+    /// The bearer token the agent's HELLO carries (`--token-file`, `SCHED_TOKEN`); a secret.
+    public var token: String
     /// The name this node registers under.
     public var nodeName: NodeID
     /// True when the topology was loaded from `--topology-xml` (an emulated node).
@@ -27,9 +33,12 @@ public struct AgentConfig: Sendable {
     /// slurmd, kubelet and Nomad's client do); the next agent on this work dir adopts them.
     public var keepTasksOnStop = false
 
-    public init(scheduler: HostPort, nodeName: NodeID, emulated: Bool, workDir: String, agentExecutable: String,
+    public init(scheduler: HostPort, tls: TLSClientConfiguration, token: String, nodeName: NodeID, emulated: Bool,
+                workDir: String, agentExecutable: String,
                 maxLineBytes: Int = 1 << 26, initialBackoffMs: Int = 200, maxBackoffMs: Int = 5_000) {
         self.scheduler = scheduler
+        self.tls = tls
+        self.token = token
         self.nodeName = nodeName
         self.emulated = emulated
         self.workDir = workDir

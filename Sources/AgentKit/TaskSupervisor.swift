@@ -124,6 +124,8 @@ public actor TaskSupervisor {
         args += ["--"] + s.command
         p.arguments = args
         var env = ProcessInfo.processInfo.environment
+        // The agent's credentials are not the task's (sched-agent also unsets it at start).
+        env["SCHED_TOKEN"] = nil
         for (k, v) in TaskEnvironment.variables(for: s, node: config.nodeName, topology: topology, binding: binding) { env[k] = v }
         p.environment = env
         p.standardInput = FileHandle.nullDevice

@@ -15,6 +15,7 @@ public enum WireErrorCode: String, Sendable, Codable, Hashable {
     case lineTooLong = "line_too_long"
     case handshakeRequired = "handshake_required"
     case unsupportedVersion = "unsupported_version"
+    case unauthenticated            // HELLO without a token schedd knows (or revoked, expired)
     case wrongRole = "wrong_role"   // e.g. a client sending HEARTBEAT
     case invalidSpec = "invalid_spec"
     case notFound = "not_found"     // unknown job or node

@@ -7,6 +7,9 @@ import SchedProtocol
 /// When a reply leaves is the control plane's rule: a confirmed change only once stored.
 struct ClientSession {
     let scheduler: Scheduler
+    /// Who the connection's HELLO token stands for (only cluster admins so far; a later phase
+    /// checks roles and tenants here).
+    let principal: Principal
     let logger: Logger
     let maxLineBytes: Int
 

@@ -15,8 +15,14 @@ struct SchedD: AsyncParsableCommand {
     @Option(help: "Address serving agents and schedctl (HOST:PORT; port 0 picks a free one).")
     var listen: String = "127.0.0.1:7070"
 
-    @Option(help: "Directory of the embedded SQLite store.")
+    @Option(help: "Directory of the embedded SQLite store and of the cluster's CA (ca.pem, ca.key), serving certificate (server.pem, server.key) and admin token (admin.token), created on the first start.")
     var stateDir: String = "/var/lib/schedd"
+
+    @Option(help: "A further name (DNS name or IP address) for schedd's TLS certificate, besides 127.0.0.1, ::1, localhost and the host name (repeatable); the certificate is issued again when these change.")
+    var tlsSan: [String] = []
+
+    @Option(help: "Close a peer that has not finished its TLS handshake after this many milliseconds.")
+    var tlsHandshakeTimeoutMs: Int = 5000
 
     @Option(help: "Heartbeat interval asked of agents, in milliseconds.")
     var heartbeatMs: Int = 2000
@@ -57,6 +63,7 @@ struct SchedD: AsyncParsableCommand {
     func validate() throws {
         guard HostPort(listen) != nil else { throw ValidationError("--listen must be HOST:PORT, got '\(listen)'") }
         guard heartbeatMs >= 50, nodeTimeoutMs > heartbeatMs else { throw ValidationError("need --heartbeat-ms >= 50 and --node-timeout-ms > --heartbeat-ms") }
+        guard tlsHandshakeTimeoutMs > 0 else { throw ValidationError("--tls-handshake-timeout-ms must be > 0") }
         guard heartbeatsPerSecond >= 0 else { throw ValidationError("--heartbeats-per-second must be >= 0") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level '\(logLevel)'") }
         _ = try queues()
@@ -132,6 +139,8 @@ struct SchedD: AsyncParsableCommand {
         config.groupDelayMs = max(0, groupDelayMs)
         config.minJobAgeSeconds = max(0, minJobAge)
         config.heartbeatsPerSecond = heartbeatsPerSecond
+        config.tlsSANs = tlsSan
+        config.tlsHandshakeTimeoutMs = tlsHandshakeTimeoutMs
         let files = OpenFileLimit.raiseToHardLimit()
         logger.info("open-file limit", metadata: ["limit": "\(files)"])
         let portFile = self.portFile

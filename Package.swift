@@ -18,19 +18,34 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
     ],
     targets: [
         // PURE: the scheduling core. Standard library only: no Foundation, no I/O, no C.
         .target(name: "SchedCore"),
         // PURE: wire messages and the line codec (FoundationEssentials for JSON only).
         .target(name: "SchedProtocol", dependencies: ["SchedCore"]),
-        // NIO: line framing with a length cap, TCP server and client connections. The only
-        // target that imports NIO; its public API (LineConnection, LineServer, LineClient) has
-        // no NIO types.
+        // NIO: line framing with a length cap, TLS 1.3 (swift-nio-ssl), TCP server and client
+        // connections. The only target that imports NIO; its public API (LineConnection,
+        // LineServer, LineClient, TLSServerConfiguration, TLSClientConfiguration) has no NIO types.
         .target(name: "SchedNet", dependencies: [
             "SchedProtocol",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOTLS", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "X509", package: "swift-certificates"),
+        ]),
+        // The cluster's trust: its CA, schedd's serving certificate, node certificates from CSRs,
+        // bearer tokens (only their SHA-256 is stored), secret files written atomically with 0600.
+        // swift-certificates and swift-crypto; no NIO, no store.
+        .target(name: "SchedTrust", dependencies: [
+            .product(name: "X509", package: "swift-certificates"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "SwiftASN1", package: "swift-asn1"),
         ]),
         // Durable state behind one protocol; SQLite (GRDB) is the embedded default.
         .target(name: "SchedStore", dependencies: [
@@ -54,7 +69,7 @@ let package = Package(
         .target(name: "SchedSimulation", dependencies: ["SchedControlPlane", "SchedCore", "SchedProtocol"]),
         // The daemon's shell (no hwloc): connections (SchedNet), the store's writer thread, timers, logging.
         .target(name: "SchedulerKit", dependencies: [
-            "SchedCore", "SchedProtocol", "SchedNet", "SchedStore", "SchedControlPlane",
+            "SchedCore", "SchedProtocol", "SchedNet", "SchedStore", "SchedControlPlane", "SchedTrust",
             .product(name: "DequeModule", package: "swift-collections"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -97,7 +112,7 @@ let package = Package(
                 path: "Tests/SchedTestSupport"),
         // Test support that starts processes: TestCluster, the real schedd and sched-agent binaries on
         // 127.0.0.1 (free port, readiness by polling), and the protocol client to talk to them.
-        .target(name: "SchedIntegrationSupport", dependencies: ["SchedCore", "SchedProtocol", "SchedNet", "SchedClient"],
+        .target(name: "SchedIntegrationSupport", dependencies: ["SchedCore", "SchedProtocol", "SchedNet", "SchedClient", "SchedTrust"],
                 path: "Tests/SchedIntegrationSupport"),
 
         .testTarget(name: "SchedCoreTests", dependencies: ["SchedCore", "SchedTestSupport"]),
@@ -112,8 +127,13 @@ let package = Package(
             .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
         ]),
         .testTarget(name: "SchedCtlKitTests", dependencies: ["SchedCtlKit"]),
+        .testTarget(name: "SchedTrustTests", dependencies: ["SchedTrust", "SchedNet",
+            .product(name: "X509", package: "swift-certificates"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         .testTarget(name: "AgentKitTests", dependencies: ["AgentKit", "SchedProtocol"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["SchedProtocol", "SchedNet", "SchedClient", "SchedIntegrationSupport"],
+        .testTarget(name: "IntegrationTests", dependencies: ["SchedProtocol", "SchedNet", "SchedClient", "SchedIntegrationSupport",
+                                                      "SchedTrust", .product(name: "X509", package: "swift-certificates")],
                     resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v6]

@@ -23,6 +23,17 @@ bad=$(imports Sources/SchedControlPlane | grep -vxE 'SchedCore|SchedProtocol|Deq
 bad=$(imports Sources/SchedSimulation | grep -vxE 'SchedCore|SchedProtocol|SchedControlPlane|Glibc|Musl' || true)
 [ -n "$bad" ] && { echo "layering: SchedSimulation imports $bad"; fail=1; }
 
+# Trust is pure crypto and files: swift-certificates, swift-crypto, swift-asn1 and the system; no
+# NIO (TLS is SchedNet's), no store, no protocol (SchedulerKit brings them together).
+bad=$(imports Sources/SchedTrust | grep -vxE 'X509|Crypto|SwiftASN1|Foundation|FoundationEssentials|Glibc|Musl|Darwin' || true)
+[ -n "$bad" ] && { echo "layering: SchedTrust must import only X509, Crypto, SwiftASN1 and system modules, found: $bad"; fail=1; }
+# Keys are made and certificates signed in SchedTrust only: nothing else imports swift-crypto.
+for d in Sources/*/; do
+  t=$(basename "$d")
+  [ "$t" = SchedTrust ] && continue
+  if imports "$d" | grep -qxE 'Crypto|_CryptoExtras'; then echo "layering: only SchedTrust may import Crypto ($t does)"; fail=1; fi
+done
+
 for d in Sources/*/; do
   t=$(basename "$d")
   [ "$t" = HostTopology ] && continue

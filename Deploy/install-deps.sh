@@ -10,7 +10,7 @@ PACKAGES=(
   hwloc           # lstopo/hwloc-calc: handy to inspect a node; not linked
   libsqlite3-dev  # the embedded store (GRDB links the system SQLite)
   procps          # ps/pkill used by the demo script
-  netcat-openbsd  # nc: talk the line protocol by hand (docs/protocol.md)
+  openssl         # openssl s_client: talk the line protocol by hand, inside TLS (docs/protocol.md)
   jq              # Deploy/check-layering.sh reads the targets' dependencies from `swift package dump-package`
 )
 

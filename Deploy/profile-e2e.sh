@@ -20,7 +20,9 @@ workdir=$(tr '\0' '\n' </proc/"$pid"/cmdline | grep -A1 -x -- --state-dir | tail
 portfile=$(dirname "$workdir")/port
 until [ -s "$portfile" ]; do sleep 0.1; done
 address=127.0.0.1:$(cat "$portfile")
-until [ "$("$bin/schedctl" status --scheduler "$address" -o json 2>/dev/null |
+state=$workdir
+until [ -s "$state/admin.token" ]; do sleep 0.1; done
+until [ "$("$bin/schedctl" status --scheduler "$address" --ca "$state/ca.pem" --token-file "$state/admin.token" -o json 2>/dev/null |
           python3 -c 'import json,sys; print(json.load(sys.stdin)["nodes"].get("ready", 0))' 2>/dev/null)" = "$nodes" ]; do
     sleep 0.2
 done

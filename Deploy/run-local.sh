@@ -42,19 +42,29 @@ BIN=$(swift build -c "$CONFIG" --show-bin-path)
 
 stop
 mkdir -p "$DIR/pids" "$DIR/logs"
-export SCHED_SCHEDULER=$ADDR
+STATE=$DIR/state
+export SCHED_SCHEDULER=$ADDR SCHED_CA=$STATE/ca.pem
 
-echo "== starting schedd on $ADDR (state in $DIR/state)"
-"$BIN/schedd" --listen "$ADDR" --state-dir "$DIR/state" >"$DIR/logs/schedd.log" 2>&1 &
+echo "== starting schedd on $ADDR (state in $STATE)"
+"$BIN/schedd" --listen "$ADDR" --state-dir "$STATE" --port-file "$DIR/port" >"$DIR/logs/schedd.log" 2>&1 &
 echo $! >"$DIR/pids/schedd"
+# schedd writes its CA (ca.pem) and its cluster-admin token (admin.token, mode 0600) before it
+# listens; --port-file appears once it listens.
+rm -f "$DIR/port"
+for _ in $(seq 150); do [ -s "$DIR/port" ] && break; sleep 0.2; done
+[ -s "$DIR/port" ] || { echo "schedd did not start; see $DIR/logs/schedd.log" >&2; exit 1; }
+# The token goes to the tools through the environment or a file, never on a command line.
+SCHED_TOKEN=$(cat "$STATE/admin.token")
+export SCHED_TOKEN
 
 XML=$ROOT/Tests/IntegrationTests/Fixtures
 echo "== starting agents: this machine, plus emulated 'kunpeng' and 'dgx2'"
-"$BIN/sched-agent" --work-dir "$DIR/agent-local" >"$DIR/logs/agent-local.log" 2>&1 &
+AGENT=("$BIN/sched-agent" --token-file "$STATE/admin.token")
+"${AGENT[@]}" --work-dir "$DIR/agent-local" >"$DIR/logs/agent-local.log" 2>&1 &
 echo $! >"$DIR/pids/agent-local"
-"$BIN/sched-agent" --node-name kunpeng --topology-xml "$XML/128arm-2pa2n8cluster4co.xml" --work-dir "$DIR/agent-kunpeng" >"$DIR/logs/agent-kunpeng.log" 2>&1 &
+"${AGENT[@]}" --node-name kunpeng --topology-xml "$XML/128arm-2pa2n8cluster4co.xml" --work-dir "$DIR/agent-kunpeng" >"$DIR/logs/agent-kunpeng.log" 2>&1 &
 echo $! >"$DIR/pids/agent-kunpeng"
-"$BIN/sched-agent" --node-name dgx2 --topology-xml "$XML/nvidiaDGX2.xml" --work-dir "$DIR/agent-dgx2" >"$DIR/logs/agent-dgx2.log" 2>&1 &
+"${AGENT[@]}" --node-name dgx2 --topology-xml "$XML/nvidiaDGX2.xml" --work-dir "$DIR/agent-dgx2" >"$DIR/logs/agent-dgx2.log" 2>&1 &
 echo $! >"$DIR/pids/agent-dgx2"
 
 # Wait (up to 30 s) until all three nodes are ready.
@@ -79,8 +89,8 @@ echo "== why it went there"
 "$BIN/schedctl" explain "$("$BIN/schedctl" jobs -o json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])' 2>/dev/null || echo 1)"
 cat <<EOT
 
-The scheduler keeps running. Try:
-  export SCHED_SCHEDULER=$ADDR PATH="$BIN:\$PATH"
+The scheduler keeps running (TLS with its own CA; every request carries its admin token). Try:
+  export SCHED_SCHEDULER=$ADDR SCHED_CA=$STATE/ca.pem SCHED_TOKEN="\$(cat $STATE/admin.token)" PATH="$BIN:\$PATH"
   schedctl run --gpus 4 --wait -- sh -c 'echo \$CUDA_VISIBLE_DEVICES'    # lands on the emulated DGX-2
   schedctl jobs; schedctl log; schedctl nodes
 Logs: $DIR/logs    Stop everything: Deploy/run-local.sh stop

@@ -6,6 +6,12 @@ import SchedNet
 public struct AgentConfig: Sendable {
     /// schedd's address.
     public var scheduler: HostPort
+    /// How to reach schedd: TLS 1.3 with schedd's certificate signed by the cluster CA (`--ca`).
+    public var tls: TLSClientConfiguration
+    /// The CA file `tls` trusts (named in errors).
+    public var caFile = ""
+    /// The bearer token the agent's HELLO carries (`--token-file`, `SCHED_TOKEN`); a secret.
+    public var token: String
     /// The name this node registers under.
     public var nodeName: NodeID
     /// True when the topology was loaded from `--topology-xml` (an emulated node).
@@ -35,9 +41,12 @@ public struct AgentConfig: Sendable {
     /// `--task-pids-max`: each task's limit on processes and threads (`pids.max`); 0: none.
     public var taskPidsMax = 16_384
 
-    public init(scheduler: HostPort, nodeName: NodeID, emulated: Bool, workDir: String, agentExecutable: String,
+    public init(scheduler: HostPort, tls: TLSClientConfiguration, token: String, nodeName: NodeID, emulated: Bool,
+                workDir: String, agentExecutable: String,
                 maxLineBytes: Int = 1 << 26, initialBackoffMs: Int = 200, maxBackoffMs: Int = 5_000) {
         self.scheduler = scheduler
+        self.tls = tls
+        self.token = token
         self.nodeName = nodeName
         self.emulated = emulated
         self.workDir = workDir

@@ -45,11 +45,15 @@ public struct AgentService: Service {
             var backoff = config.initialBackoffMs
             while !Task.isCancelled {
                 do {
-                    let connection = try await LineClient.connect(config.scheduler, maxLineBytes: config.maxLineBytes)
+                    let connection = try await LineClient.connect(config.scheduler, tls: config.tls, maxLineBytes: config.maxLineBytes)
                     try await session(connection) { backoff = config.initialBackoffMs }
                     logger.warning("schedd closed the connection", metadata: ["scheduler": "\(config.scheduler)"])
                 } catch is CancellationError {
                     break
+                } catch let e as TLSConnectError where e.kind == .certificateNotTrusted {
+                    if Task.isCancelled { break }
+                    logger.error("schedd's certificate is not trusted by the CA in --ca", metadata: [
+                        "scheduler": "\(config.scheduler)", "ca": "\(config.caFile)", "error": "\(e)", "retry.ms": "\(backoff)"])
                 } catch {
                     if Task.isCancelled { break }
                     logger.warning("schedd unreachable", metadata: ["scheduler": "\(config.scheduler)", "error": "\(error)",
@@ -94,8 +98,12 @@ public struct AgentService: Service {
                 }
                 return nil
             }
-            try await outbound.write(LineCodec.encode(.hello(Hello(role: .agent))))
-            guard case .welcome = try await next() else { throw LaunchError("schedd did not answer HELLO with WELCOME") }
+            try await outbound.write(LineCodec.encode(.hello(Hello(role: .agent, token: config.token))))
+            switch try await next() {
+            case .welcome: break
+            case .error(let e): throw LaunchError("schedd refused the HELLO: \(e.code.rawValue): \(e.message)")
+            default: throw LaunchError("schedd did not answer HELLO with WELCOME")
+            }
             // Subscribe before taking the report, so an exit in between is sent, not lost.
             let exits = await supervisor.subscribeExits()
             let reports = await supervisor.reports()

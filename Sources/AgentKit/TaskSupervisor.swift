@@ -218,6 +218,8 @@ public actor TaskSupervisor {
                     "--chdir", workdir!, "--exit-file", dir + "/" + TaskRecord.exitFileName]
         for d in cgroup?.joinDirectories ?? [] { args += ["--cgroup", d] }
         var env = ProcessInfo.processInfo.environment
+        // The agent's credentials are not the task's (sched-agent also unsets it at start).
+        env["SCHED_TOKEN"] = nil
         if case .switchTo(let u) = user {
             args += ["--user", u.name, "--uid", "\(u.uid)", "--gid", "\(u.gid)", "--groups", u.groups.map(String.init).joined(separator: ",")]
             env["USER"] = u.name

@@ -5,20 +5,28 @@ import SchedProtocol
 /// A client connection to schedd (schedctl, sched-bench, the integration tests): handshake, then
 /// request/reply.
 public struct SchedClient {
-    /// Connects and performs the HELLO/WELCOME handshake, then runs `body`.
-    public static func with<T>(_ address: HostPort, _ body: (inout Session) async throws -> T) async throws -> T {
+    /// Connects (TLS), performs the HELLO/WELCOME handshake with the endpoint's token, then runs `body`.
+    public static func with<T>(_ endpoint: SchedEndpoint, _ body: (inout Session) async throws -> T) async throws -> T {
+        guard let token = endpoint.token else {
+            throw ClientError("no token to present to schedd: pass --token, --token-file or set SCHED_TOKEN "
+                + "(schedd writes a cluster-admin token to admin.token in its state directory)", code: .unauthenticated)
+        }
         let connection: LineConnection
         do {
-            connection = try await LineClient.connect(address)
+            connection = try await LineClient.connect(endpoint.address, tls: endpoint.tls)
         } catch {
-            throw ClientError("cannot reach schedd at \(address): \(error)\n(start it, or point --scheduler / SCHED_SCHEDULER at it)")
+            throw ClientError(endpoint.explain(error))
         }
+        let address = endpoint.address
         return try await connection.executeThenClose { inbound, outbound in
             var session = Session(lines: inbound.makeAsyncIterator(), outbound: outbound)
-            try await session.send(.hello(Hello(role: .client)))
+            try await session.send(.hello(Hello(role: .client, token: token)))
             switch try await session.next() {
             case .welcome: break
-            case .error(let e): throw ClientError("schedd refused the connection: \(e.message)")
+            case .error(let e) where e.code == .unauthenticated:
+                throw ClientError("schedd refused the token: \(e.message)\n(use the token in admin.token in schedd's state directory: "
+                    + "--token, --token-file or SCHED_TOKEN)", code: .unauthenticated)
+            case .error(let e): throw ClientError("schedd refused the connection: \(e.message)", code: e.code)
             default: throw ClientError("unexpected handshake reply from \(address)")
             }
             return try await body(&session)

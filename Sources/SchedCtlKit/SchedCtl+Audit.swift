@@ -35,7 +35,7 @@ extension SchedCtl {
 
         func run() async throws {
             let query = AuditQuery(sinceMs: since.flatMap { Self.sinceMs($0, now: Date()) }, limit: limit)
-            let records: [AuditRecord] = try await SchedClient.with(try connection.address()) { s in
+            let records: [AuditRecord] = try await SchedClient.with(try connection.endpoint()) { s in
                 guard case .auditList(let l) = try await s.request(.audit(query)) else { throw CLIError("unexpected reply to AUDIT") }
                 return l.records
             }

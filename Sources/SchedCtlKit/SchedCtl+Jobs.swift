@@ -18,7 +18,7 @@ extension SchedCtl {
                 guard let st = JobState(rawValue: s) else { throw ValidationError("unknown state '\(s)'") }
                 return st
             }
-            let jobs: [JobInfo] = try await SchedClient.with(try connection.address()) { s in
+            let jobs: [JobInfo] = try await SchedClient.with(try connection.endpoint()) { s in
                 guard case .jobList(let l) = try await s.request(.listJobs(ListJobs(states: states.isEmpty ? nil : states, limit: limit))) else {
                     throw CLIError("unexpected reply to JOBS")
                 }
@@ -37,7 +37,7 @@ extension SchedCtl {
         @Argument(help: "Job id.") var id: Int64
 
         func run() async throws {
-            let j: JobInfo = try await SchedClient.with(try connection.address()) { s in
+            let j: JobInfo = try await SchedClient.with(try connection.endpoint()) { s in
                 guard case .jobInfo(let j) = try await s.request(.getJob(JobRequest(job: JobID(id)))) else { throw CLIError("unexpected reply") }
                 return j
             }
@@ -52,7 +52,7 @@ extension SchedCtl {
         @Argument(help: "Job id.") var id: Int64
 
         func run() async throws {
-            let j: JobInfo = try await SchedClient.with(try connection.address()) { s in
+            let j: JobInfo = try await SchedClient.with(try connection.endpoint()) { s in
                 guard case .jobInfo(let j) = try await s.request(.cancel(JobRequest(job: JobID(id)))) else { throw CLIError("unexpected reply") }
                 return j
             }
@@ -68,7 +68,7 @@ extension SchedCtl {
         @Argument(help: "Job id.") var id: Int64
 
         func run() async throws {
-            let x: Explanation = try await SchedClient.with(try connection.address()) { s in
+            let x: Explanation = try await SchedClient.with(try connection.endpoint()) { s in
                 guard case .explanation(let x) = try await s.request(.explain(JobRequest(job: JobID(id)))) else { throw CLIError("unexpected reply") }
                 return x
             }

@@ -19,7 +19,7 @@ extension SchedCtl {
         func run() async throws {
             let q = LogQuery(job: job.map { JobID($0) }, node: node.map { NodeID($0) }, limit: limit, follow: follow)
             let json = output.output == .json
-            try await SchedClient.with(try connection.address()) { s in
+            try await SchedClient.with(try connection.endpoint()) { s in
                 try await s.send(.log(q))
                 var stored: [PlacementRecord] = []
                 loop: while true {

@@ -12,7 +12,7 @@ extension SchedCtl {
         @Flag(help: "Include each node's full topology (with -o json).") var topology = false
 
         func run() async throws {
-            let nodes: [NodeInfo] = try await SchedClient.with(try connection.address()) { s in
+            let nodes: [NodeInfo] = try await SchedClient.with(try connection.endpoint()) { s in
                 guard case .nodeList(let l) = try await s.request(.listNodes(ListNodes(topology: topology))) else { throw CLIError("unexpected reply") }
                 return l.nodes
             }
@@ -28,7 +28,7 @@ extension SchedCtl {
         @Option(help: "Why (shown in `schedctl nodes`).") var reason: String?
 
         func run() async throws {
-            let n: NodeInfo = try await SchedClient.with(try connection.address()) { s in
+            let n: NodeInfo = try await SchedClient.with(try connection.endpoint()) { s in
                 guard case .nodeInfo(let n) = try await s.request(.drain(NodeRequest(node: NodeID(node), reason: reason))) else { throw CLIError("unexpected reply") }
                 return n
             }
@@ -43,7 +43,7 @@ extension SchedCtl {
         @Argument(help: "Node name.") var node: String
 
         func run() async throws {
-            let n: NodeInfo = try await SchedClient.with(try connection.address()) { s in
+            let n: NodeInfo = try await SchedClient.with(try connection.endpoint()) { s in
                 guard case .nodeInfo(let n) = try await s.request(.undrain(NodeRequest(node: NodeID(node)))) else { throw CLIError("unexpected reply") }
                 return n
             }

@@ -79,7 +79,7 @@ extension SchedCtl {
         }
 
         func run() async throws {
-            try await submitAndMaybeWait(try spec(), address: try connection.address(), wait: wait)
+            try await submitAndMaybeWait(try spec(), endpoint: try connection.endpoint(), wait: wait)
         }
     }
 
@@ -104,11 +104,11 @@ extension SchedCtl {
                 specs.append(try SpecFile.read(file))
             }
             if specs.count == 1 {
-                try await submitAndMaybeWait(specs[0], address: try connection.address(), wait: wait)
+                try await submitAndMaybeWait(specs[0], endpoint: try connection.endpoint(), wait: wait)
                 return
             }
             // One line, one transaction; prints one id (or FIRST-LAST for an array) per file, in order.
-            let reply = try await SchedClient.with(try connection.address()) { s in try await s.request(.submitBatch(SubmitBatch(specs: specs))) }
+            let reply = try await SchedClient.with(try connection.endpoint()) { s in try await s.request(.submitBatch(SubmitBatch(specs: specs))) }
             guard case .submittedBatch(let b) = reply else { throw CLIError("unexpected reply to SUBMIT_BATCH") }
             for sub in b.jobs {
                 let count = Int64(sub.count ?? 1)
@@ -121,8 +121,8 @@ extension SchedCtl {
 /// Submits; without `wait` prints the id (`FIRST-LAST` for a job array). With `wait`, prints
 /// progress, where each job ran, and exits with the job's status (see `exitStatus`; for an array,
 /// the first member that did not complete decides).
-func submitAndMaybeWait(_ spec: JobSpec, address: HostPort, wait: Bool) async throws {
-    let finals: [JobInfo] = try await SchedClient.with(address) { s in
+func submitAndMaybeWait(_ spec: JobSpec, endpoint: SchedEndpoint, wait: Bool) async throws {
+    let finals: [JobInfo] = try await SchedClient.with(endpoint) { s in
         guard case .submitted(let sub) = try await s.request(.submit(Submit(spec: spec))) else { throw CLIError("unexpected reply to SUBMIT") }
         let ids = (0..<Int64(sub.count ?? 1)).map { JobID(sub.job.rawValue + $0) }
         let label = ids.count == 1 ? "\(sub.job)" : "\(sub.job)-\(ids.last!)"

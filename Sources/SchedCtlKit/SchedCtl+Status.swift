@@ -11,7 +11,7 @@ extension SchedCtl {
         @OptionGroup var output: OutputOptions
 
         func run() async throws {
-            let s: SchedulerStatus = try await SchedClient.with(try connection.address()) { session in
+            let s: SchedulerStatus = try await SchedClient.with(try connection.endpoint()) { session in
                 guard case .statusInfo(let s) = try await session.request(.status) else { throw CLIError("unexpected reply to STATUS") }
                 return s
             }

@@ -51,7 +51,7 @@ extension SchedCtl {
             func run() async throws {
                 let request = TokenCreate(kind: agent ? "agent" : "client", tenant: tenant, role: role.flatMap(Role.init),
                                           user: user, ttlSeconds: ttl.flatMap(Self.seconds), uses: uses)
-                let created: TokenCreated = try await SchedClient.with(try connection.address()) { s in
+                let created: TokenCreated = try await SchedClient.with(try connection.endpoint()) { s in
                     guard case .tokenCreated(let c) = try await s.request(.tokenCreate(request)) else { throw CLIError("unexpected reply to TOKEN_CREATE") }
                     return c
                 }
@@ -66,7 +66,7 @@ extension SchedCtl {
             @OptionGroup var output: OutputOptions
 
             func run() async throws {
-                let tokens: [TokenInfo] = try await SchedClient.with(try connection.address()) { s in
+                let tokens: [TokenInfo] = try await SchedClient.with(try connection.endpoint()) { s in
                     guard case .tokenList(let l) = try await s.request(.listTokens) else { throw CLIError("unexpected reply to TOKENS") }
                     return l.tokens
                 }
@@ -88,7 +88,7 @@ extension SchedCtl {
             @Argument(help: "The token's id (from `schedctl token list`).") var id: Int64
 
             func run() async throws {
-                try await SchedClient.with(try connection.address()) { s in
+                try await SchedClient.with(try connection.endpoint()) { s in
                     guard case .ok = try await s.request(.tokenRevoke(TokenRevoke(id: id))) else { throw CLIError("unexpected reply to TOKEN_REVOKE") }
                 }
                 print("token \(id) revoked")

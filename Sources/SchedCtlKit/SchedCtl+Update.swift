@@ -17,7 +17,7 @@ extension SchedCtl {
 
         func run() async throws {
             let spec = try SpecFile.read(file)
-            try await SchedClient.with(try connection.address()) { s in
+            try await SchedClient.with(try connection.endpoint()) { s in
                 guard case .jobInfo(let j) = try await s.request(.update(UpdateJob(job: JobID(id), spec: spec))) else {
                     throw CLIError("unexpected reply to UPDATE")
                 }

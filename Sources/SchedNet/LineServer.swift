@@ -1,37 +1,52 @@
 internal import NIOCore
 internal import NIOPosix
+internal import NIOSSL
 
-/// A listening TCP socket whose connections speak lines.
+/// A listening TCP socket whose connections speak lines inside TLS 1.3. A peer is handed to the
+/// handler only once its TLS handshake finished; one that sends anything but TLS, presents a
+/// certificate that does not verify, or does not finish within the handshake timeout is closed
+/// without a byte of the line protocol read or written.
 public struct LineServer: Sendable {
-    let server: NIOAsyncChannel<NIOAsyncChannel<InboundLine, String>, Never>
+    let server: NIOAsyncChannel<LinePipeline.Configured, Never>
     /// The bound address (useful with port 0).
     public let boundPort: Int
 
     /// Binds `address`. Port 0 picks a free port, reported in `boundPort`. Lines longer than
     /// `maxLineBytes` are discarded as they stream in and reported as `.tooLong`.
-    public static func bind(_ address: HostPort, maxLineBytes: Int) async throws -> LineServer {
+    public static func bind(_ address: HostPort, tls: TLSServerConfiguration, maxLineBytes: Int) async throws -> LineServer {
         let server = try await ServerBootstrap(group: LinePipeline.eventLoopGroup)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             // tcpOption, not socketOption: that one is SOL_SOCKET, where option 1 is SO_DEBUG.
             .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
-            // A peer that half-closes (`nc` after its input ends) still gets its replies.
+            // A peer that half-closes after its last request still gets its replies.
             .childChannelOption(.allowRemoteHalfClosure, value: true)
             .bind(host: address.host, port: address.port) { channel in
-                LinePipeline.configure(channel, side: .server, maxLineBytes: maxLineBytes)
+                LinePipeline.configure(channel, side: .server(tls), maxLineBytes: maxLineBytes)
             }
         let port = server.channel.localAddress?.port ?? address.port
         return LineServer(server: server, boundPort: port)
     }
 
-    /// Accepts connections until cancelled; each runs `handler` (with the peer's address) in
-    /// its own child task. A failing connection never stops the server.
-    public func run(_ handler: @escaping @Sendable (LineConnection, String) async -> Void) async throws {
+    /// Accepts connections until cancelled; each runs `handler` (with the peer's address and
+    /// verified certificate) in its own child task, after its TLS handshake. A failing
+    /// connection never stops the server.
+    public func run(_ handler: @escaping @Sendable (LineConnection, LinePeer) async -> Void) async throws {
         try await withThrowingDiscardingTaskGroup { group in
             try await server.executeThenClose { inbound in
-                for try await channel in inbound {
-                    let peer = channel.channel.remoteAddress?.description ?? "?"
-                    group.addTask { await handler(LineConnection(channel), peer) }
+                for try await accepted in inbound {
+                    let address = accepted.channel.channel.remoteAddress?.description ?? "?"
+                    group.addTask {
+                        let certificate: PeerCertificate?
+                        do {
+                            certificate = try await accepted.handshake.get()
+                        } catch {
+                            // The handshake handler closed it (deadline, not TLS, bad certificate).
+                            try? await accepted.channel.channel.close()
+                            return
+                        }
+                        await handler(LineConnection(accepted.channel), LinePeer(address: address, certificate: certificate))
+                    }
                 }
             }
         }
@@ -43,19 +58,49 @@ public struct LineServer: Sendable {
     }
 }
 
-/// Opens line connections to schedd.
+/// Opens line connections to schedd, inside TLS 1.3.
 public enum LineClient {
-    /// Connects to `address` (5 s timeout). Lines from the peer longer than `maxLineBytes`
-    /// arrive as `.tooLong`.
-    public static func connect(_ address: HostPort, maxLineBytes: Int = 1 << 26) async throws -> LineConnection {
-        let channel = try await ClientBootstrap(group: LinePipeline.eventLoopGroup)
+    /// Connects to `address` (5 s timeout) and finishes the TLS handshake: the server's
+    /// certificate must be signed by `tls`'s CA and name `tls.serverName` (default: the host
+    /// of `address`); otherwise this throws a `TLSConnectError`. Lines from the peer longer than
+    /// `maxLineBytes` arrive as `.tooLong`.
+    public static func connect(_ address: HostPort, tls: TLSClientConfiguration,
+                               maxLineBytes: Int = 1 << 26) async throws -> LineConnection {
+        let name = tls.serverName ?? address.host
+        // SNI carries DNS names only; for an IP address TLS checks the address connected to.
+        let hostname: String? = isIPAddress(name) ? nil : name
+        let configured = try await ClientBootstrap(group: LinePipeline.eventLoopGroup)
             // tcpOption: `.socketOption(.tcp_nodelay)` set SO_DEBUG, which needs CAP_NET_ADMIN, so
             // nothing but root could connect (a non-root agent or schedctl got EACCES).
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .connectTimeout(.seconds(5))
             .connect(host: address.host, port: address.port) { channel in
-                LinePipeline.configure(channel, side: .client, maxLineBytes: maxLineBytes)
+                LinePipeline.configure(channel, side: .client(tls, serverHostname: hostname), maxLineBytes: maxLineBytes)
             }
-        return LineConnection(channel)
+        do {
+            _ = try await configured.handshake.get()
+        } catch {
+            try? await configured.channel.channel.close()
+            throw classify(error)
+        }
+        return LineConnection(configured.channel)
+    }
+
+    static func isIPAddress(_ s: String) -> Bool {
+        (try? SocketAddress(ipAddress: s, port: 0)) != nil
+    }
+
+    /// Turns what NIOSSL reports into the few cases a user can act on.
+    static func classify(_ error: any Error) -> TLSConnectError {
+        if error is TLSHandshakeHandler.TimedOut { return TLSConnectError(.timedOut, "") }
+        if let e = error as? NIOSSLExtraError, e == .failedToValidateHostname {
+            return TLSConnectError(.nameMismatch, "\(e)")
+        }
+        let text = "\(error)"
+        if text.contains("CERTIFICATE_VERIFY_FAILED") || text.contains("certificate verify failed") {
+            return TLSConnectError(.certificateNotTrusted, text)
+        }
+        if error is TLSHandshakeHandler.ClosedEarly { return TLSConnectError(.failed, "the server closed the connection") }
+        return TLSConnectError(.failed, text)
     }
 }

@@ -1,17 +1,26 @@
 import SchedCore
 
 /// First line from any peer.
-public struct Hello: Sendable, Codable, Hashable {
+public struct Hello: Sendable, Codable, Hashable, CustomStringConvertible {
     public enum Role: String, Sendable, Codable, Hashable { case agent, client }
     public var protocolVersion: Int
     public var role: Role
     public var software: String?
-    public init(role: Role, protocolVersion: Int = WireProtocol.version, software: String? = WireProtocol.software) {
+    /// The peer's bearer token (`sched_…`); schedd refuses a HELLO without one it knows
+    /// (`ERR unauthenticated`). A secret: `description` leaves it out.
+    public var token: String?
+    public init(role: Role, protocolVersion: Int = WireProtocol.version, software: String? = WireProtocol.software,
+                token: String? = nil) {
         self.protocolVersion = protocolVersion
         self.role = role
         self.software = software
+        self.token = token
     }
-    enum CodingKeys: String, CodingKey { case protocolVersion = "protocol", role, software }
+    enum CodingKeys: String, CodingKey { case protocolVersion = "protocol", role, software, token }
+    /// The HELLO without its token, for logs and test failures.
+    public var description: String {
+        "Hello(protocol: \(protocolVersion), role: \(role.rawValue), software: \(software ?? "-"), token: \(token == nil ? "none" : "(redacted)"))"
+    }
 }
 
 /// schedd's answer to an acceptable HELLO.

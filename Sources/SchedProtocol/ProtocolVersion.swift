@@ -15,6 +15,7 @@ public enum WireErrorCode: String, Sendable, Codable, Hashable {
     case lineTooLong = "line_too_long"
     case handshakeRequired = "handshake_required"
     case unsupportedVersion = "unsupported_version"
+    case unauthenticated            // HELLO without a token schedd knows (or revoked, expired)
     case wrongRole = "wrong_role"   // e.g. a client sending HEARTBEAT
     case forbidden                  // the token's role or tenant does not allow the request
     case limitExceeded = "limit_exceeded"   // an admission limit: jobs per request, pending per tenant, submit rate

@@ -11,7 +11,7 @@ import SchedProtocol
 public final class SQLiteStore: SchedulerStore {
     /// A pool: WAL lets reads (the placement log, `explain`) run beside a write in progress
     /// instead of waiting for schedd's store-writer thread.
-    private let db: DatabasePool
+    let db: DatabasePool
 
     /// Opens (or creates) the database at `path`.
     public init(path: String) throws {
@@ -44,6 +44,16 @@ public final class SQLiteStore: SchedulerStore {
             try db.execute(sql: """
                 CREATE TABLE audit (seq INTEGER PRIMARY KEY AUTOINCREMENT, time_ms INTEGER NOT NULL, data TEXT NOT NULL);
                 CREATE INDEX audit_time ON audit(time_ms);
+                """)
+        }
+        // Trust: token hashes (never the secrets) and the cluster's CA.
+        m.registerMigration("v2-trust") { db in
+            try db.execute(sql: """
+                CREATE TABLE tokens (id INTEGER PRIMARY KEY AUTOINCREMENT, hash TEXT NOT NULL UNIQUE,
+                    kind TEXT NOT NULL CHECK (kind IN ('admin', 'client', 'agent')), tenant TEXT, role TEXT, unix_user TEXT,
+                    created_at INTEGER NOT NULL, expires_at INTEGER, uses_left INTEGER, revoked_at INTEGER);
+                CREATE TABLE cluster_identity (id INTEGER PRIMARY KEY CHECK (id = 1), ca_cert_pem TEXT NOT NULL,
+                    ca_key_pem TEXT NOT NULL);
                 """)
         }
         return m

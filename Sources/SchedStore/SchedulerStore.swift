@@ -1,8 +1,9 @@
 import SchedCore
 import SchedProtocol
 
-/// What schedd keeps across restarts: jobs, registered nodes (with drain flags) and the
-/// placement log. Every method returns only after the change is durable.
+/// What schedd keeps across restarts: jobs, registered nodes (with drain flags), the placement
+/// log, the audit log, and the cluster's trust (its CA, the hashes of its bearer tokens). Every
+/// method returns only after the change is durable.
 ///
 /// SQLite (`SQLiteStore`) is the embedded default; a PostgreSQL store for several schedd
 /// instances will implement the same protocol.
@@ -42,9 +43,31 @@ public protocol SchedulerStore: Sendable {
     func appendAudit(_ records: [AuditRecord]) throws
     /// The newest `limit` audit records at or after `sinceMs` (wall clock), oldest first.
     func auditRecords(sinceMs: Int64?, limit: Int) throws -> [AuditRecord]
+
+    /// Stores a token (its hash, never the secret); returns it with its `id` set. A hash
+    /// already stored is refused.
+    func insertToken(_ token: StoredToken) throws -> StoredToken
+    /// The token with this hash (SHA-256 hex of the presented secret), revoked or not; nil when none.
+    func token(hash: String) throws -> StoredToken?
+    /// Every token, oldest first.
+    func tokens() throws -> [StoredToken]
+    /// Marks a token revoked at `atMs`; false when there is no such token or it already was.
+    func revokeToken(id: Int64, atMs: Int64) throws -> Bool
+    /// The cluster's CA; nil before schedd's first start.
+    func clusterIdentity() throws -> ClusterIdentity?
+    /// Stores the cluster's CA (replacing the one stored).
+    func saveClusterIdentity(_ identity: ClusterIdentity) throws
 }
 
 extension SchedulerStore {
+    // Stores without the trust tables (test doubles) refuse every token: authentication fails closed.
+    public func insertToken(_ token: StoredToken) throws -> StoredToken { throw StoreError("this store keeps no tokens") }
+    public func token(hash: String) throws -> StoredToken? { throw StoreError("this store keeps no tokens") }
+    public func tokens() throws -> [StoredToken] { [] }
+    public func revokeToken(id: Int64, atMs: Int64) throws -> Bool { false }
+    public func clusterIdentity() throws -> ClusterIdentity? { nil }
+    public func saveClusterIdentity(_ identity: ClusterIdentity) throws { throw StoreError("this store keeps no cluster identity") }
+
     /// A group commit with no audit records.
     public func commit(jobs: [JobInfo], nodes: [StoredNode], placements: [PlacementRecord]) throws -> [PlacementRecord] {
         try commit(jobs: jobs, nodes: nodes, placements: placements, audit: [])

@@ -8,6 +8,9 @@ import SchedProtocol
 /// child task, so the scheduler never waits on a slow socket.
 struct AgentSession {
     let scheduler: Scheduler
+    /// Who the connection's HELLO token stands for (only cluster admins so far; a later phase
+    /// checks roles and tenants here).
+    let identity: ConnectionIdentity
     let logger: Logger
     let maxLineBytes: Int
 

@@ -7,10 +7,12 @@ import SchedProtocol
 /// When a reply leaves is the control plane's rule: a confirmed change only once stored.
 struct ClientSession {
     let scheduler: Scheduler
+    /// Who the connection's HELLO token stands for.
+    let identity: ConnectionIdentity
     let logger: Logger
     let maxLineBytes: Int
     /// Who this connection's token authenticated: every request is authorized against it.
-    var principal: Principal = .clusterAdmin
+    var principal: Principal { identity.principal }
 
     func run(lines: inout InboundLines.AsyncIterator,
              outbound: LineWriter) async throws {

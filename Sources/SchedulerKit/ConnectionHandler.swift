@@ -3,24 +3,28 @@ import SchedCore
 import SchedNet
 import SchedProtocol
 
-/// Serves one TCP connection: the HELLO handshake, then either an agent session or a sequence
-/// of schedctl requests. Bad lines get an `ERR` reply and are counted; they never end the daemon.
+/// Serves one connection (TLS already set up by SchedNet): the HELLO handshake with its token,
+/// then either an agent session or a sequence of schedctl requests. A HELLO without a token the
+/// store knows is answered `ERR unauthenticated` and the connection closed. Bad lines get an
+/// `ERR` reply and are counted; they never end the daemon.
 struct ConnectionHandler {
     let scheduler: Scheduler
+    let authenticator: Authenticator
     let logger: Logger
     let maxLineBytes: Int
     /// A connection that sends this many bad lines in a row is closed.
     static let maxConsecutiveErrors = 100
 
-    func handle(_ connection: LineConnection, peer: String) async {
+    func handle(_ connection: LineConnection, peer: LinePeer) async {
         var log = logger
-        log[metadataKey: "connection.peer"] = "\(peer)"
+        log[metadataKey: "connection.peer"] = "\(peer.address)"
         do {
             try await connection.executeThenClose { inbound, outbound in
                 var lines = inbound.makeAsyncIterator()
                 var errors = 0
                 // Handshake.
                 var hello: Hello?
+                var identity: ConnectionIdentity?
                 while hello == nil {
                     guard let frame = try await lines.next() else { return }
                     switch parse(frame, maxLineBytes: maxLineBytes) {
@@ -28,6 +32,13 @@ struct ConnectionHandler {
                         guard h.protocolVersion == WireProtocol.version else {
                             try await outbound.write(LineCodec.encode(.error(ErrorReply(.unsupportedVersion,
                                 "schedd speaks protocol \(WireProtocol.version), peer sent \(h.protocolVersion)"))))
+                            return
+                        }
+                        switch authenticator.authenticate(h, peer: peer) {
+                        case .success(let p): identity = p
+                        case .failure(let e):
+                            log.notice("refused a connection: unauthenticated", metadata: ["role": "\(h.role.rawValue)", "reason": "\(e.message)"])
+                            try await outbound.write(LineCodec.encode(.error(e)))
                             return
                         }
                         hello = h
@@ -43,11 +54,15 @@ struct ConnectionHandler {
                     }
                     if errors >= Self.maxConsecutiveErrors { return }
                 }
+                guard let hello, let identity else { return }
+                log[metadataKey: "principal.token"] = "\(identity.tokenID)"
                 try await outbound.write(LineCodec.encode(.welcome(Welcome())))
-                if hello!.role == .agent {
-                    try await AgentSession(scheduler: scheduler, logger: log, maxLineBytes: maxLineBytes).run(lines: &lines, outbound: outbound)
+                if hello.role == .agent {
+                    try await AgentSession(scheduler: scheduler, identity: identity, logger: log, maxLineBytes: maxLineBytes)
+                        .run(lines: &lines, outbound: outbound)
                 } else {
-                    try await ClientSession(scheduler: scheduler, logger: log, maxLineBytes: maxLineBytes).run(lines: &lines, outbound: outbound)
+                    try await ClientSession(scheduler: scheduler, identity: identity, logger: log, maxLineBytes: maxLineBytes)
+                        .run(lines: &lines, outbound: outbound)
                 }
             }
         } catch {

@@ -159,6 +159,7 @@ extension Scheduler {
     public func answer(_ message: Message, as p: Principal = .clusterAdmin) async -> Message {
         let reply = await answerNow(message, as: p)
         switch (message, reply) {
+        case (.tokenCreate, _), (.listTokens, _), (.tokenRevoke, _): break
         case (.submitBatch, _), (.update, .jobInfo), (.cancel, .jobInfo), (.drain, .nodeInfo), (.undrain, .nodeInfo), (_, .accepted): break
         default: await commit()
         }
@@ -185,6 +186,11 @@ extension Scheduler {
             case .status: return .statusInfo(await status(as: p))
             case .ping: return .pong
             case .audit(let q): return .auditList(AuditList(records: try auditRecords(q, as: p)))
+            case .tokenCreate(let r): return .tokenCreated(try createToken(r, as: p))
+            case .listTokens: return .tokenList(TokenList(tokens: try listTokens(as: p)))
+            case .tokenRevoke(let r):
+                try revokeToken(r.id, as: p)
+                return .ok
             case .update(let u): request = .update(u.job, u.spec, stored: try storedJob(u.job))
             case .cancel(let r): request = .cancel(r.job, stored: try storedJob(r.job))
             case .drain(let r): request = .drain(r.node, reason: r.reason)

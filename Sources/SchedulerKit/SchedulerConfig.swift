@@ -41,8 +41,17 @@ public struct SchedulerConfig: Sendable {
     /// read from the store when asked for, so memory follows the active jobs, not the history.
     /// 0 keeps every finished job in memory (as `MinJobAge=0` does in Slurm).
     public var minJobAgeSeconds = 300
+    /// Tenants whose tokens may run tasks as root (`--tenant NAME=allow-root`).
+    public var rootTenants: Set<String> = []
     /// Admission limits on submissions (jobs per request, pending per tenant, submit rate).
     public var limits = AdmissionLimits()
+    /// Further names (DNS names or IP addresses) schedd's serving certificate carries besides
+    /// 127.0.0.1, ::1, localhost and the host name (`--tls-san`).
+    public var tlsSANs: [String] = []
+    /// The host name in the serving certificate; nil: this host's name.
+    public var hostName: String?
+    /// A peer that has not finished its TLS handshake after this long is closed.
+    public var tlsHandshakeTimeoutMs = 5_000
 
     public init(listen: HostPort, stateDir: String, heartbeatIntervalMs: Int = 2_000, nodeTimeoutMs: Int = 10_000,
                 maxLineBytes: Int = 1 << 20, policy: SchedulingPolicy = .bestFit, queues: [String: SchedulingPolicy] = [:]) {

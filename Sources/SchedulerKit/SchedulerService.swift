@@ -3,10 +3,13 @@ import Logging
 import SchedNet
 import SchedProtocol
 import SchedStore
+import SchedTrust
 import ServiceLifecycle
 
-/// schedd as a long-running service: opens the store, listens for agents and schedctl on one
-/// address, and checks node liveness every second. Stops on graceful shutdown.
+/// schedd as a long-running service: opens the store, loads or creates the cluster's CA, serving
+/// certificate and admin token (`TrustFiles`), listens for agents and schedctl on one address
+/// (TLS 1.3, a token in every HELLO), and checks node liveness every second. Stops on graceful
+/// shutdown.
 public struct SchedulerService: Service {
     public let config: SchedulerConfig
     public let logger: Logger
@@ -21,13 +24,20 @@ public struct SchedulerService: Service {
 
     public func run() async throws {
         try FileManager.default.createDirectory(atPath: config.stateDir, withIntermediateDirectories: true)
-        let store = try SQLiteStore(path: config.stateDir + "/schedd.sqlite")
+        // The store holds the CA key too: it is the owner's alone, as ca.key is.
+        let storePath = config.stateDir + "/schedd.sqlite"
+        try SecretFile.create(storePath, mode: SecretFile.secretMode)
+        let store = try SQLiteStore(path: storePath)
+        let names = try ServerNames(hostName: config.hostName ?? ProcessInfo.processInfo.hostName, extra: config.tlsSANs)
+        let tls = try TrustFiles(stateDir: config.stateDir).prepare(
+            store: store, names: names, handshakeTimeout: .milliseconds(config.tlsHandshakeTimeoutMs), logger: logger)
         let scheduler = try Scheduler(store: store, config: config, logger: logger)
-        let server = try await LineServer.bind(config.listen, maxLineBytes: config.maxLineBytes)
+        let server = try await LineServer.bind(config.listen, tls: tls, maxLineBytes: config.maxLineBytes)
         logger.info("schedd listening", metadata: ["address": "\(config.listen.host):\(server.boundPort)",
                                                    "state.dir": "\(config.stateDir)"])
         onListening(server.boundPort)
-        let handler = ConnectionHandler(scheduler: scheduler, logger: logger, maxLineBytes: config.maxLineBytes)
+        let handler = ConnectionHandler(scheduler: scheduler, authenticator: Authenticator(store: store, rootTenants: config.rootTenants), logger: logger,
+                                        maxLineBytes: config.maxLineBytes)
         // Graceful shutdown cancels the listener and every connection (agents reconnect to the
         // next schedd), then stores what is still waiting for a group commit. Nothing that
         // depended on those writes was sent, so a schedd killed instead loses nothing either.

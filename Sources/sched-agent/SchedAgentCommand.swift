@@ -17,6 +17,12 @@ struct SchedAgentCommand: AsyncParsableCommand {
     @Option(help: "schedd address HOST:PORT (default: $SCHED_SCHEDULER or 127.0.0.1:7070).")
     var scheduler: String?
 
+    @Option(help: "CA certificate schedd's certificate must be signed by: schedd's STATE_DIR/ca.pem (default: $SCHED_CA, or /var/lib/schedd/ca.pem).")
+    var ca: String?
+
+    @Option(help: "File holding the token the agent presents to schedd, e.g. schedd's STATE_DIR/admin.token (default: $SCHED_TOKEN).")
+    var tokenFile: String?
+
     @Option(help: "Name to register under (default: this host's name; required with --topology-xml).")
     var nodeName: String?
 
@@ -107,6 +113,7 @@ struct SchedAgentCommand: AsyncParsableCommand {
         }
         let address = scheduler ?? ProcessInfo.processInfo.environment["SCHED_SCHEDULER"] ?? "127.0.0.1:7070"
         guard let hostPort = HostPort(address) else { throw ValidationError("--scheduler must be HOST:PORT, got '\(address)'") }
+        let credentials = try AgentCredentials(caFlag: ca, tokenFile: tokenFile)
         if topologyXml != nil, nodeName == nil { throw ValidationError("--node-name is required with --topology-xml") }
         let name = nodeName ?? ProcessInfo.processInfo.hostName
         var logger = Logger(label: "sched-agent")
@@ -120,9 +127,11 @@ struct SchedAgentCommand: AsyncParsableCommand {
             labels[String(l[..<eq])] = String(l[l.index(after: eq)...])
         }
         if let d = nvlinkDomain { labels["nvlink.domain"] = d }
-        var config = AgentConfig(scheduler: hostPort, nodeName: NodeID(name), emulated: topologyXml != nil,
+        var config = AgentConfig(scheduler: hostPort, tls: credentials.tls, token: credentials.token, nodeName: NodeID(name),
+                                 emulated: topologyXml != nil,
                                  workDir: absoluteWorkDir ?? "/tmp/sched-agent/\(name)", agentExecutable: exe,
                                  maxBackoffMs: max(200, maxBackoffMs))
+        config.caFile = credentials.caFile
         config.labels = labels
         config.noExec = noExec
         config.keepTasksOnStop = keepTasksOnStop
@@ -162,6 +171,7 @@ struct SchedAgentCommand: AsyncParsableCommand {
         }
         let address = scheduler ?? ProcessInfo.processInfo.environment["SCHED_SCHEDULER"] ?? "127.0.0.1:7070"
         guard let hostPort = HostPort(address) else { throw ValidationError("--scheduler must be HOST:PORT, got '\(address)'") }
+        let credentials = try AgentCredentials(caFlag: ca, tokenFile: tokenFile)
         var extra: [String: String] = [:]
         for l in label {
             guard let eq = l.firstIndex(of: "="), eq != l.startIndex else { throw ValidationError("--label: expected KEY=VALUE, got '\(l)'") }
@@ -192,9 +202,11 @@ struct SchedAgentCommand: AsyncParsableCommand {
         }
         let mode = try cgroupMode()
         let emulated = nodes.map { n -> EmulatedFleet.Node in
-            var config = AgentConfig(scheduler: hostPort, nodeName: NodeID(n.name), emulated: true,
+            var config = AgentConfig(scheduler: hostPort, tls: credentials.tls, token: credentials.token, nodeName: NodeID(n.name),
+                                     emulated: true,
                                      workDir: (absoluteWorkDir ?? "/tmp/sched-agent") + "/" + n.name, agentExecutable: exe,
                                      maxBackoffMs: max(200, maxBackoffMs))
+            config.caFile = credentials.caFile
             config.labels = n.labels.merging(extra) { _, new in new }
             config.noExec = noExec
             config.cgroups = mode

@@ -36,7 +36,9 @@ enum E2EBenchmark {
         try fleet.write(toFile: dir + "/fleet.yaml", atomically: true, encoding: .utf8)
 
         let port = try await procs.startSchedd(extra: o.minJobAge.map { ["--min-job-age", String($0)] } ?? [])
-        let address = HostPort(host: "127.0.0.1", port: port)
+        // schedd wrote its CA and admin token before listening; the fleet and this client use both.
+        let address = try SchedEndpoint(address: HostPort(host: "127.0.0.1", port: port), caFile: procs.caFile,
+                                        token: SchedEndpoint.readToken(file: procs.tokenFile))
         let clock = ContinuousClock()
         let registerStart = clock.now
         try procs.startFleet(port: port)
@@ -101,7 +103,7 @@ enum E2EBenchmark {
                          refusedOverlap: stats?.refusedOverlap, tasksStarted: stats?.started)
     }
 
-    static func status(_ address: HostPort) async throws -> SchedulerStatus {
+    static func status(_ address: SchedEndpoint) async throws -> SchedulerStatus {
         try await SchedClient.with(address) { s in
             guard case .statusInfo(let st) = try await s.request(.status) else { throw E2EError("no STATUS_INFO") }
             return st

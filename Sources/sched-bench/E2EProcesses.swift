@@ -12,6 +12,10 @@ struct E2EProcesses {
         self.dir = dir
     }
 
+    /// schedd's CA certificate and admin token, in the state directory it creates.
+    var caFile: String { dir + "/state/ca.pem" }
+    var tokenFile: String { dir + "/state/admin.token" }
+
     mutating func startSchedd(extra: [String] = []) async throws -> Int {
         let portFile = dir + "/port"
         schedd = try spawn("schedd", ["--listen", "127.0.0.1:0", "--state-dir", dir + "/state", "--port-file", portFile,
@@ -26,7 +30,8 @@ struct E2EProcesses {
     }
 
     mutating func startFleet(port: Int) throws {
-        fleet = try spawn("sched-agent", ["--scheduler", "127.0.0.1:\(port)", "--fleet", dir + "/fleet.yaml", "--no-exec",
+        fleet = try spawn("sched-agent", ["--scheduler", "127.0.0.1:\(port)", "--ca", caFile, "--token-file", tokenFile,
+                                          "--fleet", dir + "/fleet.yaml", "--no-exec",
                                           "--stats-file", dir + "/fleet-stats.json", "--work-dir", dir + "/agents",
                                           "--log-level", "warning"], log: dir + "/fleet.log")
     }

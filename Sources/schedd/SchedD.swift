@@ -16,8 +16,14 @@ struct SchedD: AsyncParsableCommand {
     @Option(help: "Address serving agents and schedctl (HOST:PORT; port 0 picks a free one).")
     var listen: String = "127.0.0.1:7070"
 
-    @Option(help: "Directory of the embedded SQLite store.")
+    @Option(help: "Directory of the embedded SQLite store and of the cluster's CA (ca.pem, ca.key), serving certificate (server.pem, server.key) and admin token (admin.token), created on the first start.")
     var stateDir: String = "/var/lib/schedd"
+
+    @Option(help: "A further name (DNS name or IP address) for schedd's TLS certificate, besides 127.0.0.1, ::1, localhost and the host name (repeatable); the certificate is issued again when these change.")
+    var tlsSan: [String] = []
+
+    @Option(help: "Close a peer that has not finished its TLS handshake after this many milliseconds.")
+    var tlsHandshakeTimeoutMs: Int = 5000
 
     @Option(help: "Heartbeat interval asked of agents, in milliseconds.")
     var heartbeatMs: Int = 2000
@@ -34,7 +40,7 @@ struct SchedD: AsyncParsableCommand {
     @Option(help: "A queue and its policy, NAME=POLICY (repeatable), e.g. --queue inference=pack --queue training=fgd.")
     var queue: [String] = []
 
-    @Option(help: "A tenant's guaranteed quota and cap, NAME=cpus:N,gpus:M,max-cpus:X,max-gpus:Y (repeatable; every key optional; GPUs may be fractional, e.g. gpus:2.5). max-* caps what the tenant may hold at once.")
+    @Option(help: "A tenant's guaranteed quota and cap, NAME=cpus:N,gpus:M,max-cpus:X,max-gpus:Y (repeatable; every key optional; GPUs may be fractional, e.g. gpus:2.5). max-* caps what the tenant may hold at once; allow-root:true lets its tokens run tasks as root.")
     var tenant: [String] = []
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
@@ -72,17 +78,27 @@ struct SchedD: AsyncParsableCommand {
         guard submitsPerSecond > 0, submitBurst >= 1 else { throw ValidationError("--submits-per-second must be > 0 and --submit-burst >= 1") }
         guard HostPort(listen) != nil else { throw ValidationError("--listen must be HOST:PORT, got '\(listen)'") }
         guard heartbeatMs >= 50, nodeTimeoutMs > heartbeatMs else { throw ValidationError("need --heartbeat-ms >= 50 and --node-timeout-ms > --heartbeat-ms") }
+        guard tlsHandshakeTimeoutMs > 0 else { throw ValidationError("--tls-handshake-timeout-ms must be > 0") }
         guard heartbeatsPerSecond >= 0 else { throw ValidationError("--heartbeats-per-second must be >= 0") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level '\(logLevel)'") }
         _ = try queues()
         _ = try tenants()
     }
 
-    /// `--tenant NAME=cpus:N,gpus:M,max-cpus:X,max-gpus:Y` values: guarantees and caps.
+    /// The tenants given `allow-root:true`: their tokens may run tasks as root.
+    func rootTenants() -> Set<String> {
+        Set(tenant.compactMap { t -> String? in
+            let parts = t.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, parts[1].split(separator: ",").contains("allow-root:true") else { return nil }
+            return parts[0]
+        })
+    }
+
+    /// `--tenant NAME=cpus:N,gpus:M,max-cpus:X,max-gpus:Y,allow-root:BOOL` values: guarantees and caps.
     func tenants() throws -> (quotas: [String: TenantQuota], caps: [String: TenantCap]) {
         var quotas: [String: TenantQuota] = [:]
         var caps: [String: TenantCap] = [:]
-        let keys = "cpus, gpus, max-cpus, max-gpus"
+        let keys = "cpus, gpus, max-cpus, max-gpus, allow-root"
         for t in tenant {
             let parts = t.split(separator: "=", maxSplits: 1).map(String.init)
             guard parts.count == 2, !parts[0].isEmpty else { throw ValidationError("--tenant: expected NAME=cpus:N,gpus:M,max-cpus:X,max-gpus:Y, got '\(t)'") }
@@ -106,6 +122,8 @@ struct SchedD: AsyncParsableCommand {
                 case "gpus": q.gpuMilli = try gpuMilli(); guaranteed = true
                 case "max-cpus": cap.cpus = try cpus()
                 case "max-gpus": cap.gpuMilli = try gpuMilli()
+                case "allow-root":
+                    guard kv[1] == "true" || kv[1] == "false" else { throw ValidationError("--tenant \(name): allow-root takes true or false, got '\(kv[1])'") }
                 default: throw ValidationError("--tenant \(name): unknown key '\(kv[0])' (\(keys))")
                 }
             }
@@ -143,6 +161,7 @@ struct SchedD: AsyncParsableCommand {
         var config = SchedulerConfig(listen: HostPort(listen)!, stateDir: stateDir, heartbeatIntervalMs: heartbeatMs,
                                      nodeTimeoutMs: nodeTimeoutMs, maxLineBytes: maxLineBytes, policy: defaultPolicy, queues: queues)
         (config.tenants, config.tenantCaps) = try tenants()
+        config.rootTenants = rootTenants()
         config.groupCommit = !noGroupCommit
         config.groupDelayMs = max(0, groupDelayMs)
         config.minJobAgeSeconds = max(0, minJobAge)
@@ -151,6 +170,8 @@ struct SchedD: AsyncParsableCommand {
         config.limits.maxPendingPerTenant = maxPendingPerTenant
         config.limits.submitsPerSecond = submitsPerSecond
         config.limits.submitBurst = submitBurst
+        config.tlsSANs = tlsSan
+        config.tlsHandshakeTimeoutMs = tlsHandshakeTimeoutMs
         let files = OpenFileLimit.raiseToHardLimit()
         logger.info("open-file limit", metadata: ["limit": "\(files)"])
         let portFile = self.portFile

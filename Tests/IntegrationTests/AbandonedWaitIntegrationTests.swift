@@ -24,7 +24,7 @@ struct AbandonedWaitIntegrationTests {
 
         // 60 clients ask to WAIT for the long job and close their connections.
         for _ in 0..<60 {
-            try await SchedClient.with(c.address) { s in try await s.send(.wait(JobRequest(job: long))) }
+            try await SchedClient.with(try c.endpoint()) { s in try await s.send(.wait(JobRequest(job: long))) }
         }
         // Every one of their sockets is closed by schedd (it would hold 60 until the job ended).
         let after = try await eventually("schedd to close the abandoned WAIT connections") { () -> Int? in
@@ -34,8 +34,8 @@ struct AbandonedWaitIntegrationTests {
         #expect(after <= before + 2)
 
         // A client that keeps its connection gets its answer when the job ends.
-        let waiting = Task { try await SchedClient.with(c.address) { s in try await s.request(.wait(JobRequest(job: long))) } }
-        _ = try await SchedClient.with(c.address) { s in try await s.request(.cancel(JobRequest(job: long))) }
+        let waiting = Task { try await SchedClient.with(try c.endpoint()) { s in try await s.request(.wait(JobRequest(job: long))) } }
+        _ = try await SchedClient.with(try c.endpoint()) { s in try await s.request(.cancel(JobRequest(job: long))) }
         guard case .jobInfo(let j) = try await waiting.value else { throw TestFailure("WAIT got no JOB_INFO") }
         #expect(j.state == .cancelled)
     }

@@ -53,7 +53,7 @@ struct LoadIntegrationTests {
                                  array: 4, gang: true, nvlink: .required))
         }
         let total = specs.reduce(0) { $0 + ($1.array ?? 1) }
-        let stored = try await SchedClient.with(c.address) { s -> Int in
+        let stored = try await SchedClient.with(try c.endpoint()) { s -> Int in
             for chunk in stride(from: 0, to: specs.count, by: 500) {
                 try await s.send(.submitBatch(SubmitBatch(specs: Array(specs[chunk..<min(specs.count, chunk + 500)]))))
             }
@@ -80,7 +80,7 @@ struct LoadIntegrationTests {
         #expect(failed.isEmpty, "\(failed.prefix(3).map { "\($0.id): \($0.reason ?? "")" })")
 
         // Exactly once: one `placed` record per job, and the fleet started exactly `total` tasks.
-        guard case .logEnd = try await SchedClient.with(c.address, { s -> Message in
+        guard case .logEnd = try await SchedClient.with(try c.endpoint(), { s -> Message in
             try await s.send(.log(LogQuery(limit: 100_000)))
             var placed: [JobID: Int] = [:]
             var records: [PlacementRecord] = []

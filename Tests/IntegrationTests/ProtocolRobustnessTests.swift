@@ -7,9 +7,9 @@ import SchedIntegrationSupport
 extension Integration {
 @Suite(.serialized)
 struct ProtocolRobustnessTests {
-    /// Sends raw lines over a real socket and collects the replies.
+    /// Sends raw lines over a real TLS connection and collects the replies.
     func exchange(_ c: TestCluster, _ payloads: [String], replies: Int) async throws -> [String] {
-        let channel = try await LineClient.connect(c.address)
+        let channel = try await LineClient.connect(c.address, tls: try c.endpoint().tls)
         return try await channel.executeThenClose { inbound, outbound in
             for p in payloads { try await outbound.write(p) }
             var out: [String] = []
@@ -26,7 +26,8 @@ struct ProtocolRobustnessTests {
         let c = try await TestCluster.standard()
         defer { c.shutdown() }
         let huge = "SUBMIT " + String(repeating: "x", count: 3 << 20)
-        let replies = try await exchange(c, ["JOBS", "HELLO {\"protocol\":1,\"role\":\"client\"}", "garbage",
+        let hello = "HELLO {\"protocol\":1,\"role\":\"client\",\"token\":\"\(try c.adminToken())\"}"
+        let replies = try await exchange(c, ["JOBS", hello, "garbage",
                                              "FROB {}", "SUBMIT {\"spec\":{\"command\":42}}", huge, "HEARTBEAT {\"node\":\"x\",\"running\":0}",
                                              "SUBMIT {\"spec\":{\"command\":[\"true\"],\"resources\":{\"cpus\":0}}}", "PING"],
                                          replies: 9)

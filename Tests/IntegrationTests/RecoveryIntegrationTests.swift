@@ -177,7 +177,7 @@ struct RecoveryIntegrationTests {
         // connection keeps submitting (some requests are in flight when it dies).
         let acknowledged = Collected()
         let submitter = Task {
-            try await SchedClient.with(c.address) { s in
+            try await SchedClient.with(try c.endpoint()) { s in
                 var n = 0
                 while true {
                     guard case .submitted(let sub) = try await s.request(.submit(Submit(spec: JobSpec(command: ["true"],

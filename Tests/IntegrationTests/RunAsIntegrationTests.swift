@@ -33,7 +33,7 @@ struct RunAsIntegrationTests {
 
     /// A scripted schedd and a real agent on this host (emulating `xml` when given).
     static func scripted(_ c: TestCluster, node: String = "n1", launcher: [String] = []) async throws -> ScriptedScheduler {
-        let s = try await ScriptedScheduler()
+        let s = try await ScriptedScheduler(stateDir: c.stateDir)
         c.port = s.port
         try c.startAgent(node, extra: [], launcher: launcher)
         _ = try await s.registration()

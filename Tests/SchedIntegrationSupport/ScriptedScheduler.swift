@@ -2,9 +2,11 @@ import Foundation
 import SchedCore
 import SchedNet
 import SchedProtocol
+import SchedTrust
 
-/// schedd's end of agent links, played by a test: the real `sched-agent` connects to it (start it
-/// with `TestCluster.startAgent` after setting the cluster's `port` to this one's), is welcomed
+/// schedd's end of agent links, played by a test: the real `sched-agent` connects to it over TLS
+/// (start it with `TestCluster.startAgent` after setting the cluster's `port` to this one's; the
+/// CA and a token are written where the cluster's agents read them), is welcomed
 /// and registered, and the test then sends what schedd would (`START_TASK` with any `user`,
 /// `KILL_TASK`, `ACK_EXIT`) and reads what the agent answers. Heartbeats are dropped.
 public final class ScriptedScheduler: Sendable {
@@ -14,8 +16,17 @@ public final class ScriptedScheduler: Sendable {
 
     public var port: Int { server.boundPort }
 
-    public init() async throws {
-        let server = try await LineServer.bind(HostPort(host: "127.0.0.1", port: 0), maxLineBytes: 1 << 26)
+    /// `stateDir`: where a real schedd would keep `ca.pem` and `admin.token` (the cluster's
+    /// `stateDir`); a throwaway CA and token are written there. Any token is accepted.
+    public init(stateDir: String) async throws {
+        let ca = try ClusterCA.generate()
+        let issued = try ca.issueServerCertificate(names: try ServerNames(hostName: "scripted-schedd", extra: []))
+        try FileManager.default.createDirectory(atPath: stateDir, withIntermediateDirectories: true)
+        try SecretFile.write(try ca.certificatePEM, to: stateDir + "/ca.pem", mode: 0o644)
+        try SecretFile.write(BearerToken.generate().secret + "\n", to: stateDir + "/admin.token", mode: 0o600)
+        let tls = try TLSServerConfiguration(certificateChainPEM: try issued.certificatePEM, privateKeyPEM: issued.keyPEM,
+                                             clientCertificateTrustRootsPEM: try ca.certificatePEM)
+        let server = try await LineServer.bind(HostPort(host: "127.0.0.1", port: 0), tls: tls, maxLineBytes: 1 << 26)
         self.server = server
         let state = state
         serving = Task {

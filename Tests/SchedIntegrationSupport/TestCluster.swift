@@ -46,6 +46,16 @@ public final class TestCluster: @unchecked Sendable {
     }
 
     public var address: HostPort { HostPort(host: "127.0.0.1", port: port) }
+    /// schedd's state directory, and the CA certificate and admin token it writes there on its first start.
+    public var stateDir: String { dir + "/state" }
+    public var caFile: String { stateDir + "/ca.pem" }
+    public var tokenFile: String { stateDir + "/admin.token" }
+    /// The admin token (read from `tokenFile`).
+    public func adminToken() throws -> String { try SchedEndpoint.readToken(file: tokenFile) }
+    /// How the tests' own client reaches schedd: TLS trusting `caFile`, HELLO with the admin token.
+    public func endpoint(token: String? = nil) throws -> SchedEndpoint {
+        try SchedEndpoint(address: address, caFile: caFile, token: try token ?? adminToken())
+    }
 
     private func spawn(_ exe: String, _ args: [String], log: String, launcher: [String] = []) throws -> Process {
         let p = Process()
@@ -70,7 +80,7 @@ public final class TestCluster: @unchecked Sendable {
     public func startSchedd() async throws {
         let portFile = dir + "/port"
         try? FileManager.default.removeItem(atPath: portFile)
-        schedd = try spawn("schedd", ["--listen", "127.0.0.1:\(port)", "--state-dir", dir + "/state", "--port-file", portFile,
+        schedd = try spawn("schedd", ["--listen", "127.0.0.1:\(port)", "--state-dir", stateDir, "--port-file", portFile,
                                       "--heartbeat-ms", "200", "--node-timeout-ms", "4000", "--log-level", "debug"] + scheddArgs,
                            log: dir + "/schedd.log")
         port = try await eventually("schedd to listen") {
@@ -81,7 +91,8 @@ public final class TestCluster: @unchecked Sendable {
     /// Starts an agent; `xml` emulates that topology, nil discovers this host. `launcher` runs
     /// it (e.g. `setpriv --reuid=1 ...`: an agent that is not root).
     public func startAgent(_ name: String, xml: String? = nil, extra: [String] = [], launcher: [String] = []) throws {
-        var args = ["--scheduler", "127.0.0.1:\(port)", "--node-name", name, "--work-dir", dir + "/agent-\(name)",
+        var args = ["--scheduler", "127.0.0.1:\(port)", "--ca", caFile, "--token-file", tokenFile,
+                    "--node-name", name, "--work-dir", dir + "/agent-\(name)",
                     "--max-backoff-ms", "300", "--log-level", "debug", "--cgroup-parent", cgroupParent]
         if let xml { args += ["--topology-xml", Self.fixture(xml)] }
         args += extra
@@ -93,7 +104,8 @@ public final class TestCluster: @unchecked Sendable {
 
     /// Starts `sched-agent --fleet FILE` (many emulated agents in one process) with `extra` arguments.
     public func startFleet(_ fleetFile: String, extra: [String] = []) throws -> Process {
-        let p = try spawn("sched-agent", ["--scheduler", "127.0.0.1:\(port)", "--fleet", fleetFile, "--work-dir", dir + "/fleet",
+        let p = try spawn("sched-agent", ["--scheduler", "127.0.0.1:\(port)", "--ca", caFile, "--token-file", tokenFile,
+                                          "--fleet", fleetFile, "--work-dir", dir + "/fleet",
                                           "--max-backoff-ms", "300", "--log-level", "warning"] + extra, log: dir + "/fleet.log")
         agents["fleet"] = p
         return p
@@ -151,7 +163,7 @@ public final class TestCluster: @unchecked Sendable {
     // MARK: talking to schedd
 
     public func request(_ m: Message) async throws -> Message {
-        try await SchedClient.with(address) { s in try await s.request(m) }
+        try await SchedClient.with(try endpoint()) { s in try await s.request(m) }
     }
 
     public func submit(_ spec: JobSpec) async throws -> JobID {
@@ -194,13 +206,17 @@ public final class TestCluster: @unchecked Sendable {
         return x
     }
 
-    /// Runs schedctl with SCHED_SCHEDULER pointing at this cluster; returns (status, stdout, stderr).
-    public func schedctl(_ args: [String]) throws -> (Int32, String, String) {
+    /// Runs schedctl with SCHED_SCHEDULER, SCHED_CA and SCHED_TOKEN pointing at this cluster
+    /// (`environment` changes them: nil removes one); returns (status, stdout, stderr).
+    public func schedctl(_ args: [String], environment: [String: String?] = [:]) throws -> (Int32, String, String) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: Self.binDir + "/schedctl")
         p.arguments = args
         var env = ProcessInfo.processInfo.environment
         env["SCHED_SCHEDULER"] = "127.0.0.1:\(port)"
+        env["SCHED_CA"] = caFile
+        env["SCHED_TOKEN"] = try adminToken()
+        for (k, v) in environment { env[k] = v }
         p.environment = env
         let out = Pipe(), err = Pipe()
         p.standardOutput = out

@@ -19,7 +19,17 @@ struct LineFrameDecoder: ByteToMessageDecoder {
         self.maxLength = maxLength
     }
 
+    // `NIOAny(line)` is what `wrapInboundOut(line)` makes, without capturing `self`.
     mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        decode(buffer: &buffer) { context.fireChannelRead(NIOAny($0)) }
+    }
+
+    mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
+        decodeLast(buffer: &buffer) { context.fireChannelRead(NIOAny($0)) }
+    }
+
+    /// `decode` without a channel: hands each line to `emit` (also what `LineFraming` drives).
+    mutating func decode(buffer: inout ByteBuffer, emit: (InboundLine) -> Void) -> DecodingState {
         let view = buffer.readableBytesView
         if let nl = view.dropFirst(scanned).firstIndex(of: UInt8(ascii: "\n")) {
             let length = nl - view.startIndex
@@ -29,18 +39,18 @@ struct LineFrameDecoder: ByteToMessageDecoder {
                 let total = discardedBytes + length
                 discarding = false
                 discardedBytes = 0
-                context.fireChannelRead(wrapInboundOut(.tooLong(total)))
+                emit(.tooLong(total))
                 return .continue
             }
             if length > maxLength {
                 buffer.moveReaderIndex(forwardBy: length + 1)
-                context.fireChannelRead(wrapInboundOut(.tooLong(length)))
+                emit(.tooLong(length))
                 return .continue
             }
             var bytes = buffer.readSlice(length: length)!
             buffer.moveReaderIndex(forwardBy: 1)
             if bytes.readableBytesView.last == UInt8(ascii: "\r") { bytes = bytes.getSlice(at: bytes.readerIndex, length: length - 1)! }
-            context.fireChannelRead(wrapInboundOut(.line(String(buffer: bytes))))
+            emit(.line(String(buffer: bytes)))
             return .continue
         }
         scanned = view.count
@@ -54,15 +64,16 @@ struct LineFrameDecoder: ByteToMessageDecoder {
         return .needMoreData
     }
 
-    mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
-        while try decode(context: context, buffer: &buffer) == .continue {}
+    /// `decodeLast` without a channel: the remaining lines, then the final unterminated one.
+    mutating func decodeLast(buffer: inout ByteBuffer, emit: (InboundLine) -> Void) -> DecodingState {
+        while decode(buffer: &buffer, emit: emit) == .continue {}
         if discarding {
-            context.fireChannelRead(wrapInboundOut(.tooLong(discardedBytes + buffer.readableBytes)))
+            emit(.tooLong(discardedBytes + buffer.readableBytes))
             discarding = false
         } else if buffer.readableBytes > 0 {
             // A final line without a newline still counts as a line.
             let rest = buffer.readSlice(length: buffer.readableBytes)!
-            context.fireChannelRead(wrapInboundOut(.line(String(buffer: rest))))
+            emit(.line(String(buffer: rest)))
         }
         buffer.moveReaderIndex(to: buffer.writerIndex)
         scanned = 0

@@ -1,7 +1,8 @@
 import Testing
 import NIOCore
 import NIOEmbedded
-@testable import SchedNet
+import SchedCore
+@_spi(Fuzzing) @testable import SchedNet
 
 /// Records the largest buffer a decoder was ever handed (the handler's cumulation buffer).
 private final class MaxSeen {
@@ -200,6 +201,21 @@ struct LineFrameDecoderTests {
         try h.feed("done\n")
         #expect(try h.read() == [.line("done")])
         #expect(try h.close() == [])
+    }
+
+    @Test("LineFraming (the fuzz target's driver) frames as the channel handler does", arguments: [1, 3, 16, 1000])
+    func fuzzDriverMatchesHandler(chunk: Int) throws {
+        var rng = SplitMix64(seed: UInt64(chunk))
+        let alphabet = Array("ab\r\n\n é".utf8)
+        for _ in 0..<200 {
+            let bytes = (0..<Int.random(in: 0...80, using: &rng)).map { _ in alphabet.randomElement(using: &rng)! }
+            let h = Harness(maxLength: 8)
+            for start in stride(from: 0, to: bytes.count, by: chunk) {
+                try h.feed(bytes: Array(bytes[start..<min(bytes.count, start + chunk)]))
+            }
+            let viaHandler = try h.read() + h.close()
+            #expect(LineFraming.split(bytes, maxLength: 8, chunk: chunk) == viaHandler, "\(bytes)")
+        }
     }
 
     @Test("LineEncoder appends a newline")

@@ -92,6 +92,17 @@ public enum LineCodec {
 
     /// Parses one line (without its newline). Throws an `ErrorReply` ready to send back.
     public static func decode(_ line: Substring) throws(ErrorReply) -> Message {
+        try decode(line, scanner: true)
+    }
+
+    /// `decode` through the Codable decoders only, so the fuzz target (`Sources/sched-fuzz`) can
+    /// check the scanner against them: wherever the scanner answers, both must give one message.
+    @_spi(Fuzzing)
+    public static func decodeWithoutScanner(_ line: Substring) throws(ErrorReply) -> Message {
+        try decode(line, scanner: false)
+    }
+
+    static func decode(_ line: Substring, scanner: Bool) throws(ErrorReply) -> Message {
         var text = line
         if text.last == "\r" { text = text.dropLast() }
         let verbEnd = text.firstIndex(of: " ") ?? text.endIndex
@@ -104,7 +115,7 @@ public enum LineCodec {
         if json.isEmpty { json = "{}" }
         // The agent messages that arrive once per task: a scanner for plain input, the Codable
         // decoder for everything else (and for every error).
-        if let fast = HotLineDecoder.decode(verb: verb, json: json) { return fast }
+        if scanner, let fast = HotLineDecoder.decode(verb: verb, json: json) { return fast }
         let data = Data(json.utf8)
 
         func body<T: Decodable>(_ type: T.Type) throws(ErrorReply) -> T {

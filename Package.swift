@@ -105,6 +105,10 @@ let package = Package(
         // Benchmarks of the pure core (no daemon, no I/O in the measured loop).
         // `sched-bench e2e` also starts schedd and emulated agents and talks the protocol.
         .executableTarget(name: "sched-bench", dependencies: ["SchedCore", "SchedProtocol", "SchedNet", "SchedClient", "SchedSimulation", "SchedControlPlane"]),
+        // The fuzz target over the framing, the message parsers and the job-spec parser. A normal build
+        // replays files through its checks; Deploy/fuzz.sh builds it with libFuzzer (-sanitize=fuzzer,
+        // -D SCHED_FUZZING) in its own scratch path, .build-fuzz.
+        .executableTarget(name: "sched-fuzz", dependencies: ["SchedProtocol", "SchedNet", "SchedCtlKit"]),
 
         // Test support, linked by test targets only (never by a product): the pure fixtures
         // (topologies, job specs, message accessors) and PlaneDriver, the control plane driven by hand.

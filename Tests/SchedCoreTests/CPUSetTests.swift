@@ -68,6 +68,27 @@ struct CPUSetTests {
         #expect(parsed.description == text)
     }
 
+    @Test("insert(range:) sets what inserting each member sets (seeded, across word boundaries)", arguments: 0..<20)
+    func insertRange(seed: Int) {
+        var rng = SplitMix64(seed: UInt64(seed))
+        var byRange = CPUSet(), byMember = CPUSet()
+        for _ in 0..<Int(rng.next(below: 6)) + 1 {
+            let lo = Int(rng.next(below: 300)), hi = lo + Int(rng.next(below: 200))
+            byRange.insert(range: lo...hi)
+            for i in lo...hi { byMember.insert(i) }
+        }
+        #expect(byRange == byMember)
+        #expect(byRange.description == byMember.description)
+    }
+
+    @Test("overlapping ranges in any order parse as their union", arguments: [
+        ("5-9,0-3,2-6", Array(0...9)), ("64-127,0-63", Array(0...127)), ("0,2,1", [0, 1, 2]),
+        ("10-20,12-13,0-1048575", Array(0...1_048_575)), ("3,1-2,4-4", [1, 2, 3, 4]),
+    ])
+    func mergesRanges(text: String, expected: [Int]) throws {
+        #expect(try #require(CPUSet(listFormat: text)) == CPUSet(expected))
+    }
+
     // MARK: set operations
 
     @Test func membershipAndCount() {

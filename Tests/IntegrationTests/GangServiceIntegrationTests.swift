@@ -147,7 +147,7 @@ struct GangServiceIntegrationTests {
 
     @Test("schedd refuses a bad --tenant cap with a clear message", arguments: [
         ("x=cpus:4,max-cpus:2", "--tenant x: max-cpus 2 is below the guaranteed cpus 4"),
-        ("x=max-cpu:2", "--tenant x: unknown key 'max-cpu' (cpus, gpus, max-cpus, max-gpus)"),
+        ("x=max-cpu:2", "--tenant x: unknown key 'max-cpu' (cpus, gpus, max-cpus, max-gpus, allow-root)"),
         ("x=max-gpus:lots", "--tenant x: bad max-gpus 'lots' (a number >= 0)"),
     ])
     func badTenantFlag(flag: String, message: String) throws {

@@ -154,7 +154,7 @@ struct MessageRoundTripTests {
     /// every string that can hold one.
     static func fullFixtures(_ s: String) -> [Message] {
         [
-            .hello(Hello(role: .agent, protocolVersion: 7, software: s)),
+            .hello(Hello(role: .agent, protocolVersion: 7, software: s, token: "sched_" + String(repeating: "A", count: 43))),
             .welcome(Welcome(protocolVersion: 3, software: s)),
             .error(ErrorReply(.unavailable, s)),
             .ping, .pong,

@@ -10,8 +10,9 @@ public struct AgentConfig: Sendable {
     public var tls: TLSClientConfiguration
     /// The CA file `tls` trusts (named in errors).
     public var caFile = ""
-    /// The bearer token the agent's HELLO carries (`--token-file`, `SCHED_TOKEN`); a secret.
-    public var token: String
+    /// The bearer token the agent's HELLO carries (`--token-file`, `SCHED_TOKEN`); a secret,
+    /// redacted wherever the config is printed (swift-service-lifecycle logs its services).
+    public var token: RedactedToken
     /// The name this node registers under.
     public var nodeName: NodeID
     /// True when the topology was loaded from `--topology-xml` (an emulated node).
@@ -46,7 +47,7 @@ public struct AgentConfig: Sendable {
                 maxLineBytes: Int = 1 << 26, initialBackoffMs: Int = 200, maxBackoffMs: Int = 5_000) {
         self.scheduler = scheduler
         self.tls = tls
-        self.token = token
+        self.token = RedactedToken(token)
         self.nodeName = nodeName
         self.emulated = emulated
         self.workDir = workDir
@@ -55,4 +56,14 @@ public struct AgentConfig: Sendable {
         self.initialBackoffMs = initialBackoffMs
         self.maxBackoffMs = maxBackoffMs
     }
+}
+
+/// A token that prints as `(redacted)`: in `description`, `debugDescription` and reflection alike.
+public struct RedactedToken: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    /// The secret itself, for the HELLO only.
+    public let secret: String
+    public init(_ secret: String) { self.secret = secret }
+    public var description: String { "(redacted)" }
+    public var debugDescription: String { "(redacted)" }
+    public var customMirror: Mirror { Mirror(self, children: [:]) }
 }

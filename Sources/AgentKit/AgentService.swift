@@ -98,7 +98,7 @@ public struct AgentService: Service {
                 }
                 return nil
             }
-            try await outbound.write(LineCodec.encode(.hello(Hello(role: .agent, token: config.token))))
+            try await outbound.write(LineCodec.encode(.hello(Hello(role: .agent, token: config.token.secret))))
             switch try await next() {
             case .welcome: break
             case .error(let e): throw LaunchError("schedd refused the HELLO: \(e.code.rawValue): \(e.message)")

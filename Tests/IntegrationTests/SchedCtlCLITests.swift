@@ -121,7 +121,7 @@ struct SchedCtlCLITests {
         defer { c.shutdown() }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: TestCluster.binDir + "/schedctl")
-        p.arguments = ["log", "--follow", "-o", "json", "--scheduler", "127.0.0.1:\(c.port)"]
+        p.arguments = ["log", "--follow", "-o", "json", "--scheduler", "127.0.0.1:\(c.port)", "--ca", c.caFile, "--token-file", c.tokenFile]
         let out = Pipe()
         p.standardOutput = out
         let collected = Collected()

@@ -129,6 +129,9 @@ struct TrustIntegrationTests {
         try c.startAgent("dgx2", xml: "nvidiaDGX2.xml")
         try await c.waitForNodes(["dgx2"], status: .ready)
         #expect(try await c.nodes().map(\.name.rawValue) == ["dgx2"])
+        // The agent logs at debug level (its services and config included): never the token.
+        #expect(!c.read(c.dir + "/agent-dgx2.log").contains(try c.adminToken()))
+        #expect(!c.read(c.dir + "/agent-intruder.log").contains(c.read(bad).trimmingCharacters(in: .whitespacesAndNewlines)))
     }
 
     @Test("the state directory: ca.pem 0644, keys, token and store 0600; reused on restart; a new --tls-san reissues server.pem; deleting admin.token rotates it")

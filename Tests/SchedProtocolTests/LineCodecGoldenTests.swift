@@ -44,6 +44,8 @@ enum Golden {
          #"HELLO {"protocol":1,"role":"agent","software":"sched 0.1.0"}"#),
         (.hello(Hello(role: .client, software: nil)),
          #"HELLO {"protocol":1,"role":"client"}"#),
+        (.hello(Hello(role: .client, software: nil, token: "sched_A3x-_9")),
+         #"HELLO {"protocol":1,"role":"client","token":"sched_A3x-_9"}"#),
         (.welcome(Welcome()),
          #"WELCOME {"protocol":1,"software":"sched 0.1.0"}"#),
         (.error(ErrorReply(.unknownVerb, "unknown verb 'FOO'")),

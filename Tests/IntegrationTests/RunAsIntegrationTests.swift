@@ -32,9 +32,14 @@ struct RunAsIntegrationTests {
     static let whoami = ["sh", "-c", "id -u; id -g; id -G; /usr/bin/python3 -c 'import os; os.setuid(0)' 2>&1 | tail -1"]
 
     /// A scripted schedd and a real agent on this host (emulating `xml` when given).
-    static func scripted(_ c: TestCluster, node: String = "n1", launcher: [String] = []) async throws -> ScriptedScheduler {
+    /// `agentUser`: the uid the agent runs as, given its token file (0600, as an operator would
+    /// install it for that user).
+    static func scripted(_ c: TestCluster, node: String = "n1", launcher: [String] = [], agentUser: uid_t? = nil) async throws -> ScriptedScheduler {
         let s = try await ScriptedScheduler(stateDir: c.stateDir)
         c.port = s.port
+        if let uid = agentUser, chown(c.tokenFile, uid, gid_t(uid)) != 0 {
+            throw TestFailure("cannot give \(c.tokenFile) to uid \(uid): errno \(errno)")
+        }
         try c.startAgent(node, extra: [], launcher: launcher)
         _ = try await s.registration()
         return s
@@ -137,7 +142,7 @@ struct RunAsIntegrationTests {
     func unprivilegedAgent() async throws {
         let c = try TestCluster()
         defer { c.shutdown() }
-        let s = try await Self.scripted(c, launcher: ["/usr/bin/setpriv", "--reuid=1", "--regid=1", "--init-groups"])
+        let s = try await Self.scripted(c, launcher: ["/usr/bin/setpriv", "--reuid=1", "--regid=1", "--init-groups"], agentUser: 1)
         defer { Task { await s.close() } }
         try await s.send(ScriptedScheduler.startTask(job: 1, node: "n1", command: ["id", "-u"], user: "root"))
         let t = try Self.started(try await s.startReply(job: 1))

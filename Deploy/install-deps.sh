@@ -11,6 +11,7 @@ PACKAGES=(
   libsqlite3-dev  # the embedded store (GRDB links the system SQLite)
   procps          # ps/pkill used by the demo script
   openssl         # openssl s_client: talk the line protocol by hand, inside TLS (docs/protocol.md)
+  python3         # the demo reads JSON with it; the connection-limit tests' slow TLS client
   jq              # Deploy/check-layering.sh reads the targets' dependencies from `swift package dump-package`
 )
 

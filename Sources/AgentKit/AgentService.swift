@@ -87,6 +87,9 @@ public struct AgentService: Service {
                     case .tooLong(let n):
                         logger.warning("line from schedd too long, discarded", metadata: ["bytes": "\(n)"])
                         try await outbound.write(LineCodec.encode(.error(ErrorReply(.lineTooLong, "line of \(n) bytes discarded"))))
+                    case .invalidUTF8(let n):
+                        logger.warning("line from schedd not valid UTF-8, discarded", metadata: ["bytes": "\(n)"])
+                        try await outbound.write(LineCodec.encode(.error(ErrorReply(.invalidUTF8, "line of \(n) bytes is not valid UTF-8"))))
                     case .line(let text):
                         do throws(ErrorReply) {
                             return try LineCodec.decode(Substring(text))

@@ -50,7 +50,7 @@ struct LineFrameDecoder: ByteToMessageDecoder {
             var bytes = buffer.readSlice(length: length)!
             buffer.moveReaderIndex(forwardBy: 1)
             if bytes.readableBytesView.last == UInt8(ascii: "\r") { bytes = bytes.getSlice(at: bytes.readerIndex, length: length - 1)! }
-            emit(.line(String(buffer: bytes)))
+            emit(Self.text(bytes, length: length))
             return .continue
         }
         scanned = view.count
@@ -64,6 +64,14 @@ struct LineFrameDecoder: ByteToMessageDecoder {
         return .needMoreData
     }
 
+    /// The line as text, or `.invalidUTF8(length)` (`length`: its bytes with any `\r`).
+    static func text(_ bytes: ByteBuffer, length: Int) -> InboundLine {
+        guard let s = try? bytes.getUTF8ValidatedString(at: bytes.readerIndex, length: bytes.readableBytes) else {
+            return .invalidUTF8(length)
+        }
+        return .line(s)
+    }
+
     /// `decodeLast` without a channel: the remaining lines, then the final unterminated one.
     mutating func decodeLast(buffer: inout ByteBuffer, emit: (InboundLine) -> Void) -> DecodingState {
         while decode(buffer: &buffer, emit: emit) == .continue {}
@@ -73,7 +81,7 @@ struct LineFrameDecoder: ByteToMessageDecoder {
         } else if buffer.readableBytes > 0 {
             // A final line without a newline still counts as a line.
             let rest = buffer.readSlice(length: buffer.readableBytes)!
-            emit(.line(String(buffer: rest)))
+            emit(Self.text(rest, length: rest.readableBytes))
         }
         buffer.moveReaderIndex(to: buffer.writerIndex)
         scanned = 0

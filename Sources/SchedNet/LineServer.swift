@@ -5,15 +5,19 @@ internal import NIOSSL
 /// A listening TCP socket whose connections speak lines inside TLS 1.3. A peer is handed to the
 /// handler only once its TLS handshake finished; one that sends anything but TLS, presents a
 /// certificate that does not verify, or does not finish within the handshake timeout is closed
-/// without a byte of the line protocol read or written.
+/// without a byte of the line protocol read or written. `ConnectionLimits` bound what a peer may
+/// hold before it is admitted as an agent: a connection over them is closed at accept, before TLS.
 public struct LineServer: Sendable {
     let server: NIOAsyncChannel<LinePipeline.Configured, Never>
+    let gate: ConnectionGate
     /// The bound address (useful with port 0).
     public let boundPort: Int
 
     /// Binds `address`. Port 0 picks a free port, reported in `boundPort`. Lines longer than
     /// `maxLineBytes` are discarded as they stream in and reported as `.tooLong`.
-    public static func bind(_ address: HostPort, tls: TLSServerConfiguration, maxLineBytes: Int) async throws -> LineServer {
+    public static func bind(_ address: HostPort, tls: TLSServerConfiguration, maxLineBytes: Int,
+                            limits: ConnectionLimits = ConnectionLimits()) async throws -> LineServer {
+        let gate = ConnectionGate(limits: limits)
         let server = try await ServerBootstrap(group: LinePipeline.eventLoopGroup)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -22,11 +26,16 @@ public struct LineServer: Sendable {
             // A peer that half-closes after its last request still gets its replies.
             .childChannelOption(.allowRemoteHalfClosure, value: true)
             .bind(host: address.host, port: address.port) { channel in
-                LinePipeline.configure(channel, side: .server(tls), maxLineBytes: maxLineBytes)
+                LinePipeline.configure(channel, side: .server(tls, gate), maxLineBytes: maxLineBytes)
             }
         let port = server.channel.localAddress?.port ?? address.port
-        return LineServer(server: server, boundPort: port)
+        return LineServer(server: server, gate: gate, boundPort: port)
     }
+
+    /// Connections each limit closed so far.
+    public var limitCounts: ConnectionLimitCounts { gate.counts }
+    /// Connections holding a slot now (not admitted as agents).
+    public var limitedConnections: Int { gate.open }
 
     /// Accepts connections until cancelled; each runs `handler` (with the peer's address and
     /// verified certificate) in its own child task, after its TLS handshake. A failing
@@ -35,17 +44,21 @@ public struct LineServer: Sendable {
         try await withThrowingDiscardingTaskGroup { group in
             try await server.executeThenClose { inbound in
                 for try await accepted in inbound {
-                    let address = accepted.channel.channel.remoteAddress?.description ?? "?"
+                    // Refused by the gate: already closed.
+                    guard let channel = accepted.channel else { continue }
+                    let address = channel.channel.remoteAddress?.description ?? "?"
+                    let gate = gate
                     group.addTask {
                         let certificate: PeerCertificate?
                         do {
                             certificate = try await accepted.handshake.get()
                         } catch {
                             // The handshake handler closed it (deadline, not TLS, bad certificate).
-                            try? await accepted.channel.channel.close()
+                            if error is TLSHandshakeHandler.TimedOut { gate.count(.handshake) }
+                            try? await channel.channel.close()
                             return
                         }
-                        await handler(LineConnection(accepted.channel), LinePeer(address: address, certificate: certificate))
+                        await handler(LineConnection(channel, control: accepted.control), LinePeer(address: address, certificate: certificate))
                     }
                 }
             }
@@ -77,13 +90,14 @@ public enum LineClient {
             .connect(host: address.host, port: address.port) { channel in
                 LinePipeline.configure(channel, side: .client(tls, serverHostname: hostname), maxLineBytes: maxLineBytes)
             }
+        guard let channel = configured.channel else { throw TLSConnectError(.failed, "no channel") }
         do {
             _ = try await configured.handshake.get()
         } catch {
-            try? await configured.channel.channel.close()
+            try? await channel.channel.close()
             throw classify(error)
         }
-        return LineConnection(configured.channel)
+        return LineConnection(channel)
     }
 
     static func isIPAddress(_ s: String) -> Bool {

@@ -13,6 +13,7 @@ public enum WireErrorCode: String, Sendable, Codable, Hashable {
     case malformed                  // not `VERB {json}`, or JSON that does not fit the verb
     case unknownVerb = "unknown_verb"
     case lineTooLong = "line_too_long"
+    case invalidUTF8 = "invalid_utf8" // a line that is not valid UTF-8 (it is never repaired into text)
     case handshakeRequired = "handshake_required"
     case unsupportedVersion = "unsupported_version"
     case unauthenticated            // HELLO without a token schedd knows (or revoked, expired)

@@ -49,7 +49,8 @@ struct ClientSession {
                     guard !Task.isCancelled else { return }
                     try await outbound.write(LineCodec.encode(reply))
                 }
-                let next = try await withTaskCancellationHandler { try await lines.next() } onCancel: { answering.cancel() }
+                // Not idle while the answer is pending: no idle timeout on this read.
+                let next = try await withTaskCancellationHandler { try await lines.nextIgnoringIdleTimeout() } onCancel: { answering.cancel() }
                 guard let next else {
                     answering.cancel()
                     _ = try? await answering.value

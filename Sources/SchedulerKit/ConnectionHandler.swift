@@ -56,6 +56,9 @@ struct ConnectionHandler {
                 }
                 guard let hello, let identity else { return }
                 log[metadataKey: "principal.token"] = "\(identity.tokenID)"
+                // Authenticated: the HELLO deadline ends. A client gets the idle timeout between
+                // requests; an agent leaves the connection limits (its liveness is heartbeats').
+                if hello.role == .agent { connection.admitAsAgent() } else { connection.beginClientSession() }
                 try await outbound.write(LineCodec.encode(.welcome(Welcome())))
                 if hello.role == .agent {
                     try await AgentSession(scheduler: scheduler, identity: identity, logger: log, maxLineBytes: maxLineBytes)
@@ -76,6 +79,8 @@ func parse(_ frame: InboundLine, maxLineBytes: Int) -> Result<Message, ErrorRepl
     switch frame {
     case .tooLong(let n):
         return .failure(ErrorReply(.lineTooLong, "line of \(n) bytes discarded; the limit is \(maxLineBytes) bytes"))
+    case .invalidUTF8(let n):
+        return .failure(ErrorReply(.invalidUTF8, "line of \(n) bytes is not valid UTF-8; discarded"))
     case .line(let text):
         do throws(ErrorReply) { return .success(try LineCodec.decode(Substring(text))) } catch { return .failure(error) }
     }

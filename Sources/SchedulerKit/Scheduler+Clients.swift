@@ -205,10 +205,13 @@ extension Scheduler {
 
     /// Counts for `schedctl status`.
     public func status(as p: Principal = .clusterAdmin) async -> SchedulerStatus {
-        guard case .message(.statusInfo(let s)) = await request(.status, as: p) else {
+        guard case .message(.statusInfo(var s)) = await request(.status, as: p) else {
             return SchedulerStatus(software: WireProtocol.software, protocolVersion: WireProtocol.version, uptimeSeconds: 0,
                                    policy: "", stateDir: "", nodes: [:], jobs: [:], rejectedLines: 0)
         }
+        // Connections closed by a limit are counted by the listener, not the control plane.
+        let closed = connectionLimitCounts()
+        if !closed.isEmpty { s.limitsHit = (s.limitsHit ?? [:]).merging(closed, uniquingKeysWith: +) }
         return s
     }
 

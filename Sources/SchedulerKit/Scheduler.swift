@@ -36,6 +36,8 @@ public actor Scheduler {
     var dispatching = false
     /// Agent messages refused while handling the current call, by connection.
     var refusals: [LinkID: ErrorReply] = [:]
+    /// The listener's counts of connections its limits closed, by `schedctl status` name.
+    var connectionLimitCounts: @Sendable () -> [String: Int] = { [:] }
     /// RFC 3339 with milliseconds, for placement-log times.
     static let timeFormat = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
 
@@ -176,6 +178,9 @@ public actor Scheduler {
 
     /// Counts a rejected protocol line.
     public func countRejectedLine() { dispatch(.lineRejected) }
+
+    /// Where `status` reads the listener's connection-limit counts from.
+    public func readConnectionLimits(from counts: @escaping @Sendable () -> [String: Int]) { connectionLimitCounts = counts }
 
     /// Protocol lines rejected since start (malformed, unknown verb, too long).
     public var rejectedLines: Int { plane.rejectedLines }

@@ -52,6 +52,9 @@ public struct SchedulerConfig: Sendable {
     public var hostName: String?
     /// A peer that has not finished its TLS handshake after this long is closed.
     public var tlsHandshakeTimeoutMs = 5_000
+    /// Connections a peer address, and all of them, may hold before they are agents; the
+    /// HELLO deadline after TLS; a client's idle timeout between requests.
+    public var connectionLimits = ConnectionLimits()
 
     public init(listen: HostPort, stateDir: String, heartbeatIntervalMs: Int = 2_000, nodeTimeoutMs: Int = 10_000,
                 maxLineBytes: Int = 1 << 20, policy: SchedulingPolicy = .bestFit, queues: [String: SchedulingPolicy] = [:]) {

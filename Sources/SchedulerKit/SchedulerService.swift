@@ -32,9 +32,13 @@ public struct SchedulerService: Service {
         let tls = try TrustFiles(stateDir: config.stateDir).prepare(
             store: store, names: names, handshakeTimeout: .milliseconds(config.tlsHandshakeTimeoutMs), logger: logger)
         let scheduler = try Scheduler(store: store, config: config, logger: logger)
-        let server = try await LineServer.bind(config.listen, tls: tls, maxLineBytes: config.maxLineBytes)
+        let server = try await LineServer.bind(config.listen, tls: tls, maxLineBytes: config.maxLineBytes,
+                                               limits: config.connectionLimits)
+        await scheduler.readConnectionLimits { server.limitCounts.named }
         logger.info("schedd listening", metadata: ["address": "\(config.listen.host):\(server.boundPort)",
-                                                   "state.dir": "\(config.stateDir)"])
+                                                   "state.dir": "\(config.stateDir)",
+                                                   "connections.per_peer.max": "\(config.connectionLimits.maxPerPeer)",
+                                                   "connections.total.max": "\(config.connectionLimits.maxTotal)"])
         onListening(server.boundPort)
         let handler = ConnectionHandler(scheduler: scheduler, authenticator: Authenticator(store: store, rootTenants: config.rootTenants), logger: logger,
                                         maxLineBytes: config.maxLineBytes)

@@ -31,15 +31,18 @@ enum FuzzLines {
 
     /// The framing rules of docs/protocol.md, written plainly: a line ends at `\n`, one `\r`
     /// before it is dropped; a line over the limit (counted with its `\r`) is `tooLong(bytes)`;
-    /// a final line without `\n` still counts (nothing is dropped from it).
+    /// a final line without `\n` still counts (nothing is dropped from it); a line within the
+    /// limit that is not UTF-8 is `invalidUTF8(bytes)`, never repaired.
     static func modelFraming(_ bytes: [UInt8], maxLength: Int) -> [InboundLine] {
         var pieces = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
         let last = pieces.removeLast()
-        var lines: [InboundLine] = pieces.map { p in
-            p.count > maxLength ? .tooLong(p.count)
-                : .line(String(decoding: p.last == UInt8(ascii: "\r") ? p.dropLast() : p, as: UTF8.self))
+        func text(_ p: ArraySlice<UInt8>, length: Int) -> InboundLine {
+            String(validating: p, as: UTF8.self).map { .line($0) } ?? .invalidUTF8(length)
         }
-        if !last.isEmpty { lines.append(last.count > maxLength ? .tooLong(last.count) : .line(String(decoding: last, as: UTF8.self))) }
+        var lines: [InboundLine] = pieces.map { p in
+            p.count > maxLength ? .tooLong(p.count) : text(p.last == UInt8(ascii: "\r") ? p.dropLast() : p, length: p.count)
+        }
+        if !last.isEmpty { lines.append(last.count > maxLength ? .tooLong(last.count) : text(last, length: last.count)) }
         return lines
     }
 

@@ -73,7 +73,21 @@ struct SchedD: AsyncParsableCommand {
     @Option(help: "Submissions one token may make in a burst before --submits-per-second applies.")
     var submitBurst: Double = AdmissionLimits().submitBurst
 
+    @Option(help: "Most connections one IP address may hold that are not registered agents (in TLS, before HELLO, or schedctl); more are closed at accept. 0: no limit.")
+    var maxConnectionsPerPeer: Int = ConnectionLimits().maxPerPeer
+
+    @Option(help: "Most connections from all addresses that are not registered agents; kept under half the open-file limit so agents always have room. 0: half the open-file limit.")
+    var maxClientConnections: Int = ConnectionLimits().maxTotal
+
+    @Option(help: "Close a peer that has not sent its HELLO this many milliseconds after its TLS handshake.")
+    var helloTimeoutMs: Int = 5_000
+
+    @Option(help: "Close a schedctl connection silent this many milliseconds between requests (a line trickled without its newline counts as silence). 0: never.")
+    var clientIdleTimeoutMs: Int = 120_000
+
     func validate() throws {
+        guard maxConnectionsPerPeer >= 0, maxClientConnections >= 0 else { throw ValidationError("--max-connections-per-peer and --max-client-connections must be 0 or more") }
+        guard helloTimeoutMs >= 1, clientIdleTimeoutMs >= 0 else { throw ValidationError("--hello-timeout-ms must be at least 1 and --client-idle-timeout-ms 0 or more") }
         guard maxJobsPerRequest >= 1, maxPendingPerTenant >= 1 else { throw ValidationError("--max-jobs-per-request and --max-pending-per-tenant must be at least 1") }
         guard submitsPerSecond > 0, submitBurst >= 1 else { throw ValidationError("--submits-per-second must be > 0 and --submit-burst >= 1") }
         guard HostPort(listen) != nil else { throw ValidationError("--listen must be HOST:PORT, got '\(listen)'") }
@@ -150,6 +164,13 @@ struct SchedD: AsyncParsableCommand {
         return (p, out)
     }
 
+    /// Connections that are not agents take at most half the open files (the rest are agents',
+    /// the store's and the logs'): a flood can never take the descriptors agents register with.
+    static func clientConnectionCap(_ asked: Int, openFiles: Int) -> Int {
+        let half = max(16, openFiles / 2)
+        return asked == 0 ? half : min(asked, half)
+    }
+
     func run() async throws {
         LoggingSystem.bootstrap { label in
             var h = StreamLogHandler.standardError(label: label)
@@ -173,7 +194,15 @@ struct SchedD: AsyncParsableCommand {
         config.tlsSANs = tlsSan
         config.tlsHandshakeTimeoutMs = tlsHandshakeTimeoutMs
         let files = OpenFileLimit.raiseToHardLimit()
-        logger.info("open-file limit", metadata: ["limit": "\(files)"])
+        config.connectionLimits = ConnectionLimits(
+            maxPerPeer: maxConnectionsPerPeer, maxTotal: Self.clientConnectionCap(maxClientConnections, openFiles: files),
+            firstLineTimeout: .milliseconds(helloTimeoutMs),
+            idleTimeout: clientIdleTimeoutMs == 0 ? nil : .milliseconds(clientIdleTimeoutMs))
+        logger.info("open-file limit", metadata: ["limit": "\(files)", "client.connections.max": "\(config.connectionLimits.maxTotal)"])
+        if maxClientConnections > config.connectionLimits.maxTotal {
+            logger.warning("--max-client-connections lowered to half the open-file limit, so agents keep room",
+                           metadata: ["asked": "\(maxClientConnections)", "limit": "\(config.connectionLimits.maxTotal)"])
+        }
         let portFile = self.portFile
         let service = SchedulerService(config: config, logger: logger) { port in
             if let portFile { writePortFile(portFile, port) }

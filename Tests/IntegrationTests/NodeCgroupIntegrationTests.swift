@@ -94,7 +94,7 @@ struct NodeCgroupIntegrationTests {
         // The shim (the task's pid), the shell and its child are all in it.
         let members = Set(CgroupHost.value(pids + "/cgroup.procs").split(separator: "\n").compactMap { Int32($0) })
         #expect(members.isSuperset(of: [try #require(j.pid), child]) && members.count >= 3, "\(members)")
-        FileManager.default.createFile(atPath: release, contents: nil)
+        _ = FileManager.default.createFile(atPath: release, contents: nil)
         #expect(try await c.waitTerminal(id).state == .completed)
         // The shell's child outlived it: it goes with the task, and so does the cgroup.
         _ = try await eventually("the task's cgroup removed") { FileManager.default.fileExists(atPath: pids) ? nil : true }
@@ -109,8 +109,13 @@ struct NodeCgroupIntegrationTests {
         let j = try await c.waitForState(id, .running)
         let stdout = try #require(j.stdoutPath)
         let escaped = try await eventually("the escaped child's pid") { Int32(c.read(stdout).trimmingCharacters(in: .whitespacesAndNewlines)) }
-        let sid = try String(contentsOfFile: "/proc/\(escaped)/stat", encoding: .utf8).split(separator: " ")[5]
-        #expect(sid == "\(escaped)")  // a session (and group) of its own: a signal to the task's group misses it
+        // A session (and group) of its own: a signal to the task's group misses it. `$!` is known
+        // as soon as the shell forked, before the child ran setsid(): wait for it to have.
+        _ = try await eventually("the escaped child in a session of its own") { () -> Bool? in
+            let stat = (try? String(contentsOfFile: "/proc/\(escaped)/stat", encoding: .utf8)) ?? ""
+            let fields = stat.split(separator: ")").last?.split(separator: " ") ?? []
+            return fields.count > 4 && fields[3] == "\(escaped)" ? true : nil
+        }
         let asked = ContinuousClock.now
         _ = try await c.request(.cancel(JobRequest(job: id)))
         let done = try await c.waitTerminal(id)
@@ -222,7 +227,7 @@ struct NodeCgroupIntegrationTests {
         let agent = try #require(c.agents["host"])
         kill(agent.processIdentifier, SIGKILL)
         agent.waitUntilExit()
-        FileManager.default.createFile(atPath: go, contents: nil)
+        _ = FileManager.default.createFile(atPath: go, contents: nil)
         let exitFile = c.dir + "/agent-host/tasks/\(id).0/exit"
         _ = try await eventually("the shim records the exit") { c.read(exitFile).isEmpty ? nil : true }
         // A stale cgroup no task.json names, with a process in it.

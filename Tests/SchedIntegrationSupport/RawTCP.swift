@@ -4,13 +4,28 @@ import Glibc
 #endif
 
 /// A plain TCP socket to 127.0.0.1, below TLS: for the tests that check what schedd does with a
-/// peer that does not speak TLS. Reads wait on the socket (poll), never on a timer.
+/// peer that does not speak TLS, or with a flood of them. Reads wait on the socket (poll), never
+/// on a timer.
 public final class RawTCP: @unchecked Sendable {
     let fd: Int32
 
-    public init(port: Int) throws {
+    /// `source`: the local address to connect from (any of 127.0.0.0/8 is this host on Linux),
+    /// so a test can be a second peer address.
+    public init(port: Int, from source: String? = nil) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw TestFailure("socket: \(errno)") }
+        if let source {
+            var local = sockaddr_in()
+            local.sin_family = sa_family_t(AF_INET)
+            local.sin_addr.s_addr = inet_addr(source)
+            let b = withUnsafePointer(to: &local) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            guard b == 0 else {
+                close(fd)
+                throw TestFailure("bind to \(source): errno \(errno)")
+            }
+        }
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_port = in_port_t(UInt16(port).bigEndian)
@@ -25,6 +40,15 @@ public final class RawTCP: @unchecked Sendable {
     }
 
     deinit { close(fd) }
+
+    /// Whether the peer has closed (or reset) the connection, without waiting: nothing to read
+    /// and no end of stream means it is still open.
+    public var isClosedByPeer: Bool {
+        var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        guard poll(&p, 1, 0) > 0 else { return false }
+        var byte: UInt8 = 0
+        return recv(fd, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT)) <= 0
+    }
 
     public func send(_ text: String) throws {
         let bytes = Array(text.utf8)

@@ -218,6 +218,17 @@ struct LineFrameDecoderTests {
         }
     }
 
+    @Test("a line that is not valid UTF-8 arrives as invalidUTF8(bytes), never repaired; the lines around it are untouched")
+    func invalidUTF8() throws {
+        let h = Harness(maxLength: 64)
+        // A lone continuation byte, a truncated two-byte sequence, an overlong "/", a surrogate.
+        try h.feed(bytes: Array("ok\n".utf8) + [0x61, 0x80, 0x0A] + [0xC3, 0x0D, 0x0A] + [0xC0, 0xAF, 0x0A]
+                   + [0xED, 0xA0, 0x80, 0x0A] + Array("caf\u{e9}\n".utf8))
+        #expect(try h.read() == [.line("ok"), .invalidUTF8(2), .invalidUTF8(2), .invalidUTF8(2), .invalidUTF8(3), .line("caf\u{e9}")])
+        try h.feed(bytes: [0x62, 0xFF])
+        #expect(try h.close() == [.invalidUTF8(2)])
+    }
+
     @Test("LineEncoder appends a newline")
     func encoder() throws {
         let channel = EmbeddedChannel(handler: MessageToByteHandler(LineEncoder()))

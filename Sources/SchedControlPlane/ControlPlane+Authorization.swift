@@ -115,3 +115,37 @@ extension ControlPlane {
         }
     }
 }
+
+/// A job's environment holds its secrets (API keys, passwords): only the job's own tenant and
+/// the token that submitted it read the values. Anyone else who may see the job (a cluster admin
+/// of the fleet) gets the names with `hiddenValue` instead, so the job can still be debugged.
+public enum JobSecrets {
+    /// What a hidden value reads as.
+    public static let hiddenValue = "(hidden)"
+
+    /// Whether `p` reads the values of `job`'s environment.
+    public static func readable(_ job: JobInfo, by p: Principal) -> Bool {
+        p.tenant == job.spec.tenantName || job.owner == p.ownerName
+    }
+
+    /// `job` as `p` may read it.
+    public static func visible(_ job: JobInfo, to p: Principal) -> JobInfo {
+        guard !job.spec.env.isEmpty, !readable(job, by: p) else { return job }
+        var hidden = job
+        hidden.spec.env = job.spec.env.mapValues { _ in hiddenValue }
+        return hidden
+    }
+
+    /// A reply to `p` with every job in it as `p` may read it.
+    public static func visible(_ reply: Message, to p: Principal) -> Message {
+        switch reply {
+        case .jobInfo(let j):
+            return .jobInfo(visible(j, to: p))
+        case .jobList(var l):
+            if l.jobs.contains(where: { !$0.spec.env.isEmpty }) { l.jobs = l.jobs.map { visible($0, to: p) } }
+            return .jobList(l)
+        default:
+            return reply
+        }
+    }
+}

@@ -163,7 +163,8 @@ extension Scheduler {
         case (.submitBatch, _), (.update, .jobInfo), (.cancel, .jobInfo), (.drain, .nodeInfo), (.undrain, .nodeInfo), (_, .accepted): break
         default: await commit()
         }
-        return reply
+        // A job's environment is its tenant's secret (JobSecrets).
+        return JobSecrets.visible(reply, to: p)
     }
 
     func answerNow(_ message: Message, as p: Principal) async -> Message {

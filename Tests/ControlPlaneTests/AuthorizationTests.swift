@@ -115,4 +115,25 @@ struct AuthorizationTests {
         guard case .nodeList(let nodes) = d.read(.listNodes(topology: false), as: viewer) else { Issue.record("no NODE_LIST"); return }
         #expect(nodes.nodes.map(\.status) == [.ready], "the refused drain changed nothing; nodes are visible to every role")
     }
+
+    @Test("a job's environment values are read by its tenant and its submitter only; others who see the job get the names with (hidden)")
+    func environmentIsTheTenantsSecret() {
+        var d = PlaneDriver()
+        var s = spec("a", cpus: 1)
+        s.env = ["API_KEY": "k-123", "MODE": "fast"]
+        let (_, ids, _) = d.submit(s, as: aliceSubmits)
+        let stored = job(&d, ids[0])!
+        #expect(JobSecrets.visible(stored, to: bobSubmits).spec.env == s.env, "same tenant")
+        #expect(JobSecrets.visible(stored, to: aliceSubmits).spec.env == s.env)
+        let admin = JobSecrets.visible(stored, to: .clusterAdmin)
+        #expect(admin.spec.env == ["API_KEY": "(hidden)", "MODE": "(hidden)"])
+        #expect(admin.spec.command == stored.spec.command && admin.id == stored.id, "only the values change")
+        guard case .jobList(let l) = JobSecrets.visible(.jobList(JobList(jobs: [stored, stored])), to: .clusterAdmin) else { Issue.record("no list"); return }
+        #expect(l.jobs.allSatisfy { $0.spec.env["API_KEY"] == "(hidden)" })
+        // The admin's own job: it submitted it, so it reads it.
+        var own = spec("b", cpus: 1)
+        own.env = ["TOKEN": "x"]
+        let (_, mine, _) = d.submit(own, as: .clusterAdmin)
+        #expect(JobSecrets.visible(job(&d, mine[0])!, to: .clusterAdmin).spec.env == ["TOKEN": "x"])
+    }
 }

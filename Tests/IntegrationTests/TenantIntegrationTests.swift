@@ -49,5 +49,34 @@ struct TenantIntegrationTests {
         #expect(audit.filter { $0.hasPrefix("TOKEN_CREATE") }.count == 2)
         #expect(audit.contains("SUBMIT ok") && audit.contains("SUBMIT forbidden") && audit.contains("TOKEN_REVOKE ok"))
     }
+
+    @Test("a job's environment is its tenant's secret: the tenant and its submitter read the values, a cluster admin gets the names only; no log holds them")
+    func environmentIsSecret() async throws {
+        let c = try await TestCluster.standard()
+        defer { c.shutdown() }
+        let (st, out, err) = try c.schedctl(["token", "create", "--tenant", "team-a", "--role", "submitter"])
+        #expect(st == 0, "\(err)")
+        let alice = out.trimmingCharacters(in: .whitespacesAndNewlines)
+        let (sv, outv, _) = try c.schedctl(["token", "create", "--tenant", "team-a", "--role", "viewer"])
+        #expect(sv == 0)
+        let viewer = outv.trimmingCharacters(in: .whitespacesAndNewlines)
+        let secret = "s3cr3t-\(UUID().uuidString)"
+        let spec = c.dir + "/secret.yaml"
+        try "command: [sh, -c, 'printf %s \"$API_KEY\"']\nenv:\n  API_KEY: \(secret)\n".write(toFile: spec, atomically: true, encoding: .utf8)
+        let (s1, _, e1) = try c.schedctl(["submit", spec, "--wait"], environment: ["SCHED_TOKEN": alice])
+        #expect(s1 == 0, "\(e1)")
+        #expect(c.read(try #require(try await c.job(JobID(1)).stdoutPath)) == secret, "the task got its environment")
+        for token in [alice, viewer] {
+            let (_, json, _) = try c.schedctl(["show", "1", "-o", "json"], environment: ["SCHED_TOKEN": token])
+            #expect(try JSONDecoder().decode(JobInfo.self, from: Data(json.utf8)).spec.env == ["API_KEY": secret])
+        }
+        for args in [["show", "1", "-o", "json"], ["jobs", "-o", "json"]] {
+            let (_, json, _) = try c.schedctl(args)      // the admin token: another tenant
+            #expect(json.contains("API_KEY") && json.contains("(hidden)") && !json.contains(secret), "\(json)")
+        }
+        for log in ["schedd.log", "agent-host.log"] {
+            #expect(!c.read(c.dir + "/" + log).contains(secret), "\(log) holds the secret")
+        }
+    }
 }
 }

@@ -39,5 +39,28 @@ struct AbandonedWaitIntegrationTests {
         guard case .jobInfo(let j) = try await waiting.value else { throw TestFailure("WAIT got no JOB_INFO") }
         #expect(j.state == .cancelled)
     }
+
+    @Test("SIGTERM with clients in WAIT and a LOG follower ends schedd: their connections close and it exits 0")
+    func sigtermWithWaitersExits() async throws {
+        let c = try await TestCluster.standard()
+        defer { c.shutdown() }
+        let schedd = try #require(c.schedd)
+        let long = try await c.submit(JobSpec(command: ["sleep", "600"], resources: ResourceRequest(cpus: 1)))
+        _ = try await c.waitForState(long, .running)
+        let pid = schedd.processIdentifier
+        let base = Self.openFiles(pid)
+        let waiters = (0..<20).map { _ in
+            Task { try await SchedClient.with(try c.endpoint()) { s in try await s.request(.wait(JobRequest(job: long))) } }
+        }
+        // Every WAIT is in schedd before it is told to stop: each holds a socket there.
+        _ = try await eventually("the 20 WAITs connected") { Self.openFiles(pid) >= base + 20 ? true : nil }
+        kill(pid, SIGTERM)
+        _ = try await eventually("schedd to exit after SIGTERM", timeout: .seconds(20)) { schedd.isRunning ? nil : true }
+        #expect(schedd.terminationStatus == 0)
+        for w in waiters {
+            // Closed without an answer: the client sees the connection end.
+            await #expect(throws: (any Error).self) { try await w.value }
+        }
+    }
 }
 }

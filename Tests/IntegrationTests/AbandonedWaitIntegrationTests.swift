@@ -40,7 +40,7 @@ struct AbandonedWaitIntegrationTests {
         #expect(j.state == .cancelled)
     }
 
-    @Test("SIGTERM with clients in WAIT and a LOG follower ends schedd: their connections close and it exits 0")
+    @Test("SIGTERM with clients in WAIT ends schedd: their connections close and it exits 0")
     func sigtermWithWaitersExits() async throws {
         let c = try await TestCluster.standard()
         defer { c.shutdown() }

@@ -1,16 +1,18 @@
 import Foundation
+import SchedClient
 import SchedCore
 import SchedProtocol
 import Testing
 import SchedIntegrationSupport
 
 extension Integration {
-/// What a peer that never proves who it is may hold at the real schedd: connections from one
-/// address beyond `--max-connections-per-peer` are closed at accept; after TLS a peer has
+/// Abuse limits at the real schedd. What a peer that never proves who it is may hold: connections
+/// from one address beyond `--max-connections-per-peer` are closed at accept; after TLS a peer has
 /// `--hello-timeout-ms` to send its HELLO; a client silent between requests, or trickling a line
 /// one byte at a time (slowloris), is closed after `--client-idle-timeout-ms`. Each closure is
-/// counted in `schedctl status`. The attackers are real sockets: plain TCP from a second loopback
-/// address, and a Python TLS client.
+/// counted in `schedctl status`. Oversized submissions and lines that are not UTF-8 are refused
+/// whole. The attackers are real sockets: plain TCP from a second loopback address, and a Python
+/// TLS client.
 @Suite(.serialized)
 struct ConnectionLimitIntegrationTests {
     /// A TLS client in Python (its own TLS stack, so it can send part of a line): `hello` reads
@@ -154,6 +156,26 @@ struct ConnectionLimitIntegrationTests {
         #expect(l.jobs.isEmpty)
         guard case .statusInfo(let s) = try await c.request(.status) else { throw TestFailure("no STATUS_INFO") }
         #expect(s.rejectedLines == 1)
+    }
+
+    @Test("an oversized submission (array: 100000, a batch of 3 × 100,000) is refused whole with ERR limit_exceeded: no job stored, counted")
+    func oversizedBatch() async throws {
+        let c = try TestCluster()
+        defer { c.shutdown() }
+        try await c.startSchedd()
+        let (code, _, err) = try c.schedctl(["run", "--array", "100000", "--", "true"])
+        #expect(code != 0 && err.contains("100000 jobs in one request; the limit is 10000"), "\(err)")
+        var big = JobSpec(command: ["true"])
+        big.array = 100_000
+        do {
+            let reply = try await c.request(.submitBatch(SubmitBatch(specs: [big, big, big])))
+            Issue.record("expected ERR limit_exceeded, got \(reply)")
+        } catch let e as ClientError {
+            #expect(e.code == .limitExceeded && e.description.contains("300000 jobs"), "\(e)")
+        }
+        guard case .jobList(let l) = try await c.request(.listJobs(ListJobs())) else { throw TestFailure("no JOB_LIST") }
+        #expect(l.jobs.isEmpty)
+        #expect(try await limitsHit(c)["jobs-per-request"] == 2)
     }
 }
 }

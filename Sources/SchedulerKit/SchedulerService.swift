@@ -29,14 +29,15 @@ public struct SchedulerService: Service {
         try SecretFile.create(storePath, mode: SecretFile.secretMode)
         let store = try SQLiteStore(path: storePath)
         let names = try ServerNames(hostName: config.hostName ?? ProcessInfo.processInfo.hostName, extra: config.tlsSANs)
-        let tls = try TrustFiles(stateDir: config.stateDir).prepare(
+        let (tls, ca) = try TrustFiles(stateDir: config.stateDir).prepare(
             store: store, names: names, handshakeTimeout: .milliseconds(config.tlsHandshakeTimeoutMs), logger: logger)
         let scheduler = try Scheduler(store: store, config: config, logger: logger)
         let server = try await LineServer.bind(config.listen, tls: tls, maxLineBytes: config.maxLineBytes)
         logger.info("schedd listening", metadata: ["address": "\(config.listen.host):\(server.boundPort)",
                                                    "state.dir": "\(config.stateDir)"])
         onListening(server.boundPort)
-        let handler = ConnectionHandler(scheduler: scheduler, authenticator: Authenticator(store: store, rootTenants: config.rootTenants), logger: logger,
+        let handler = ConnectionHandler(scheduler: scheduler, authenticator: Authenticator(store: store, rootTenants: config.rootTenants),
+                                        enrollment: NodeEnrollment(ca: ca, store: store), logger: logger,
                                         maxLineBytes: config.maxLineBytes)
         // Graceful shutdown cancels the listener and every connection (agents reconnect to the
         // next schedd), then stores what is still waiting for a group commit. Nothing that

@@ -28,7 +28,8 @@ extension SchedCtl {
                 }
                 if output.output == .json { print(LineCodec.json(revoked, pretty: true)); return }
                 let certificates = revoked.serials.isEmpty ? "no live certificate" : "certificate \(revoked.serials.joined(separator: ", "))"
-                print("node \(revoked.node) revoked (\(certificates)); \(revoked.requeued.count) jobs requeued, \(revoked.ended.count) ended")
+                func jobs(_ n: Int) -> String { n == 1 ? "1 job" : "\(n) jobs" }
+                print("node \(revoked.node) revoked (\(certificates)); \(jobs(revoked.requeued.count)) requeued, \(jobs(revoked.ended.count)) ended")
             }
         }
 
@@ -53,7 +54,7 @@ extension SchedCtl {
                     table.add([c.node.rawValue, c.serial, time(c.issuedAtMs), time(c.expiresAtMs), c.joinToken.map(String.init) ?? "-",
                                time(c.revokedAtMs)])
                 }
-                print(table.render(), terminator: "")
+                print(table.render())
             }
         }
     }

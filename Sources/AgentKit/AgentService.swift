@@ -42,8 +42,9 @@ public struct AgentService: Service {
         await supervisor.cleanUpStaleCgroups()
         // Graceful shutdown (SIGTERM) cancels the connection loop; then the tasks are stopped.
         // A refusal for good (a join token used up, a revoked certificate and nothing to join
-        // again with) ends it too: the tasks are stopped the same way, then the error is thrown
-        // and the agent exits non-zero.
+        // again with) ends it too: the node is out of the cluster and schedd has requeued or
+        // failed its jobs, so its tasks are stopped even with --keep-tasks-on-stop (they would
+        // run twice), then the error is thrown and the agent exits non-zero.
         let refused: AgentRefused? = await cancelWhenGracefulShutdown {
             var backoff = config.initialBackoffMs
             var credentials = AgentCredentialState(config: config, logger: logger)
@@ -87,7 +88,7 @@ public struct AgentService: Service {
             }
             return nil
         }
-        if config.keepTasksOnStop, !config.noExec {
+        if config.keepTasksOnStop, !config.noExec, refused == nil {
             let running = await supervisor.runningCount
             logger.notice("agent stopping: its tasks keep running under their shims", metadata: ["tasks.running": "\(running)"])
         } else {

@@ -175,14 +175,19 @@ struct NodeJoinIntegrationTests {
         #expect(free.last?.hasPrefix("REGISTERED ") == true, "\(free)")
     }
 
-    @Test("schedctl node revoke: the node's connection closes, its job is requeued and runs elsewhere, the agent exits non-zero, and the certificate is refused from then on")
+    @Test("schedctl node revoke: the node's connection closes, its job is requeued and runs elsewhere, the agent stops the task (even with --keep-tasks-on-stop) and exits non-zero, and the certificate is refused from then on")
     func revokeNode() async throws {
         let c = try await schedd()
         defer { c.shutdown() }
         let (file, _) = try c.createJoinToken()
-        try await join(c, "n1", .joinTokenFile(file))
-        let job = try await c.submit(JobSpec(command: ["sleep", "600"], resources: ResourceRequest(cpus: 1)))
+        // This agent runs its task for real, and would leave it running when it stops.
+        try c.startAgent("n1", xml: Self.dgx2, extra: ["--keep-tasks-on-stop"], credential: .joinTokenFile(file))
+        try await c.waitForNodes(["n1"], status: .ready)
+        let marker = c.dir + "/task.pid"
+        let job = try await c.submit(JobSpec(command: ["sh", "-c", "echo $$ > \(marker); exec sleep 600"], resources: ResourceRequest(cpus: 1)))
         #expect(try await c.waitForState(job, .running).node == "n1")
+        let pid = try await eventually("the task to write its pid") { Int32(c.read(marker).trimmingCharacters(in: .whitespacesAndNewlines)) }
+        #expect(kill(pid, 0) == 0)
         let serial = try NodeCertificate(pem: c.read(c.agentWorkDir("n1") + "/node.pem")).serial
 
         let (status, out, err) = try c.schedctl(["node", "revoke", "n1"])
@@ -192,14 +197,16 @@ struct NodeJoinIntegrationTests {
         // left (it used its own), so it stops its tasks and exits non-zero.
         #expect(try await c.waitForExit("n1") != 0)
         #expect(c.agentLog("n1").contains("was revoked"))
+        // Its task was stopped: it would otherwise run twice, here and where it is requeued.
+        _ = try await eventually("the revoked node's task to be gone") { kill(pid, 0) != 0 ? true : nil }
         let requeued = try await c.job(job)
         #expect(requeued.state == .pending && requeued.node == nil)
         #expect(try await c.nodes().first { $0.name == "n1" }?.status == .down)
         #expect(try await certificates(c, "n1").first?.revokedAtMs != nil)
 
-        // The job runs on another node once there is one.
+        // The job runs on another node once there is one (held by --no-exec, it ends at once there).
         try c.startAgent("spare", xml: Self.dgx2, extra: ["--no-exec"])
-        #expect(try await c.waitForState(job, .running).node == "spare")
+        #expect(try await c.waitTerminal(job).node == "spare")
 
         // The certificate cannot come back: not through the agent, not by hand.
         try c.startAgent("n1", xml: Self.dgx2, extra: ["--no-exec"], credential: .none)

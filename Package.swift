@@ -74,9 +74,10 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
-        // Agent logic: session, heartbeats, task launching and binding.
+        // Agent logic: session, heartbeats, task launching and binding; joining with a join token
+        // (its node key and certificate, made and checked with SchedTrust).
         .target(name: "AgentKit", dependencies: [
-            "SchedCore", "SchedProtocol", "SchedNet", "HostTopology",
+            "SchedCore", "SchedProtocol", "SchedNet", "SchedTrust", "HostTopology",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Yams", package: "Yams"),
@@ -127,7 +128,7 @@ let package = Package(
         .testTarget(name: "HostTopologyTests", dependencies: ["HostTopology"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ControlPlaneTests", dependencies: ["SchedControlPlane", "SchedSimulation", "SchedCore", "SchedProtocol",
                                                      "SchedTestSupport"]),
-        .testTarget(name: "SchedulerKitTests", dependencies: ["SchedulerKit", "SchedStore", "SchedTestSupport",
+        .testTarget(name: "SchedulerKitTests", dependencies: ["SchedulerKit", "SchedStore", "SchedTestSupport", "SchedNet", "SchedTrust",
             .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
         ]),
         .testTarget(name: "SchedCtlKitTests", dependencies: ["SchedCtlKit"]),
@@ -135,7 +136,7 @@ let package = Package(
             .product(name: "X509", package: "swift-certificates"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
-        .testTarget(name: "AgentKitTests", dependencies: ["AgentKit", "SchedProtocol"]),
+        .testTarget(name: "AgentKitTests", dependencies: ["AgentKit", "SchedProtocol", "SchedTrust"]),
         .testTarget(name: "IntegrationTests", dependencies: ["SchedProtocol", "SchedNet", "SchedClient", "SchedIntegrationSupport",
                                                       "SchedTrust", .product(name: "X509", package: "swift-certificates")],
                     resources: [.copy("Fixtures")]),

@@ -6,13 +6,18 @@ import SchedNet
 public struct AgentConfig: Sendable {
     /// schedd's address.
     public var scheduler: HostPort
-    /// How to reach schedd: TLS 1.3 with schedd's certificate signed by the cluster CA (`--ca`).
+    /// How to reach schedd: TLS 1.3 with schedd's certificate signed by the cluster CA (`--ca`),
+    /// without a client certificate (the node certificate's settings are made from `caPEM`).
     public var tls: TLSClientConfiguration
     /// The CA file `tls` trusts (named in errors).
     public var caFile = ""
-    /// The bearer token the agent's HELLO carries (`--token-file`, `SCHED_TOKEN`); a secret,
-    /// redacted wherever the config is printed (swift-service-lifecycle logs its services).
-    public var token: RedactedToken
+    /// The CA certificate itself, PEM: trusted for mutual TLS with the node certificate, and the
+    /// CA a stored node certificate must be signed by to be used.
+    public var caPEM = ""
+    /// How the agent authenticates: a token in every HELLO, or its node certificate (joining
+    /// first with a join token). The tokens are secrets, redacted wherever the config is printed
+    /// (swift-service-lifecycle logs its services).
+    public var authentication: AgentAuthentication
     /// The name this node registers under.
     public var nodeName: NodeID
     /// True when the topology was loaded from `--topology-xml` (an emulated node).
@@ -42,12 +47,12 @@ public struct AgentConfig: Sendable {
     /// `--task-pids-max`: each task's limit on processes and threads (`pids.max`); 0: none.
     public var taskPidsMax = 16_384
 
-    public init(scheduler: HostPort, tls: TLSClientConfiguration, token: String, nodeName: NodeID, emulated: Bool,
-                workDir: String, agentExecutable: String,
+    public init(scheduler: HostPort, tls: TLSClientConfiguration, authentication: AgentAuthentication, nodeName: NodeID,
+                emulated: Bool, workDir: String, agentExecutable: String,
                 maxLineBytes: Int = 1 << 26, initialBackoffMs: Int = 200, maxBackoffMs: Int = 5_000) {
         self.scheduler = scheduler
         self.tls = tls
-        self.token = RedactedToken(token)
+        self.authentication = authentication
         self.nodeName = nodeName
         self.emulated = emulated
         self.workDir = workDir
@@ -56,6 +61,17 @@ public struct AgentConfig: Sendable {
         self.initialBackoffMs = initialBackoffMs
         self.maxBackoffMs = maxBackoffMs
     }
+}
+
+/// How an agent proves who it is to schedd.
+public enum AgentAuthentication: Sendable {
+    /// A bearer token in every HELLO: the cluster-admin token (`--token-file`, `SCHED_TOKEN`),
+    /// which may register any node name.
+    case token(RedactedToken)
+    /// Mutual TLS with the node certificate kept in the work directory (`node.pem`, `node.key`),
+    /// and no token. When there is none, or schedd no longer accepts it, the agent joins first with
+    /// `joinToken` (`--join-token`, `--join-token-file`, `SCHED_JOIN_TOKEN`); without one it stops.
+    case nodeCertificate(joinToken: RedactedToken?)
 }
 
 /// A token that prints as `(redacted)`: in `description`, `debugDescription` and reflection alike.

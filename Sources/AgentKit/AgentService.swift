@@ -41,15 +41,38 @@ public struct AgentService: Service {
         // Then the cgroups no running task holds go, with anything still in them.
         await supervisor.cleanUpStaleCgroups()
         // Graceful shutdown (SIGTERM) cancels the connection loop; then the tasks are stopped.
-        await cancelWhenGracefulShutdown {
+        // A refusal for good (a join token used up, a revoked certificate and nothing to join
+        // again with) ends it too: the node is out of the cluster and schedd has requeued or
+        // failed its jobs, so its tasks are stopped even with --keep-tasks-on-stop (they would
+        // run twice), then the error is thrown and the agent exits non-zero.
+        let refused: AgentRefused? = await cancelWhenGracefulShutdown {
             var backoff = config.initialBackoffMs
+            var credentials = AgentCredentialState(config: config, logger: logger)
             while !Task.isCancelled {
                 do {
-                    let connection = try await LineClient.connect(config.scheduler, tls: config.tls, maxLineBytes: config.maxLineBytes)
-                    try await session(connection) { backoff = config.initialBackoffMs }
+                    let presented = try await credentials.current()
+                    let connection = try await LineClient.connect(config.scheduler, tls: presented.tls, maxLineBytes: config.maxLineBytes)
+                    try await session(connection, token: presented.token) { backoff = config.initialBackoffMs }
                     logger.warning("schedd closed the connection", metadata: ["scheduler": "\(config.scheduler)"])
                 } catch is CancellationError {
                     break
+                } catch let e as AgentRefused {
+                    logger.error("schedd refused this agent; stopping", metadata: ["node.id": "\(config.nodeName)", "error": "\(e)"])
+                    return e
+                } catch let e as HelloRefused where credentials.presentsCertificate {
+                    // The node certificate is not accepted (revoked, expired, unknown): join again
+                    // if a join token is left, else stop.
+                    do throws(AgentRefused) {
+                        try credentials.certificateRefused(e)
+                    } catch {
+                        logger.error("schedd refused this agent; stopping", metadata: ["node.id": "\(config.nodeName)", "error": "\(error)"])
+                        return error
+                    }
+                    continue
+                } catch let e as HelloRefused {
+                    if Task.isCancelled { break }
+                    logger.error("schedd refused the token", metadata: ["scheduler": "\(config.scheduler)", "error": "\(e)",
+                                                                        "retry.ms": "\(backoff)"])
                 } catch let e as TLSConnectError where e.kind == .certificateNotTrusted {
                     if Task.isCancelled { break }
                     logger.error("schedd's certificate is not trusted by the CA in --ca", metadata: [
@@ -63,22 +86,25 @@ public struct AgentService: Service {
                 try? await Task.sleep(for: .milliseconds(Int(Double(backoff) * jitter)))
                 backoff = min(backoff * 2, config.maxBackoffMs)
             }
+            return nil
         }
-        if config.keepTasksOnStop, !config.noExec {
+        if config.keepTasksOnStop, !config.noExec, refused == nil {
             let running = await supervisor.runningCount
             logger.notice("agent stopping: its tasks keep running under their shims", metadata: ["tasks.running": "\(running)"])
-            return
+        } else {
+            logger.info("agent stopping: stopping its tasks")
+            await supervisor.stopAllAndWait(graceSeconds: Self.shutdownGraceSeconds)
+            await supervisor.removeCgroupSubtree()
         }
-        logger.info("agent stopping: stopping its tasks")
-        await supervisor.stopAllAndWait(graceSeconds: Self.shutdownGraceSeconds)
-        await supervisor.removeCgroupSubtree()
+        if let refused { throw refused }
     }
 
     /// Seconds between SIGTERM and SIGKILL for tasks still running when the agent stops.
     static let shutdownGraceSeconds = 5
 
-    /// One connection's life. `onRegistered` runs once schedd accepted the registration.
-    func session(_ connection: LineConnection, onRegistered: () -> Void) async throws {
+    /// One connection's life: HELLO (with `token`, or none when TLS presents the node
+    /// certificate), REGISTER, then tasks. `onRegistered` runs once schedd accepted the registration.
+    func session(_ connection: LineConnection, token: RedactedToken?, onRegistered: () -> Void) async throws {
         try await connection.executeThenClose { inbound, outbound in
             var lines = inbound.makeAsyncIterator()
             func next() async throws -> Message? {
@@ -101,10 +127,10 @@ public struct AgentService: Service {
                 }
                 return nil
             }
-            try await outbound.write(LineCodec.encode(.hello(Hello(role: .agent, token: config.token.secret))))
+            try await outbound.write(LineCodec.encode(.hello(Hello(role: .agent, token: token?.secret))))
             switch try await next() {
             case .welcome: break
-            case .error(let e): throw LaunchError("schedd refused the HELLO: \(e.code.rawValue): \(e.message)")
+            case .error(let e): throw HelloRefused(reply: e)
             default: throw LaunchError("schedd did not answer HELLO with WELCOME")
             }
             // Subscribe before taking the report, so an exit in between is sent, not lost.

@@ -29,8 +29,10 @@ public struct StoreFailure: Error, Sendable, Hashable, CustomStringConvertible {
 /// Everything that can happen to the control plane. The shell turns sockets, timers and the
 /// store's writer thread into these; the simulator makes them from a seeded generator.
 public enum ControlEvent: Sendable {
-    /// A new agent connection said HELLO as an agent.
-    case linkOpened(LinkID)
+    /// A new agent connection said HELLO as an agent. `certifiedNode`: the node its verified
+    /// node certificate names (it may act for that node only); nil for a cluster-admin token,
+    /// which may act for any node.
+    case linkOpened(LinkID, certifiedNode: NodeID? = nil)
     /// An agent connection closed; `node` is what it had registered as.
     case linkClosed(LinkID, node: NodeID?)
     case register(Register, link: LinkID)
@@ -41,6 +43,10 @@ public enum ControlEvent: Sendable {
     case ping(link: LinkID)
     /// A protocol line was rejected (malformed, unknown verb, too long), on any connection.
     case lineRejected
+    /// The shell refused an agent connection's line `forbidden` and closed it (a join token
+    /// used for anything but JOIN, a token that may not act as an agent): counted with the
+    /// node authorizer's own refusals.
+    case agentLineForbidden
     /// A schedctl request from an authenticated principal (the shell took it from the
     /// connection's token); answered by one `ControlAction.reply` with the same id.
     case request(RequestID, ClientRequest, from: Principal)
@@ -93,6 +99,9 @@ public indirect enum ClientRequest: Sendable {
     case listNodes(topology: Bool)
     case drain(NodeID, reason: String?)
     case undrain(NodeID)
+    /// NODE_REVOKE, after the shell revoked the node's certificates in the store (`serials`):
+    /// its connections close and its jobs are handled as those of a lost node, but requeued.
+    case revokeNode(NodeID, serials: [String])
     case status
     /// Answered `.ok` once everything written so far is durable, `.error(unavailable)` when
     /// that commit attempt failed (tests and shutdown).

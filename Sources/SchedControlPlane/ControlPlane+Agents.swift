@@ -21,6 +21,10 @@ extension ControlPlane {
                 "REGISTER: this connection already serves node \(served); connect again to register\(served == r.node ? " again" : " \(r.node)")")))
             return
         }
+        if let refusal = registerRefusal(r.node, link: linkID) {
+            forbid(linkID, refusal)
+            return
+        }
         if let problem = Self.validate(r.topology) {
             actions.append(.refuse(linkID, ErrorReply(.malformed, "REGISTER: topology: \(problem)")))
             return
@@ -182,6 +186,10 @@ extension ControlPlane {
     }
 
     mutating func heartbeat(_ h: Heartbeat, link linkID: LinkID) {
+        if let refusal = heartbeatRefusal(h.node, link: linkID) {
+            forbid(linkID, refusal)
+            return
+        }
         guard var n = nodes[h.node], n.linkID == linkID else {
             actions.append(.refuse(linkID, ErrorReply(.notFound, "node '\(h.node)' is not registered on this connection")))
             return
@@ -233,7 +241,7 @@ extension ControlPlane {
 
     /// The agent's connection closed. The node stays as it is until its heartbeat times out.
     mutating func linkClosed(_ linkID: LinkID, node: NodeID?) {
-        links.pending.remove(linkID)
+        links.close(linkID)
         guard let node, var n = nodes[node], n.linkID == linkID else { return }
         links.removeValue(forKey: node)
         n.linkID = nil

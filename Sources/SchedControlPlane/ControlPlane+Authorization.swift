@@ -15,7 +15,7 @@ extension ControlPlane {
     static func leastRole(for request: ClientRequest) -> Role {
         switch request {
         case .submit, .update, .cancel: .submitter
-        case .drain, .undrain: .clusterAdmin
+        case .drain, .undrain, .revokeNode: .clusterAdmin
         case .listJobs, .getJob, .wait, .explain, .listNodes, .status, .commitBarrier: .viewer
         }
     }
@@ -110,6 +110,7 @@ extension ControlPlane {
         case .listNodes: "LIST_NODES"
         case .drain: "DRAIN"
         case .undrain: "UNDRAIN"
+        case .revokeNode: "NODE_REVOKE"
         case .status: "STATUS"
         case .commitBarrier: "COMMIT"
         }

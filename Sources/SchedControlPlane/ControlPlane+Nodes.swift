@@ -31,7 +31,8 @@ extension ControlPlane {
                                uptimeSeconds: (monoNow - startedMs) / 1000, policy: config.policy.rawValue,
                                stateDir: config.stateDir, nodes: nodeCounts, jobs: jobCounts, rejectedLines: rejectedLines,
                                queues: queues.mapValues(\.rawValue), tenants: tenantStatus().filter { p.sees(tenant: $0.key) },
-                               limitsHit: limitsHit.isEmpty ? nil : limitsHit)
+                               limitsHit: limitsHit.isEmpty ? nil : limitsHit,
+                               forbiddenAgentLines: forbiddenAgentLines == 0 ? nil : forbiddenAgentLines)
     }
 
     /// Stops new work from going to a node; running tasks finish.

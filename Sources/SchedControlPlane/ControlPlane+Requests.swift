@@ -31,6 +31,7 @@ extension ControlPlane {
                 confirm(id, "CANCEL", .jobInfo(try cancel(job, stored: stored)))
             case .drain(let node, let reason): confirm(id, "DRAIN", .nodeInfo(try drain(node, reason: reason)))
             case .undrain(let node): confirm(id, "UNDRAIN", .nodeInfo(try undrain(node)))
+            case .revokeNode(let node, let serials): confirm(id, "NODE_REVOKE", .nodeRevoked(try revokeNode(node, serials: serials)))
             case .listJobs(let q, let stored):
                 answerNow(id, .jobList(JobList(jobs: listJobs(q, storedFinished: stored, for: p))))
             case .getJob(let job, let stored):
@@ -58,6 +59,8 @@ extension ControlPlane {
         case .cancel(let job, _): ("CANCEL", "job \(job)")
         case .drain(let node, _): ("DRAIN", "node \(node)")
         case .undrain(let node): ("UNDRAIN", "node \(node)")
+        case .revokeNode(let node, let serials):
+            ("NODE_REVOKE", "node \(node)" + (serials.isEmpty ? "" : " (certificates \(serials.joined(separator: ", ")))"))
         case .listJobs, .getJob, .wait, .explain, .listNodes, .status, .commitBarrier: nil
         }
     }

@@ -82,6 +82,8 @@ public struct ControlPlane {
 
     /// Protocol lines rejected since start.
     public private(set) var rejectedLines = 0
+    /// Agent lines refused `forbidden` since start (the node authorizer, and the shell's own).
+    public internal(set) var forbiddenAgentLines = 0
     /// Requests refused by an admission limit, per limit.
     public internal(set) var limitsHit: [String: Int] = [:]
     /// Each token's submission bucket (see `AdmissionLimits`).
@@ -164,7 +166,7 @@ public struct ControlPlane {
     public mutating func handle(_ event: ControlEvent, at time: Instant) -> [ControlAction] {
         now = time
         switch event {
-        case .linkOpened(let link): links.pending.insert(link)
+        case .linkOpened(let link, let certified): links.open(link, certifiedNode: certified)
         case .linkClosed(let link, let node): linkClosed(link, node: node)
         case .register(let r, let link): register(r, link: link)
         case .heartbeat(let h, let link): heartbeat(h, link: link)
@@ -173,6 +175,7 @@ public struct ControlPlane {
         case .ping(let link):
             if links.isOpen(link) { actions.append(.send(link, .pong)) }
         case .lineRejected: rejectedLines += 1
+        case .agentLineForbidden: forbiddenAgentLines += 1
         case .request(let id, let request, let principal): handleRequest(id, request, from: principal)
         case .audit(let verb, let object, let p, let outcome): audit(verb, object, by: p, outcome: outcome)
         case .requestAbandoned(let id):

@@ -28,6 +28,7 @@ extension SchedCtl {
                 jobs:            \(counts(s.jobs))
                 rejected lines:  \(s.rejectedLines)
                 limits hit:      \(counts(s.limitsHit ?? [:]))
+                forbidden lines: \(s.forbiddenAgentLines ?? 0) (agent lines the node authorizer refused)
                 """)
             for (name, t) in (s.tenants ?? [:]).sorted(by: { $0.key < $1.key }) {
                 func show(_ q: TenantQuota) -> String { "\(q.cpus) cpus, \(Double(q.gpuMilli) / 1000) gpus" }

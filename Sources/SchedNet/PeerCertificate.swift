@@ -8,6 +8,10 @@ public struct LinePeer: Sendable, CustomStringConvertible {
     /// The peer's verified certificate; nil when it presented none.
     public var certificate: PeerCertificate?
     public var description: String { address }
+    public init(address: String, certificate: PeerCertificate?) {
+        self.address = address
+        self.certificate = certificate
+    }
 }
 
 /// A verified peer certificate, as the connection handler needs it: the subject and the names
@@ -19,13 +23,20 @@ public struct PeerCertificate: Sendable, Hashable {
     public var commonName: String?
     /// DNS names from the subjectAltName extension.
     public var dnsNames: [String]
+    /// Its serial number, lowercase hex without separators (what schedd's store records for
+    /// the node certificates it issued).
+    public var serialNumber: String
     /// The certificate, DER.
     public var derBytes: [UInt8]
 
-    init(derBytes: [UInt8]) throws {
+    /// Reads a DER certificate. `LineServer` makes one from what TLS verified; anything else that
+    /// makes one (tests) vouches for it itself.
+    public init(derBytes: [UInt8]) throws {
         let certificate = try Certificate(derEncoded: derBytes)
         self.derBytes = derBytes
         subject = certificate.subject.description
+        let digits = Array("0123456789abcdef")
+        serialNumber = String(certificate.serialNumber.bytes.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] })
         commonName = certificate.subject.lazy.flatMap { $0 }.first { $0.type == .RDNAttributeType.commonName }
             .flatMap { String($0.value) }
         dnsNames = ((try? certificate.extensions.subjectAlternativeNames) ?? SubjectAlternativeNames([])).compactMap {

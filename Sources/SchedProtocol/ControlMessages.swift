@@ -153,10 +153,15 @@ public struct SchedulerStatus: Sendable, Codable, Hashable {
     /// Requests refused by an admission limit since start, per limit (`jobs-per-request`,
     /// `pending-per-tenant`, `submit-rate`; the shell adds its connection limits).
     public var limitsHit: [String: Int]?
+    /// Agent lines refused `forbidden` since start (the node authorizer: a node certificate used
+    /// for another node, a second connection claiming a connected node, a join token used for
+    /// anything but JOIN); each closed its connection. Absent when none.
+    public var forbiddenAgentLines: Int?
     public init(software: String, protocolVersion: Int, uptimeSeconds: Int64, policy: String, stateDir: String,
                 nodes: [String: Int], jobs: [String: Int], rejectedLines: Int, queues: [String: String]? = nil,
-                tenants: [String: TenantStatus]? = nil, limitsHit: [String: Int]? = nil) {
+                tenants: [String: TenantStatus]? = nil, limitsHit: [String: Int]? = nil, forbiddenAgentLines: Int? = nil) {
         self.limitsHit = limitsHit
+        self.forbiddenAgentLines = forbiddenAgentLines
         self.software = software
         self.protocolVersion = protocolVersion
         self.uptimeSeconds = uptimeSeconds

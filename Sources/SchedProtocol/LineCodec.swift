@@ -87,6 +87,12 @@ public enum LineCodec {
         case .tokenCreated(let p): return line(p)
         case .tokenList(let p): return line(p)
         case .tokenRevoke(let p): return line(p)
+        case .join(let p): return line(p)
+        case .joined(let p): return line(p)
+        case .nodeRevoke(let p): return line(p)
+        case .nodeRevoked(let p): return line(p)
+        case .listNodeCertificates(let p): return line(p)
+        case .nodeCertificateList(let p): return line(p)
         }
     }
 
@@ -174,6 +180,12 @@ public enum LineCodec {
         case "TOKENS": return .listTokens
         case "TOKEN_LIST": return .tokenList(try body(TokenList.self))
         case "TOKEN_REVOKE": return .tokenRevoke(try body(TokenRevoke.self))
+        case "JOIN": return .join(try body(Join.self))
+        case "JOINED": return .joined(try body(Joined.self))
+        case "NODE_REVOKE": return .nodeRevoke(try body(NodeRevoke.self))
+        case "NODE_REVOKED": return .nodeRevoked(try body(NodeRevoked.self))
+        case "NODE_CERTS": return .listNodeCertificates(try body(NodeCertificateQuery.self))
+        case "NODE_CERT_LIST": return .nodeCertificateList(try body(NodeCertificateList.self))
         default: throw ErrorReply(.unknownVerb, "unknown verb '\(verb)'")
         }
     }

@@ -60,6 +60,14 @@ public indirect enum Message: Sendable, Hashable {
     case listTokens
     case tokenList(TokenList)
     case tokenRevoke(TokenRevoke)
+    /// agent → schedd on a join-token connection: a node certificate for a CSR; answered `JOINED`.
+    case join(Join)
+    case joined(Joined)
+    /// schedctl → schedd: node certificates (cluster admins).
+    case nodeRevoke(NodeRevoke)
+    case nodeRevoked(NodeRevoked)
+    case listNodeCertificates(NodeCertificateQuery)
+    case nodeCertificateList(NodeCertificateList)
 
     /// The verb that starts the line.
     public var verb: String {
@@ -109,6 +117,12 @@ public indirect enum Message: Sendable, Hashable {
         case .listTokens: "TOKENS"
         case .tokenList: "TOKEN_LIST"
         case .tokenRevoke: "TOKEN_REVOKE"
+        case .join: "JOIN"
+        case .joined: "JOINED"
+        case .nodeRevoke: "NODE_REVOKE"
+        case .nodeRevoked: "NODE_REVOKED"
+        case .listNodeCertificates: "NODE_CERTS"
+        case .nodeCertificateList: "NODE_CERT_LIST"
         case .ok: "OK"
         }
     }

@@ -56,6 +56,7 @@ public final class SQLiteStore: SchedulerStore {
                     ca_key_pem TEXT NOT NULL);
                 """)
         }
+        registerNodeCertificateMigration(&m)
         return m
     }
 

@@ -2,8 +2,8 @@ import SchedCore
 import SchedProtocol
 
 /// What schedd keeps across restarts: jobs, registered nodes (with drain flags), the placement
-/// log, the audit log, and the cluster's trust (its CA, the hashes of its bearer tokens). Every
-/// method returns only after the change is durable.
+/// log, the audit log, and the cluster's trust (its CA, the hashes of its bearer tokens, the node
+/// certificates it issued). Every method returns only after the change is durable.
 ///
 /// SQLite (`SQLiteStore`) is the embedded default; a PostgreSQL store for several schedd
 /// instances will implement the same protocol.
@@ -57,6 +57,20 @@ public protocol SchedulerStore: Sendable {
     func clusterIdentity() throws -> ClusterIdentity?
     /// Stores the cluster's CA (replacing the one stored).
     func saveClusterIdentity(_ identity: ClusterIdentity) throws
+
+    /// A join, in one transaction: the join token with hash `joinTokenHash` must be an agent
+    /// token, not revoked, not expired, with uses left; the node must have no live certificate.
+    /// Then the token's uses go down by one and `certificate` is recorded (with the token's id).
+    /// Returns the token as it is now; throws `JoinRefusal` (nothing changed) or a store error.
+    func enrollNode(_ certificate: StoredNodeCertificate, joinTokenHash: String, atMs: Int64) throws -> StoredToken
+    /// Records a node certificate without a join (tests, tools).
+    func insertNodeCertificate(_ certificate: StoredNodeCertificate) throws
+    /// The node certificate with this serial, revoked or not; nil when schedd never issued it.
+    func nodeCertificate(serial: String) throws -> StoredNodeCertificate?
+    /// The node certificates of `node` (every node's when nil), oldest first.
+    func nodeCertificates(node: NodeID?) throws -> [StoredNodeCertificate]
+    /// Revokes every certificate of `node` not yet revoked; returns their serials.
+    func revokeNodeCertificates(node: NodeID, atMs: Int64) throws -> [String]
 }
 
 extension SchedulerStore {
@@ -67,6 +81,14 @@ extension SchedulerStore {
     public func revokeToken(id: Int64, atMs: Int64) throws -> Bool { false }
     public func clusterIdentity() throws -> ClusterIdentity? { nil }
     public func saveClusterIdentity(_ identity: ClusterIdentity) throws { throw StoreError("this store keeps no cluster identity") }
+    // ... and every node certificate: no agent joins, none authenticates by certificate.
+    public func enrollNode(_ certificate: StoredNodeCertificate, joinTokenHash: String, atMs: Int64) throws -> StoredToken {
+        throw StoreError("this store keeps no node certificates")
+    }
+    public func insertNodeCertificate(_ certificate: StoredNodeCertificate) throws { throw StoreError("this store keeps no node certificates") }
+    public func nodeCertificate(serial: String) throws -> StoredNodeCertificate? { throw StoreError("this store keeps no node certificates") }
+    public func nodeCertificates(node: NodeID?) throws -> [StoredNodeCertificate] { [] }
+    public func revokeNodeCertificates(node: NodeID, atMs: Int64) throws -> [String] { [] }
 
     /// A group commit with no audit records.
     public func commit(jobs: [JobInfo], nodes: [StoredNode], placements: [PlacementRecord]) throws -> [PlacementRecord] {

@@ -2,14 +2,18 @@ import Logging
 import SchedCore
 import SchedNet
 import SchedProtocol
+import SchedTrust
 
-/// Serves one connection (TLS already set up by SchedNet): the HELLO handshake with its token,
-/// then either an agent session or a sequence of schedctl requests. A HELLO without a token the
-/// store knows is answered `ERR unauthenticated` and the connection closed. Bad lines get an
-/// `ERR` reply and are counted; they never end the daemon.
+/// Serves one connection (TLS already set up by SchedNet): the HELLO handshake with its token or
+/// node certificate, then an agent session, a join (a HELLO with an agent join token) or a
+/// sequence of schedctl requests. A HELLO whose token or certificate the store does not accept is
+/// answered `ERR unauthenticated`, one whose credentials do not allow the role it asks for
+/// `ERR forbidden`, and the connection closed. Bad lines get an `ERR` reply and are counted; they
+/// never end the daemon.
 struct ConnectionHandler {
     let scheduler: Scheduler
     let authenticator: Authenticator
+    let enrollment: NodeEnrollment
     let logger: Logger
     let maxLineBytes: Int
     /// A connection that sends this many bad lines in a row is closed.
@@ -55,13 +59,26 @@ struct ConnectionHandler {
                     if errors >= Self.maxConsecutiveErrors { return }
                 }
                 guard let hello, let identity else { return }
-                log[metadataKey: "principal.token"] = "\(identity.tokenID)"
-                // Authenticated: the HELLO deadline ends. A client gets the idle timeout between
-                // requests; an agent leaves the connection limits (its liveness is heartbeats').
-                if hello.role == .agent { connection.admitAsAgent() } else { connection.beginClientSession() }
+                log[metadataKey: "principal.token"] = "\(identity.principal.tokenID)"
+                if let node = identity.certifiedNode { log[metadataKey: "certificate.node"] = "\(node)" }
+                if let refusal = Self.sessionRefusal(hello.role, identity) {
+                    await scheduler.agentLineForbidden()
+                    log.warning("refused a connection: forbidden", metadata: ["role": "\(hello.role.rawValue)", "reason": "\(refusal.message)"])
+                    try await outbound.write(LineCodec.encode(.error(refusal)))
+                    return
+                }
+                // Authenticated: the HELLO deadline ends. An agent leaves the connection limits
+                // (its liveness is heartbeats'); a client, or an agent that only joins, gets the
+                // idle timeout between requests.
+                if hello.role == .agent, !identity.isJoinToken { connection.admitAsAgent() } else { connection.beginClientSession() }
                 try await outbound.write(LineCodec.encode(.welcome(Welcome())))
-                if hello.role == .agent {
-                    try await AgentSession(scheduler: scheduler, identity: identity, logger: log, maxLineBytes: maxLineBytes)
+                if hello.role == .agent, identity.isJoinToken {
+                    try await JoinSession(scheduler: scheduler, enrollment: enrollment, identity: identity,
+                                          tokenHash: BearerToken.hash(of: hello.token ?? ""), logger: log, maxLineBytes: maxLineBytes)
+                        .run(lines: &lines, outbound: outbound)
+                } else if hello.role == .agent {
+                    try await AgentSession(scheduler: scheduler, identity: identity, authenticator: authenticator, logger: log,
+                                           maxLineBytes: maxLineBytes)
                         .run(lines: &lines, outbound: outbound)
                 } else {
                     try await ClientSession(scheduler: scheduler, identity: identity, logger: log, maxLineBytes: maxLineBytes)
@@ -70,6 +87,24 @@ struct ConnectionHandler {
             }
         } catch {
             log.debug("connection ended", metadata: ["error": "\(error)"])
+        }
+    }
+}
+
+extension ConnectionHandler {
+    /// Why these credentials may not open a session of `role`, or nil. An agent session needs a
+    /// node certificate, a join token (to join) or a cluster-admin token; a client session needs a
+    /// client or admin token (a join token and a node certificate send no client requests).
+    static func sessionRefusal(_ role: Hello.Role, _ identity: ConnectionIdentity) -> ErrorReply? {
+        switch role {
+        case .agent:
+            if identity.isJoinToken || identity.certifiedNode != nil || identity.isClusterAdmin { return nil }
+            return ErrorReply(.forbidden, "an agent authenticates with its node certificate (join with sched-agent --join-token-file) "
+                + "or a cluster-admin token; this token's role is \(identity.principal.role.rawValue)")
+        case .client:
+            if identity.isJoinToken { return ErrorReply(.forbidden, "a join token is for sched-agent --join-token only") }
+            if identity.kind == nil { return ErrorReply(.forbidden, "a node certificate authenticates agent connections only; clients present a token") }
+            return nil
         }
     }
 }

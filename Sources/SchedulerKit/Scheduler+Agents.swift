@@ -5,12 +5,14 @@ import SchedProtocol
 /// The agent sessions' calls: each becomes one control-plane event.
 extension Scheduler {
     /// Opens a link for a new agent connection; lines yielded to the stream go to that agent.
-    public func openLink() -> (UInt64, AsyncStream<String>) {
+    /// `certifiedNode`: the node its node certificate names (it may act for that node only);
+    /// nil for a cluster-admin token, which may act for any node.
+    public func openLink(certifiedNode: NodeID? = nil) -> (UInt64, AsyncStream<String>) {
         let id = nextLinkID
         nextLinkID += 1
         let (stream, continuation) = AsyncStream<String>.makeStream(bufferingPolicy: .unbounded)
         links[id] = continuation
-        dispatch(.linkOpened(id))
+        dispatch(.linkOpened(id, certifiedNode: certifiedNode))
         return (id, stream)
     }
 
@@ -28,6 +30,9 @@ extension Scheduler {
     public func taskStarted(_ s: TaskStarted, node: NodeID) { dispatch(.taskStarted(s, node: node)) }
 
     public func taskExited(_ e: TaskExited, node: NodeID) { dispatch(.taskExited(e, node: node)) }
+
+    /// Counts an agent line the shell refused `forbidden` (the connection is then closed).
+    public func agentLineForbidden() { dispatch(.agentLineForbidden) }
 
     /// Answers an agent's PING on its link.
     public func sendPong(to linkID: UInt64) { dispatch(.ping(link: linkID)) }

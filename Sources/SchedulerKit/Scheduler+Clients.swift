@@ -159,7 +159,7 @@ extension Scheduler {
     public func answer(_ message: Message, as p: Principal = .clusterAdmin) async -> Message {
         let reply = await answerNow(message, as: p)
         switch (message, reply) {
-        case (.tokenCreate, _), (.listTokens, _), (.tokenRevoke, _): break
+        case (.tokenCreate, _), (.listTokens, _), (.tokenRevoke, _), (.listNodeCertificates, _), (.nodeRevoke, .nodeRevoked): break
         case (.submitBatch, _), (.update, .jobInfo), (.cancel, .jobInfo), (.drain, .nodeInfo), (.undrain, .nodeInfo), (_, .accepted): break
         default: await commit()
         }
@@ -192,6 +192,8 @@ extension Scheduler {
             case .tokenRevoke(let r):
                 try revokeToken(r.id, as: p)
                 return .ok
+            case .nodeRevoke(let r): return .nodeRevoked(try await revokeNode(r.node, as: p))
+            case .listNodeCertificates(let q): return .nodeCertificateList(NodeCertificateList(certificates: try nodeCertificates(q, as: p)))
             case .update(let u): request = .update(u.job, u.spec, stored: try storedJob(u.job))
             case .cancel(let r): request = .cancel(r.job, stored: try storedJob(r.job))
             case .drain(let r): request = .drain(r.node, reason: r.reason)

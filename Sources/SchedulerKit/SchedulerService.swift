@@ -29,7 +29,7 @@ public struct SchedulerService: Service {
         try SecretFile.create(storePath, mode: SecretFile.secretMode)
         let store = try SQLiteStore(path: storePath)
         let names = try ServerNames(hostName: config.hostName ?? ProcessInfo.processInfo.hostName, extra: config.tlsSANs)
-        let tls = try TrustFiles(stateDir: config.stateDir).prepare(
+        let (tls, ca) = try TrustFiles(stateDir: config.stateDir).prepare(
             store: store, names: names, handshakeTimeout: .milliseconds(config.tlsHandshakeTimeoutMs), logger: logger)
         let scheduler = try Scheduler(store: store, config: config, logger: logger)
         let server = try await LineServer.bind(config.listen, tls: tls, maxLineBytes: config.maxLineBytes,
@@ -40,7 +40,8 @@ public struct SchedulerService: Service {
                                                    "connections.per_peer.max": "\(config.connectionLimits.maxPerPeer)",
                                                    "connections.total.max": "\(config.connectionLimits.maxTotal)"])
         onListening(server.boundPort)
-        let handler = ConnectionHandler(scheduler: scheduler, authenticator: Authenticator(store: store, rootTenants: config.rootTenants), logger: logger,
+        let handler = ConnectionHandler(scheduler: scheduler, authenticator: Authenticator(store: store, rootTenants: config.rootTenants),
+                                        enrollment: NodeEnrollment(ca: ca, store: store), logger: logger,
                                         maxLineBytes: config.maxLineBytes)
         // Graceful shutdown cancels the listener and every connection (agents reconnect to the
         // next schedd), then stores what is still waiting for a group commit. Nothing that

@@ -30,17 +30,19 @@ public struct TrustFiles: Sendable {
     }
 
     /// Loads or creates the CA, the serving certificate and the admin token, records the CA and
-    /// the token's hash in `store`, and returns the TLS settings to listen with.
+    /// the token's hash in `store`, and returns the TLS settings to listen with and the CA (which
+    /// signs node certificates when agents join).
     func prepare(store: any SchedulerStore, names: ServerNames, handshakeTimeout: Duration, logger: Logger,
-                 now: Date = Date()) throws -> TLSServerConfiguration {
+                 now: Date = Date()) throws -> (tls: TLSServerConfiguration, ca: ClusterCA) {
         let ca = try loadOrCreateCA(logger: logger, now: now)
         let identity = ClusterIdentity(caCertificatePEM: try ca.certificatePEM, caKeyPEM: ca.keyPEM)
         if try store.clusterIdentity() != identity { try store.saveClusterIdentity(identity) }
         let (certificatePEM, keyPEM) = try loadOrIssueServerCertificate(ca: ca, names: names, logger: logger, now: now)
         try ensureAdminToken(store: store, logger: logger, now: now)
-        return try TLSServerConfiguration(certificateChainPEM: certificatePEM, privateKeyPEM: keyPEM,
-                                          clientCertificateTrustRootsPEM: try ca.certificatePEM,
-                                          handshakeTimeout: handshakeTimeout)
+        let tls = try TLSServerConfiguration(certificateChainPEM: certificatePEM, privateKeyPEM: keyPEM,
+                                             clientCertificateTrustRootsPEM: try ca.certificatePEM,
+                                             handshakeTimeout: handshakeTimeout)
+        return (tls, ca)
     }
 
     func loadOrCreateCA(logger: Logger, now: Date) throws -> ClusterCA {

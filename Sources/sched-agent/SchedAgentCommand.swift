@@ -20,8 +20,14 @@ struct SchedAgentCommand: AsyncParsableCommand {
     @Option(help: "CA certificate schedd's certificate must be signed by: schedd's STATE_DIR/ca.pem (default: $SCHED_CA, or /var/lib/schedd/ca.pem).")
     var ca: String?
 
-    @Option(help: "File holding the token the agent presents to schedd, e.g. schedd's STATE_DIR/admin.token (default: $SCHED_TOKEN).")
+    @Option(help: "File holding a cluster-admin token the agent presents in every HELLO, e.g. schedd's STATE_DIR/admin.token (default: $SCHED_TOKEN). Not needed once the node has joined: a usable node certificate in the work directory wins.")
     var tokenFile: String?
+
+    @Option(help: "File holding a join token (`schedctl token create --agent`): the agent joins with it once, gets a node certificate and uses mutual TLS from then on (default: $SCHED_JOIN_TOKEN).")
+    var joinTokenFile: String?
+
+    @Option(help: "A join token on the command line; other users see it in `ps` until the agent has read it, so prefer --join-token-file or SCHED_JOIN_TOKEN.")
+    var joinToken: String?
 
     @Option(help: "Name to register under (default: this host's name; required with --topology-xml).")
     var nodeName: String?
@@ -113,7 +119,7 @@ struct SchedAgentCommand: AsyncParsableCommand {
         }
         let address = scheduler ?? ProcessInfo.processInfo.environment["SCHED_SCHEDULER"] ?? "127.0.0.1:7070"
         guard let hostPort = HostPort(address) else { throw ValidationError("--scheduler must be HOST:PORT, got '\(address)'") }
-        let credentials = try AgentCredentials(caFlag: ca, tokenFile: tokenFile)
+        let credentials = try AgentCredentials(caFlag: ca, tokenFile: tokenFile, joinToken: joinToken, joinTokenFile: joinTokenFile)
         if topologyXml != nil, nodeName == nil { throw ValidationError("--node-name is required with --topology-xml") }
         let name = nodeName ?? ProcessInfo.processInfo.hostName
         var logger = Logger(label: "sched-agent")
@@ -127,11 +133,14 @@ struct SchedAgentCommand: AsyncParsableCommand {
             labels[String(l[..<eq])] = String(l[l.index(after: eq)...])
         }
         if let d = nvlinkDomain { labels["nvlink.domain"] = d }
-        var config = AgentConfig(scheduler: hostPort, tls: credentials.tls, token: credentials.token, nodeName: NodeID(name),
-                                 emulated: topologyXml != nil,
-                                 workDir: absoluteWorkDir ?? "/tmp/sched-agent/\(name)", agentExecutable: exe,
+        let workDir = absoluteWorkDir ?? "/tmp/sched-agent/\(name)"
+        var config = AgentConfig(scheduler: hostPort, tls: credentials.tls,
+                                 authentication: try credentials.authentication(node: NodeID(name), workDir: workDir),
+                                 nodeName: NodeID(name), emulated: topologyXml != nil,
+                                 workDir: workDir, agentExecutable: exe,
                                  maxBackoffMs: max(200, maxBackoffMs))
         config.caFile = credentials.caFile
+        config.caPEM = credentials.caPEM
         config.labels = labels
         config.noExec = noExec
         config.keepTasksOnStop = keepTasksOnStop
@@ -171,7 +180,7 @@ struct SchedAgentCommand: AsyncParsableCommand {
         }
         let address = scheduler ?? ProcessInfo.processInfo.environment["SCHED_SCHEDULER"] ?? "127.0.0.1:7070"
         guard let hostPort = HostPort(address) else { throw ValidationError("--scheduler must be HOST:PORT, got '\(address)'") }
-        let credentials = try AgentCredentials(caFlag: ca, tokenFile: tokenFile)
+        let credentials = try AgentCredentials(caFlag: ca, tokenFile: tokenFile, joinToken: joinToken, joinTokenFile: joinTokenFile)
         var extra: [String: String] = [:]
         for l in label {
             guard let eq = l.firstIndex(of: "="), eq != l.startIndex else { throw ValidationError("--label: expected KEY=VALUE, got '\(l)'") }
@@ -201,12 +210,17 @@ struct SchedAgentCommand: AsyncParsableCommand {
             logger.warning("open-file limit below one socket per node", metadata: ["limit": "\(limit)", "nodes": "\(nodes.count)"])
         }
         let mode = try cgroupMode()
-        let emulated = nodes.map { n -> EmulatedFleet.Node in
-            var config = AgentConfig(scheduler: hostPort, tls: credentials.tls, token: credentials.token, nodeName: NodeID(n.name),
-                                     emulated: true,
-                                     workDir: (absoluteWorkDir ?? "/tmp/sched-agent") + "/" + n.name, agentExecutable: exe,
+        // Each node has its own work directory, so its own key and certificate when it joins
+        // (one join token with --uses N, or more, serves the fleet).
+        let emulated = try nodes.map { n -> EmulatedFleet.Node in
+            let workDir = (absoluteWorkDir ?? "/tmp/sched-agent") + "/" + n.name
+            var config = AgentConfig(scheduler: hostPort, tls: credentials.tls,
+                                     authentication: try credentials.authentication(node: NodeID(n.name), workDir: workDir),
+                                     nodeName: NodeID(n.name), emulated: true,
+                                     workDir: workDir, agentExecutable: exe,
                                      maxBackoffMs: max(200, maxBackoffMs))
             config.caFile = credentials.caFile
+            config.caPEM = credentials.caPEM
             config.labels = n.labels.merging(extra) { _, new in new }
             config.noExec = noExec
             config.cgroups = mode

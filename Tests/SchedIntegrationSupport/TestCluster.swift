@@ -3,6 +3,7 @@ import SchedClient
 import SchedCore
 import SchedNet
 import SchedProtocol
+import SchedTrust
 
 /// Starts the real `schedd` and `sched-agent` binaries on 127.0.0.1 in a scratch directory and
 /// talks to them over the real protocol. Everything it starts is killed by `shutdown()`.
@@ -57,8 +58,10 @@ public final class TestCluster: @unchecked Sendable {
         try SchedEndpoint(address: address, caFile: caFile, token: try token ?? adminToken())
     }
 
-    private func spawn(_ exe: String, _ args: [String], log: String, launcher: [String] = []) throws -> Process {
+    private func spawn(_ exe: String, _ args: [String], log: String, launcher: [String] = [],
+                       environment: [String: String] = [:]) throws -> Process {
         let p = Process()
+        if !environment.isEmpty { p.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new } }
         if let first = launcher.first {
             p.executableURL = URL(fileURLWithPath: first)
             p.arguments = Array(launcher.dropFirst()) + [Self.binDir + "/" + exe] + args
@@ -88,15 +91,61 @@ public final class TestCluster: @unchecked Sendable {
         }
     }
 
+    /// What an agent started by the tests authenticates with. Tokens never go in its argv.
+    public enum AgentCredential: Sendable {
+        /// `--token-file` with the cluster-admin token (what every test used before node certificates).
+        case adminToken
+        /// `--join-token-file FILE`.
+        case joinTokenFile(String)
+        /// `SCHED_JOIN_TOKEN` in its environment.
+        case joinTokenEnvironment(String)
+        /// Nothing: only what its work directory holds (a node certificate from an earlier join).
+        case none
+
+        var arguments: [String] {
+            switch self {
+            case .joinTokenFile(let f): ["--join-token-file", f]
+            case .adminToken, .joinTokenEnvironment, .none: []
+            }
+        }
+        var environment: [String: String] {
+            if case .joinTokenEnvironment(let t) = self { ["SCHED_JOIN_TOKEN": t] } else { [:] }
+        }
+    }
+
+    /// The work directory of the agent `startAgent` starts for `name`.
+    public func agentWorkDir(_ name: String) -> String { dir + "/agent-\(name)" }
+
     /// Starts an agent; `xml` emulates that topology, nil discovers this host. `launcher` runs
     /// it (e.g. `setpriv --reuid=1 ...`: an agent that is not root).
-    public func startAgent(_ name: String, xml: String? = nil, extra: [String] = [], launcher: [String] = []) throws {
-        var args = ["--scheduler", "127.0.0.1:\(port)", "--ca", caFile, "--token-file", tokenFile,
-                    "--node-name", name, "--work-dir", dir + "/agent-\(name)",
-                    "--max-backoff-ms", "300", "--log-level", "debug", "--cgroup-parent", cgroupParent]
+    public func startAgent(_ name: String, xml: String? = nil, extra: [String] = [], launcher: [String] = [],
+                           credential: AgentCredential = .adminToken) throws {
+        var args = ["--scheduler", "127.0.0.1:\(port)", "--ca", caFile]
+        if case .adminToken = credential { args += ["--token-file", tokenFile] }
+        args += credential.arguments
+        args += ["--node-name", name, "--work-dir", agentWorkDir(name),
+                 "--max-backoff-ms", "300", "--log-level", "debug", "--cgroup-parent", cgroupParent]
         if let xml { args += ["--topology-xml", Self.fixture(xml)] }
         args += extra
-        agents[name] = try spawn("sched-agent", args, log: dir + "/agent-\(name).log", launcher: launcher)
+        agents[name] = try spawn("sched-agent", args, log: dir + "/agent-\(name).log", launcher: launcher,
+                                 environment: credential.environment)
+    }
+
+    /// Waits for a process the cluster started to exit; its exit status.
+    public func waitForExit(_ name: String, timeout: Duration = .seconds(30)) async throws -> Int32 {
+        guard let p = agents[name] else { throw TestFailure("no process \(name)") }
+        return try await eventually("\(name) to exit", timeout: timeout) { p.isRunning ? nil : p.terminationStatus }
+    }
+
+    /// `schedctl token create --agent` with `args` (`--uses N`, `--ttl D`): the join token, written
+    /// to a 0600 file in the cluster's directory; returns the file and the token.
+    public func createJoinToken(_ args: [String] = [], file name: String = "join.token") throws -> (file: String, token: String) {
+        let (status, out, err) = try schedctl(["token", "create", "--agent"] + args)
+        guard status == 0 else { throw TestFailure("token create --agent failed: \(err)") }
+        let token = out.trimmingCharacters(in: .whitespacesAndNewlines)
+        let file = dir + "/" + name
+        try SecretFile.write(token + "\n", to: file, mode: SecretFile.secretMode)
+        return (file, token)
     }
 
     /// The agent's log so far.
@@ -110,6 +159,23 @@ public final class TestCluster: @unchecked Sendable {
         agents["fleet"] = p
         return p
     }
+
+    /// Starts `sched-agent --emulate N --topology-xml XML --no-exec` as `name`, its nodes
+    /// named PREFIX-00000, ..., each in its own directory under `WORK/`, with `credential`.
+    public func startEmulated(_ name: String, count: Int, prefix: String, xml: String, credential: AgentCredential,
+                              extra: [String] = []) throws -> Process {
+        var args = ["--scheduler", "127.0.0.1:\(port)", "--ca", caFile]
+        if case .adminToken = credential { args += ["--token-file", tokenFile] }
+        args += credential.arguments
+        args += ["--emulate", "\(count)", "--topology-xml", Self.fixture(xml), "--node-name", prefix,
+                 "--work-dir", dir + "/" + name, "--no-exec", "--max-backoff-ms", "300", "--log-level", "debug"] + extra
+        let p = try spawn("sched-agent", args, log: dir + "/\(name).log", environment: credential.environment)
+        agents[name] = p
+        return p
+    }
+
+    /// The log of a process started as `name` (`startEmulated`).
+    public func processLog(_ name: String) -> String { read(dir + "/\(name).log") }
 
     /// A `/proc/PID/status` field of schedd in bytes (`VmRSS`, `VmHWM`), nil when not running.
     public func scheddMemory(_ field: String) -> Int? {

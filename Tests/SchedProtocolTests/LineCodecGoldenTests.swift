@@ -160,6 +160,25 @@ enum Golden {
             + #""job":43,"jobName":"big","outcome":"pending","policy":"best-fit","request":{"cpus":64,"gpus":0,"memoryBytes":0},"#
             + #""seq":4,"summary":"0/1 nodes available: 1 too few free CPUs","time":"2025-01-02T03:04:06Z","v":1}"#),
         (.logEnd(LogEnd(count: 3)), #"LOG_END {"count":3}"#),
+        // Node identity: a join with a CSR, the certificate back, revocation and the listing.
+        (.join(Join(node: "gpu-07", csr: "-----BEGIN CERTIFICATE REQUEST-----\nMIIB\n-----END CERTIFICATE REQUEST-----\n")),
+         #"JOIN {"csr":"-----BEGIN CERTIFICATE REQUEST-----\nMIIB\n-----END CERTIFICATE REQUEST-----\n","node":"gpu-07"}"#),
+        (.joined(Joined(node: "gpu-07", certificate: "-----BEGIN CERTIFICATE-----\nMIIC\n-----END CERTIFICATE-----\n",
+                        serial: "5f1e0c9a", expiresAtMs: 1_801_536_000_000)),
+         #"JOINED {"certificate":"-----BEGIN CERTIFICATE-----\nMIIC\n-----END CERTIFICATE-----\n","expiresAtMs":1801536000000,"#
+            + #""node":"gpu-07","serial":"5f1e0c9a"}"#),
+        (.nodeRevoke(NodeRevoke(node: "gpu-07")), #"NODE_REVOKE {"node":"gpu-07"}"#),
+        (.nodeRevoked(NodeRevoked(node: "gpu-07", serials: ["5f1e0c9a"], requeued: [JobID(12), JobID(13)], ended: [])),
+         #"NODE_REVOKED {"ended":[],"node":"gpu-07","requeued":[12,13],"serials":["5f1e0c9a"]}"#),
+        (.listNodeCertificates(NodeCertificateQuery()), "NODE_CERTS {}"),
+        (.listNodeCertificates(NodeCertificateQuery(node: "gpu-07")), #"NODE_CERTS {"node":"gpu-07"}"#),
+        (.nodeCertificateList(NodeCertificateList(certificates: [
+            NodeCertificateInfo(serial: "5f1e0c9a", node: "gpu-07", issuedAtMs: 1_770_000_000_000, expiresAtMs: 1_801_536_000_000,
+                                joinToken: 3, revokedAtMs: 1_770_000_100_000)])),
+         #"NODE_CERT_LIST {"certificates":[{"expiresAtMs":1801536000000,"issuedAtMs":1770000000000,"joinToken":3,"#
+            + #""node":"gpu-07","revokedAtMs":1770000100000,"serial":"5f1e0c9a"}]}"#),
+        (.hello(Hello(role: .agent, software: nil)),
+         #"HELLO {"protocol":1,"role":"agent"}"#),
     ]
 }
 

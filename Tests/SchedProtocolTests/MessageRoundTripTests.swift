@@ -139,7 +139,7 @@ struct MessageRoundTripTests {
                         nodes: ["ready": 3, "down": 0], jobs: ["pending": 1, s: -1], rejectedLines: 2, queues: mapKeys(s),
                         tenants: [s: TenantStatus(holding: TenantQuota(cpus: 4, gpuMilli: 500), quota: TenantQuota(cpus: 8, gpuMilli: 1000),
                                                   decayedUsageCoreSeconds: 12, cap: TenantCap(cpus: 16, gpuMilli: 2000))],
-                        limitsHit: ["submit-rate": 3, s: 0])
+                        limitsHit: ["submit-rate": 3, s: 0], forbiddenAgentLines: 2)
     }
 
     static func startTask(_ s: String) -> StartTask {
@@ -210,6 +210,14 @@ struct MessageRoundTripTests {
             .listTokens,
             .tokenList(TokenList(tokens: [tokenInfo(s)])),
             .tokenRevoke(TokenRevoke(id: Int64.max)),
+            .join(Join(node: NodeID(s), csr: "-----BEGIN CERTIFICATE REQUEST-----\n" + s)),
+            .joined(Joined(node: NodeID(s), certificate: "-----BEGIN CERTIFICATE-----\n" + s, serial: "00ff" + s, expiresAtMs: Int64.max)),
+            .nodeRevoke(NodeRevoke(node: NodeID(s))),
+            .nodeRevoked(NodeRevoked(node: NodeID(s), serials: ["ab", s], requeued: [JobID(1), JobID(Int64.max)], ended: [JobID(7)])),
+            .listNodeCertificates(NodeCertificateQuery(node: NodeID(s))),
+            .nodeCertificateList(NodeCertificateList(certificates: [NodeCertificateInfo(serial: s, node: NodeID(s), issuedAtMs: -1,
+                                                                                        expiresAtMs: Int64.max, joinToken: 4,
+                                                                                        revokedAtMs: 5)])),
         ]
     }
 
@@ -286,6 +294,14 @@ struct MessageRoundTripTests {
             .listTokens,
             .tokenList(TokenList(tokens: [TokenInfo(id: 0, kind: "", createdAtMs: 0)])),
             .tokenRevoke(TokenRevoke(id: 0)),
+            .join(Join(node: NodeID(""), csr: "")),
+            .joined(Joined(node: NodeID(""), certificate: "", serial: "", expiresAtMs: 0)),
+            .nodeRevoke(NodeRevoke(node: NodeID(""))),
+            .nodeRevoked(NodeRevoked(node: NodeID(""), serials: [], requeued: [], ended: [])),
+            .listNodeCertificates(NodeCertificateQuery()),
+            .nodeCertificateList(NodeCertificateList(certificates: [])),
+            .nodeCertificateList(NodeCertificateList(certificates: [NodeCertificateInfo(serial: "", node: NodeID(""), issuedAtMs: 0,
+                                                                                        expiresAtMs: 0)])),
         ]
     }
 
@@ -336,6 +352,12 @@ struct MessageRoundTripTests {
         case .tokenCreated(let p): p
         case .tokenList(let p): p
         case .tokenRevoke(let p): p
+        case .join(let p): p
+        case .joined(let p): p
+        case .nodeRevoke(let p): p
+        case .nodeRevoked(let p): p
+        case .listNodeCertificates(let p): p
+        case .nodeCertificateList(let p): p
         }
     }
 
@@ -386,6 +408,12 @@ struct MessageRoundTripTests {
         case .tokenCreated: return .tokenCreated(try d(TokenCreated.self))
         case .tokenList: return .tokenList(try d(TokenList.self))
         case .tokenRevoke: return .tokenRevoke(try d(TokenRevoke.self))
+        case .join: return .join(try d(Join.self))
+        case .joined: return .joined(try d(Joined.self))
+        case .nodeRevoke: return .nodeRevoke(try d(NodeRevoke.self))
+        case .nodeRevoked: return .nodeRevoked(try d(NodeRevoked.self))
+        case .listNodeCertificates: return .listNodeCertificates(try d(NodeCertificateQuery.self))
+        case .nodeCertificateList: return .nodeCertificateList(try d(NodeCertificateList.self))
         }
     }
 

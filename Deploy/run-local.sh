@@ -59,7 +59,16 @@ export SCHED_TOKEN
 
 XML=$ROOT/Tests/IntegrationTests/Fixtures
 echo "== starting agents: this machine, plus emulated 'kunpeng' and 'dgx2'"
-AGENT=("$BIN/sched-agent" --token-file "$STATE/admin.token")
+# Agents join with a join token good for three joins (1 h): each sends a certificate request
+# once, keeps its node key and certificate in its work directory and uses mutual TLS from then
+# on (a later run reuses them; the token is then left unused and expires). A node whose work
+# directory was deleted while schedd kept its certificate is revoked first, so it can join again.
+JOIN=$DIR/join.token
+(umask 077; "$BIN/schedctl" token create --agent --uses 3 --ttl 1h >"$JOIN")
+for n in local:"$(hostname)" kunpeng:kunpeng dgx2:dgx2; do
+  if [ ! -s "$DIR/agent-${n%%:*}/node.pem" ]; then "$BIN/schedctl" node revoke "${n#*:}" >/dev/null 2>&1 || true; fi
+done
+AGENT=("$BIN/sched-agent" --join-token-file "$JOIN")
 "${AGENT[@]}" --work-dir "$DIR/agent-local" >"$DIR/logs/agent-local.log" 2>&1 &
 echo $! >"$DIR/pids/agent-local"
 "${AGENT[@]}" --node-name kunpeng --topology-xml "$XML/128arm-2pa2n8cluster4co.xml" --work-dir "$DIR/agent-kunpeng" >"$DIR/logs/agent-kunpeng.log" 2>&1 &

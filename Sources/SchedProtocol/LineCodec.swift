@@ -23,7 +23,7 @@ public enum LineCodec {
         case .hello(let p): return line(p)
         case .welcome(let p): return line(p)
         case .error(let p): return line(p)
-        case .ping, .pong, .ok, .status, .listTokens: return message.verb + " {}"
+        case .ping, .pong, .ok, .status, .listTokens, .whoami: return message.verb + " {}"
         case .register(let p): return line(p)
         case .heartbeat(let p): return line(p)
         case .taskStarted(let p):
@@ -87,6 +87,7 @@ public enum LineCodec {
         case .tokenCreated(let p): return line(p)
         case .tokenList(let p): return line(p)
         case .tokenRevoke(let p): return line(p)
+        case .identity(let p): return line(p)
         }
     }
 
@@ -174,6 +175,8 @@ public enum LineCodec {
         case "TOKENS": return .listTokens
         case "TOKEN_LIST": return .tokenList(try body(TokenList.self))
         case "TOKEN_REVOKE": return .tokenRevoke(try body(TokenRevoke.self))
+        case "WHOAMI": return .whoami
+        case "IDENTITY": return .identity(try body(IdentityInfo.self))
         default: throw ErrorReply(.unknownVerb, "unknown verb '\(verb)'")
         }
     }

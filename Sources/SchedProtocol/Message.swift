@@ -60,6 +60,9 @@ public indirect enum Message: Sendable, Hashable {
     case listTokens
     case tokenList(TokenList)
     case tokenRevoke(TokenRevoke)
+    /// schedctl → schedd: who this connection's token is; answered `IDENTITY` (any role).
+    case whoami
+    case identity(IdentityInfo)
 
     /// The verb that starts the line.
     public var verb: String {
@@ -109,6 +112,8 @@ public indirect enum Message: Sendable, Hashable {
         case .listTokens: "TOKENS"
         case .tokenList: "TOKEN_LIST"
         case .tokenRevoke: "TOKEN_REVOKE"
+        case .whoami: "WHOAMI"
+        case .identity: "IDENTITY"
         case .ok: "OK"
         }
     }

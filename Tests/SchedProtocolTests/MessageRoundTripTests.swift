@@ -210,6 +210,8 @@ struct MessageRoundTripTests {
             .listTokens,
             .tokenList(TokenList(tokens: [tokenInfo(s)])),
             .tokenRevoke(TokenRevoke(id: Int64.max)),
+            .whoami,
+            .identity(IdentityInfo(token: "t-" + s, tenant: "team " + s, role: .tenantAdmin, user: s)),
         ]
     }
 
@@ -286,6 +288,8 @@ struct MessageRoundTripTests {
             .listTokens,
             .tokenList(TokenList(tokens: [TokenInfo(id: 0, kind: "", createdAtMs: 0)])),
             .tokenRevoke(TokenRevoke(id: 0)),
+            .whoami,
+            .identity(IdentityInfo(token: "", role: .viewer)),
         ]
     }
 
@@ -301,7 +305,7 @@ struct MessageRoundTripTests {
         case .hello(let p): p
         case .welcome(let p): p
         case .error(let p): p
-        case .ping, .pong, .status, .ok, .listTokens: nil
+        case .ping, .pong, .status, .ok, .listTokens, .whoami: nil
         case .register(let p): p
         case .heartbeat(let p): p
         case .taskStarted(let p): p
@@ -336,6 +340,7 @@ struct MessageRoundTripTests {
         case .tokenCreated(let p): p
         case .tokenList(let p): p
         case .tokenRevoke(let p): p
+        case .identity(let p): p
         }
     }
 
@@ -347,7 +352,7 @@ struct MessageRoundTripTests {
         case .hello: return .hello(try d(Hello.self))
         case .welcome: return .welcome(try d(Welcome.self))
         case .error: return .error(try d(ErrorReply.self))
-        case .ping, .pong, .status, .ok, .listTokens: return m
+        case .ping, .pong, .status, .ok, .listTokens, .whoami: return m
         case .register: return .register(try d(Register.self))
         case .heartbeat: return .heartbeat(try d(Heartbeat.self))
         case .taskStarted: return .taskStarted(try d(TaskStarted.self))
@@ -386,6 +391,7 @@ struct MessageRoundTripTests {
         case .tokenCreated: return .tokenCreated(try d(TokenCreated.self))
         case .tokenList: return .tokenList(try d(TokenList.self))
         case .tokenRevoke: return .tokenRevoke(try d(TokenRevoke.self))
+        case .identity: return .identity(try d(IdentityInfo.self))
         }
     }
 

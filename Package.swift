@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
+        .package(url: "https://github.com/LebJe/TOMLKit", exact: "0.6.0"),
     ],
     targets: [
         // PURE: the scheduling core. Standard library only: no Foundation, no I/O, no C.
@@ -84,11 +85,13 @@ let package = Package(
         ], resources: [.copy("Topologies")]),
         // The protocol client (handshake, request/reply): schedctl, sched-bench, integration tests.
         .target(name: "SchedClient", dependencies: ["SchedCore", "SchedProtocol", "SchedNet"]),
-        // schedctl's commands, job-spec parsing and output formatting.
+        // schedctl's commands, job-spec parsing and output formatting; its client config file
+        // (TOML, written by `schedctl login`).
         .target(name: "SchedCtlKit", dependencies: [
-            "SchedCore", "SchedProtocol", "SchedNet", "SchedClient",
+            "SchedCore", "SchedProtocol", "SchedNet", "SchedClient", "SchedTrust",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Yams", package: "Yams"),
+            .product(name: "TOMLKit", package: "TOMLKit"),
         ]),
         .executableTarget(name: "schedd", dependencies: [
             "SchedulerKit", "SchedControlPlane", "SchedCore", "SchedNet",
@@ -131,7 +134,7 @@ let package = Package(
         .testTarget(name: "SchedulerKitTests", dependencies: ["SchedulerKit", "SchedStore", "SchedTestSupport", "SchedNet", "SchedTrust",
             .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
         ]),
-        .testTarget(name: "SchedCtlKitTests", dependencies: ["SchedCtlKit"]),
+        .testTarget(name: "SchedCtlKitTests", dependencies: ["SchedCtlKit", "SchedTrust"]),
         .testTarget(name: "SchedTrustTests", dependencies: ["SchedTrust", "SchedNet",
             .product(name: "X509", package: "swift-certificates"),
             .product(name: "Crypto", package: "swift-crypto"),

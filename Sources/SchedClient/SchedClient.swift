@@ -8,7 +8,7 @@ public struct SchedClient {
     /// Connects (TLS), performs the HELLO/WELCOME handshake with the endpoint's token, then runs `body`.
     public static func with<T>(_ endpoint: SchedEndpoint, _ body: (inout Session) async throws -> T) async throws -> T {
         guard let token = endpoint.token else {
-            throw ClientError("no token to present to schedd: pass --token, --token-file or set SCHED_TOKEN "
+            throw ClientError("no token to present to schedd: pass --token-file, set SCHED_TOKEN or run `schedctl login` "
                 + "(schedd writes a cluster-admin token to admin.token in its state directory)", code: .unauthenticated)
         }
         let connection: LineConnection
@@ -24,8 +24,8 @@ public struct SchedClient {
             switch try await session.next() {
             case .welcome: break
             case .error(let e) where e.code == .unauthenticated:
-                throw ClientError("schedd refused the token: \(e.message)\n(use the token in admin.token in schedd's state directory: "
-                    + "--token, --token-file or SCHED_TOKEN)", code: .unauthenticated)
+                throw ClientError("schedd refused the token: \(e.message)\n(use the token in admin.token in schedd's state directory, "
+                    + "or one from `schedctl token create`: --token-file, SCHED_TOKEN or `schedctl login`)", code: .unauthenticated)
             case .error(let e): throw ClientError("schedd refused the connection: \(e.message)", code: e.code)
             default: throw ClientError("unexpected handshake reply from \(address)")
             }

@@ -5,7 +5,8 @@ import SchedNet
 /// by (read from `caFile`, named in errors) and the bearer token every HELLO carries.
 public struct SchedEndpoint: Sendable {
     public var address: HostPort
-    /// The CA file the TLS settings were read from (named in "not trusted" errors).
+    /// Where the CA the TLS settings trust came from, named in "not trusted" errors: its file, or
+    /// the config file holding it inline (`FILE (context NAME)`).
     public var caFile: String
     public var tls: TLSClientConfiguration
     /// The token sent in HELLO; a secret, never printed.
@@ -36,6 +37,17 @@ public struct SchedEndpoint: Sendable {
         }
     }
 
+    /// Trusts the CA certificate(s) in `caPEM`, which came from `caSource` (named in errors:
+    /// `~/.config/sched/config.toml (context default)`).
+    public init(address: HostPort, caPEM: String, caSource: String, token: String?, serverName: String? = nil) throws {
+        do {
+            self.init(address: address, caFile: caSource, tls: try TLSClientConfiguration(trustRootsPEM: caPEM, serverName: serverName),
+                      token: token)
+        } catch {
+            throw ClientError("\(caSource): \(error)")
+        }
+    }
+
     /// Reads a token file (`admin.token`): its first line, without white space.
     public static func readToken(file: String) throws -> String {
         do {
@@ -53,12 +65,12 @@ public struct SchedEndpoint: Sendable {
     /// Explains a failed TLS connection in words a user can act on.
     func explain(_ error: any Error) -> String {
         guard let tls = error as? TLSConnectError else {
-            return "cannot reach schedd at \(address): \(error)\n(start it, or point --scheduler / SCHED_SCHEDULER at it)"
+            return "cannot reach schedd at \(address): \(error)\n(start it, or point --scheduler, SCHED_SCHEDULER or `schedctl login` at it)"
         }
         switch tls.kind {
         case .certificateNotTrusted:
             return "schedd at \(address): certificate not trusted by the CA in \(caFile)\n"
-                + "(use the ca.pem from schedd's state directory: --ca FILE or SCHED_CA)"
+                + "(use the ca.pem from schedd's state directory: --ca FILE, SCHED_CA, or `schedctl login --ca FILE`)"
         case .nameMismatch:
             let name = self.tls.serverName ?? address.host
             return "schedd at \(address): its certificate does not name \(name); start schedd with --tls-san \(name)"

@@ -4,50 +4,48 @@ import SchedClient
 import SchedNet
 import SchedProtocol
 
-/// Where schedd is and how to talk to it: `--scheduler HOST:PORT` (default `$SCHED_SCHEDULER`,
-/// then 127.0.0.1:7070), the CA its certificate must be signed by (`--ca`, `$SCHED_CA`, then
-/// schedd's default `/var/lib/schedd/ca.pem`) and the token every request carries (`--token`,
-/// `--token-file`, `$SCHED_TOKEN`, then `/var/lib/schedd/admin.token` where readable).
+/// Where schedd is and how to talk to it: its address, the CA its certificate must be signed by
+/// and the token every request carries. Each from a flag, then the environment
+/// (`SCHED_SCHEDULER`, `SCHED_CA`, `SCHED_TOKEN`), then the config file `schedctl login` writes,
+/// then, on schedd's host, its defaults (`ConnectionSettings`).
 public struct ConnectionOptions: ParsableArguments {
-    @Option(name: .long, help: "schedd address HOST:PORT (default: $SCHED_SCHEDULER or 127.0.0.1:7070).")
+    @Option(name: .long, help: "schedd address HOST:PORT (default: $SCHED_SCHEDULER, then the config file).")
     var scheduler: String?
 
-    @Option(name: .long, help: "CA certificate schedd's certificate must be signed by (default: $SCHED_CA, or /var/lib/schedd/ca.pem).")
+    @Option(name: .long, help: "CA certificate schedd's certificate must be signed by (default: $SCHED_CA, then the config file).")
     var ca: String?
 
-    @Option(name: .long, help: "Bearer token (visible to other users in the process list: prefer $SCHED_TOKEN or --token-file).")
+    @Option(name: .long, help: "Bearer token (visible to other users in the process list: prefer --token-file, $SCHED_TOKEN or `schedctl login`).")
     var token: String?
 
-    @Option(name: .long, help: "File holding the bearer token, e.g. schedd's STATE_DIR/admin.token.")
+    @Option(name: .long, help: "File holding the bearer token, e.g. schedd's STATE_DIR/admin.token (default: $SCHED_TOKEN, then the config file).")
     var tokenFile: String?
+
+    @OptionGroup var configFile: ConfigFileOptions
 
     public init() {}
 
-    /// Where schedd's own state directory is by default (its `--state-dir`).
-    static let defaultStateDir = "/var/lib/schedd"
-
-    func address() throws -> HostPort {
-        let text = scheduler ?? ProcessInfo.processInfo.environment["SCHED_SCHEDULER"] ?? "127.0.0.1:7070"
-        guard let hp = HostPort(text) else { throw ValidationError("scheduler address must be HOST:PORT, got '\(text)'") }
-        return hp
+    var flags: ConnectionSettings.Flags {
+        ConnectionSettings.Flags(scheduler: scheduler, ca: ca, token: token, tokenFile: tokenFile,
+                                 config: configFile.config, context: configFile.context)
     }
 
     func endpoint() throws -> SchedEndpoint {
-        let env = ProcessInfo.processInfo.environment
-        let caFile = ca ?? env["SCHED_CA"].flatMap { $0.isEmpty ? nil : $0 } ?? Self.defaultStateDir + "/ca.pem"
-        return try SchedEndpoint(address: try address(), caFile: caFile, token: try resolvedToken(env))
+        try ConnectionSettings.resolve(flags, environment: ProcessInfo.processInfo.environment).endpoint()
     }
+}
 
-    /// The token to send: `--token`, `--token-file`, `$SCHED_TOKEN`, or schedd's default
-    /// admin.token when this user may read it; nil when none (the connect then says how to get one).
-    func resolvedToken(_ env: [String: String]) throws -> String? {
-        if let token { return token }
-        if let tokenFile { return try SchedEndpoint.readToken(file: tokenFile) }
-        if let t = env["SCHED_TOKEN"], !t.isEmpty { return t }
-        let fallback = Self.defaultStateDir + "/admin.token"
-        if FileManager.default.isReadableFile(atPath: fallback) { return try? SchedEndpoint.readToken(file: fallback) }
-        return nil
-    }
+/// Which config file and context: `--config FILE` (default `$SCHED_CONFIG`, then
+/// `$XDG_CONFIG_HOME/sched/config.toml` or `~/.config/sched/config.toml`) and `--context NAME`
+/// (default `$SCHED_CONTEXT`, then the file's `current-context`).
+public struct ConfigFileOptions: ParsableArguments {
+    @Option(name: .long, help: "schedctl's config file (default: $SCHED_CONFIG, or ~/.config/sched/config.toml under $XDG_CONFIG_HOME or $HOME).")
+    var config: String?
+
+    @Option(name: .long, help: "The config file's context to use (default: $SCHED_CONTEXT, then its current-context).")
+    var context: String?
+
+    public init() {}
 }
 
 /// Output format of listing commands.

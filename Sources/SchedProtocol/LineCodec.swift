@@ -23,7 +23,7 @@ public enum LineCodec {
         case .hello(let p): return line(p)
         case .welcome(let p): return line(p)
         case .error(let p): return line(p)
-        case .ping, .pong, .ok, .status, .listTokens: return message.verb + " {}"
+        case .ping, .pong, .ok, .status, .listTokens, .whoami: return message.verb + " {}"
         case .register(let p): return line(p)
         case .heartbeat(let p): return line(p)
         case .taskStarted(let p):
@@ -93,6 +93,7 @@ public enum LineCodec {
         case .nodeRevoked(let p): return line(p)
         case .listNodeCertificates(let p): return line(p)
         case .nodeCertificateList(let p): return line(p)
+        case .identity(let p): return line(p)
         }
     }
 
@@ -186,6 +187,8 @@ public enum LineCodec {
         case "NODE_REVOKED": return .nodeRevoked(try body(NodeRevoked.self))
         case "NODE_CERTS": return .listNodeCertificates(try body(NodeCertificateQuery.self))
         case "NODE_CERT_LIST": return .nodeCertificateList(try body(NodeCertificateList.self))
+        case "WHOAMI": return .whoami
+        case "IDENTITY": return .identity(try body(IdentityInfo.self))
         default: throw ErrorReply(.unknownVerb, "unknown verb '\(verb)'")
         }
     }

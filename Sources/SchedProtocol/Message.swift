@@ -68,6 +68,9 @@ public indirect enum Message: Sendable, Hashable {
     case nodeRevoked(NodeRevoked)
     case listNodeCertificates(NodeCertificateQuery)
     case nodeCertificateList(NodeCertificateList)
+    /// schedctl → schedd: who this connection's token is; answered `IDENTITY` (any role).
+    case whoami
+    case identity(IdentityInfo)
 
     /// The verb that starts the line.
     public var verb: String {
@@ -123,6 +126,8 @@ public indirect enum Message: Sendable, Hashable {
         case .nodeRevoked: "NODE_REVOKED"
         case .listNodeCertificates: "NODE_CERTS"
         case .nodeCertificateList: "NODE_CERT_LIST"
+        case .whoami: "WHOAMI"
+        case .identity: "IDENTITY"
         case .ok: "OK"
         }
     }

@@ -159,7 +159,7 @@ extension Scheduler {
     public func answer(_ message: Message, as p: Principal = .clusterAdmin) async -> Message {
         let reply = await answerNow(message, as: p)
         switch (message, reply) {
-        case (.tokenCreate, _), (.listTokens, _), (.tokenRevoke, _), (.listNodeCertificates, _), (.nodeRevoke, .nodeRevoked): break
+        case (.tokenCreate, _), (.listTokens, _), (.tokenRevoke, _), (.whoami, _), (.listNodeCertificates, _), (.nodeRevoke, .nodeRevoked): break
         case (.submitBatch, _), (.update, .jobInfo), (.cancel, .jobInfo), (.drain, .nodeInfo), (.undrain, .nodeInfo), (_, .accepted): break
         default: await commit()
         }
@@ -186,6 +186,7 @@ extension Scheduler {
             case .listNodes(let q): return .nodeList(NodeList(nodes: await listNodes(topology: q.topology ?? false, as: p)))
             case .status: return .statusInfo(await status(as: p))
             case .ping: return .pong
+            case .whoami: return .identity(IdentityInfo(p))
             case .audit(let q): return .auditList(AuditList(records: try auditRecords(q, as: p)))
             case .tokenCreate(let r): return .tokenCreated(try createToken(r, as: p))
             case .listTokens: return .tokenList(TokenList(tokens: try listTokens(as: p)))

@@ -273,21 +273,39 @@ public final class TestCluster: @unchecked Sendable {
     }
 
     /// Runs schedctl with SCHED_SCHEDULER, SCHED_CA and SCHED_TOKEN pointing at this cluster
-    /// (`environment` changes them: nil removes one); returns (status, stdout, stderr).
+    /// (`environment` changes them: nil removes one); returns (status, stdout, stderr). Its config
+    /// file directory is this cluster's own, empty unless a test logs in there (`XDG_CONFIG_HOME`),
+    /// so a config file of the user running the tests is never read.
     public func schedctl(_ args: [String], environment: [String: String?] = [:]) throws -> (Int32, String, String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: Self.binDir + "/schedctl")
-        p.arguments = args
         var env = ProcessInfo.processInfo.environment
         env["SCHED_SCHEDULER"] = "127.0.0.1:\(port)"
         env["SCHED_CA"] = caFile
         env["SCHED_TOKEN"] = try adminToken()
+        env["XDG_CONFIG_HOME"] = dir + "/xdg-unused"
+        env["SCHED_CONFIG"] = nil
+        env["SCHED_CONTEXT"] = nil
         for (k, v) in environment { env[k] = v }
-        p.environment = env
-        let out = Pipe(), err = Pipe()
+        return try run(schedctl: args, environment: env, input: nil)
+    }
+
+    /// Runs schedctl with exactly `environment` (nothing inherited) and `input` on its standard
+    /// input (empty without); returns (status, stdout, stderr).
+    public func schedctl(_ args: [String], onlyEnvironment environment: [String: String], input: String? = nil) throws -> (Int32, String, String) {
+        try run(schedctl: args, environment: environment, input: input)
+    }
+
+    private func run(schedctl args: [String], environment: [String: String], input: String?) throws -> (Int32, String, String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: Self.binDir + "/schedctl")
+        p.arguments = args
+        p.environment = environment
+        let out = Pipe(), err = Pipe(), stdin = Pipe()
         p.standardOutput = out
         p.standardError = err
+        p.standardInput = stdin
         try p.run()
+        stdin.fileHandleForWriting.write(Data((input ?? "").utf8))
+        try stdin.fileHandleForWriting.close()
         let o = out.fileHandleForReading.readDataToEndOfFile()
         let e = err.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()

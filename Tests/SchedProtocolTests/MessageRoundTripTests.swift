@@ -218,6 +218,8 @@ struct MessageRoundTripTests {
             .nodeCertificateList(NodeCertificateList(certificates: [NodeCertificateInfo(serial: s, node: NodeID(s), issuedAtMs: -1,
                                                                                         expiresAtMs: Int64.max, joinToken: 4,
                                                                                         revokedAtMs: 5)])),
+            .whoami,
+            .identity(IdentityInfo(token: "t-" + s, tenant: "team " + s, role: .tenantAdmin, user: s)),
         ]
     }
 
@@ -302,6 +304,8 @@ struct MessageRoundTripTests {
             .nodeCertificateList(NodeCertificateList(certificates: [])),
             .nodeCertificateList(NodeCertificateList(certificates: [NodeCertificateInfo(serial: "", node: NodeID(""), issuedAtMs: 0,
                                                                                         expiresAtMs: 0)])),
+            .whoami,
+            .identity(IdentityInfo(token: "", role: .viewer)),
         ]
     }
 
@@ -317,7 +321,7 @@ struct MessageRoundTripTests {
         case .hello(let p): p
         case .welcome(let p): p
         case .error(let p): p
-        case .ping, .pong, .status, .ok, .listTokens: nil
+        case .ping, .pong, .status, .ok, .listTokens, .whoami: nil
         case .register(let p): p
         case .heartbeat(let p): p
         case .taskStarted(let p): p
@@ -358,6 +362,7 @@ struct MessageRoundTripTests {
         case .nodeRevoked(let p): p
         case .listNodeCertificates(let p): p
         case .nodeCertificateList(let p): p
+        case .identity(let p): p
         }
     }
 
@@ -369,7 +374,7 @@ struct MessageRoundTripTests {
         case .hello: return .hello(try d(Hello.self))
         case .welcome: return .welcome(try d(Welcome.self))
         case .error: return .error(try d(ErrorReply.self))
-        case .ping, .pong, .status, .ok, .listTokens: return m
+        case .ping, .pong, .status, .ok, .listTokens, .whoami: return m
         case .register: return .register(try d(Register.self))
         case .heartbeat: return .heartbeat(try d(Heartbeat.self))
         case .taskStarted: return .taskStarted(try d(TaskStarted.self))
@@ -414,6 +419,7 @@ struct MessageRoundTripTests {
         case .nodeRevoked: return .nodeRevoked(try d(NodeRevoked.self))
         case .listNodeCertificates: return .listNodeCertificates(try d(NodeCertificateQuery.self))
         case .nodeCertificateList: return .nodeCertificateList(try d(NodeCertificateList.self))
+        case .identity: return .identity(try d(IdentityInfo.self))
         }
     }
 

@@ -12,7 +12,7 @@ rm -rf /tmp/bench-local
 Deploy/run-local.sh >/tmp/bench-local.log 2>&1
 SCHED_CA=/tmp/bench-local/state/ca.pem SCHED_TOKEN=$(cat /tmp/bench-local/state/admin.token)
 export SCHED_CA SCHED_TOKEN
-B=$(swift build -c "${SCHED_CONFIG:-debug}" --show-bin-path 2>/dev/null)
+B=$(swift build -c "${SCHED_BUILD:-debug}" --show-bin-path 2>/dev/null)
 t0=$(date +%s%N); for _ in $(seq "$N"); do "$B/schedctl" run --wait -- true >/dev/null; done; t1=$(date +%s%N)
 echo "sequential run --wait: $N jobs in $(( (t1 - t0) / 1000000 )) ms ($(( (t1 - t0) / 1000 / N )) us per job)"
 t0=$(date +%s%N); for _ in $(seq "$M"); do "$B/schedctl" run -- true >/dev/null; done; t1=$(date +%s%N)

@@ -7,13 +7,13 @@
 #        Deploy/run-local.sh stop     stop everything it started
 #        Deploy/run-local.sh status   show what is running
 # Environment: SCHED_PORT (default 7070), SCHED_LOCAL_DIR (default ./.sched-local),
-#              SCHED_CONFIG=release to build optimised binaries (slower first build).
+#              SCHED_BUILD=release to build optimised binaries (slower first build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 DIR=${SCHED_LOCAL_DIR:-$ROOT/.sched-local}
 PORT=${SCHED_PORT:-7070}
-CONFIG=${SCHED_CONFIG:-debug}
+CONFIG=${SCHED_BUILD:-debug}
 ADDR=127.0.0.1:$PORT
 
 stop() {
@@ -43,6 +43,9 @@ BIN=$(swift build -c "$CONFIG" --show-bin-path)
 stop
 mkdir -p "$DIR/pids" "$DIR/logs"
 STATE=$DIR/state
+# This script's own schedctl calls use the admin token; what it prints for the user is a config
+# file (below). SCHED_CONFIG from the caller's shell is not this script's.
+unset SCHED_CONFIG SCHED_CONTEXT
 export SCHED_SCHEDULER=$ADDR SCHED_CA=$STATE/ca.pem
 
 echo "== starting schedd on $ADDR (state in $STATE)"
@@ -56,6 +59,10 @@ for _ in $(seq 150); do [ -s "$DIR/port" ] && break; sleep 0.2; done
 # The token goes to the tools through the environment or a file, never on a command line.
 SCHED_TOKEN=$(cat "$STATE/admin.token")
 export SCHED_TOKEN
+
+# A config file for schedctl (address, CA and token, 0600), checked by schedd before it is written.
+CONF=$DIR/config.toml
+"$BIN/schedctl" login --config "$CONF" --scheduler "$ADDR" --ca "$STATE/ca.pem" --token-file "$STATE/admin.token"
 
 XML=$ROOT/Tests/IntegrationTests/Fixtures
 echo "== starting agents: this machine, plus emulated 'kunpeng' and 'dgx2'"
@@ -98,8 +105,10 @@ echo "== why it went there"
 "$BIN/schedctl" explain "$("$BIN/schedctl" jobs -o json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])' 2>/dev/null || echo 1)"
 cat <<EOT
 
-The scheduler keeps running (TLS with its own CA; every request carries its admin token). Try:
-  export SCHED_SCHEDULER=$ADDR SCHED_CA=$STATE/ca.pem SCHED_TOKEN="\$(cat $STATE/admin.token)" PATH="$BIN:\$PATH"
+The scheduler keeps running (TLS with its own CA; schedctl's address, CA and admin token are in
+$CONF, mode 0600). One line sets up this shell:
+  export SCHED_CONFIG=$CONF PATH="$BIN:\$PATH"
+Then try:
   schedctl run --gpus 4 --wait -- sh -c 'echo \$CUDA_VISIBLE_DEVICES'    # lands on the emulated DGX-2
   schedctl jobs; schedctl log; schedctl nodes
 Logs: $DIR/logs    Stop everything: Deploy/run-local.sh stop

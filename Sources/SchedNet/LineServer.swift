@@ -1,3 +1,4 @@
+import Synchronization
 internal import NIOCore
 internal import NIOPosix
 internal import NIOSSL
@@ -37,31 +38,57 @@ public struct LineServer: Sendable {
     /// Connections holding a slot now (not admitted as agents).
     public var limitedConnections: Int { gate.open }
 
-    /// Accepts connections until cancelled; each runs `handler` (with the peer's address and
-    /// verified certificate) in its own child task, after its TLS handshake. A failing
-    /// connection never stops the server.
+    /// Accepts connections until cancelled (or `close()`); each runs `handler` (with the peer's
+    /// address and verified certificate) in its own child task, after its TLS handshake. A
+    /// failing connection never stops the server.
+    ///
+    /// Stopping closes the listening socket first and then goes on reading the accept stream to
+    /// its end: a connection accepted just before (an agent reconnecting during a shutdown) is
+    /// closed properly instead of dropped, which NIO does not allow (a wrapped channel dropped
+    /// without `executeThenClose` traps: "Deinited NIOAsyncWriter without calling finish()").
+    /// So the accept loop runs in a task of its own, which cancellation does not reach (a
+    /// cancelled iteration would drop what is buffered); once the stream ends, the sessions are
+    /// cancelled.
     public func run(_ handler: @escaping @Sendable (LineConnection, LinePeer) async -> Void) async throws {
-        try await withThrowingDiscardingTaskGroup { group in
-            try await server.executeThenClose { inbound in
-                for try await accepted in inbound {
-                    // Refused by the gate: already closed.
-                    guard let channel = accepted.channel else { continue }
-                    let address = channel.channel.remoteAddress?.description ?? "?"
-                    let gate = gate
-                    group.addTask {
-                        let certificate: PeerCertificate?
-                        do {
-                            certificate = try await accepted.handshake.get()
-                        } catch {
-                            // The handshake handler closed it (deadline, not TLS, bad certificate).
-                            if error is TLSHandshakeHandler.TimedOut { gate.count(.handshake) }
+        let (server, gate, stopping) = (server, gate, StopFlag())
+        let accepting = Task {
+            try await withThrowingDiscardingTaskGroup { group in
+                try await server.executeThenClose { inbound in
+                    for try await accepted in inbound {
+                        // Refused by the gate: already closed.
+                        guard let channel = accepted.channel else { continue }
+                        if stopping.isSet {
                             try? await channel.channel.close()
-                            return
+                            continue
                         }
-                        await handler(LineConnection(channel, control: accepted.control), LinePeer(address: address, certificate: certificate))
+                        let address = channel.channel.remoteAddress?.description ?? "?"
+                        group.addTask {
+                            let certificate: PeerCertificate?
+                            do {
+                                certificate = try await withTaskCancellationHandler {
+                                    try await accepted.handshake.get()
+                                } onCancel: {
+                                    channel.channel.close(promise: nil)
+                                }
+                            } catch {
+                                // The handshake handler closed it (deadline, not TLS, bad certificate).
+                                if error is TLSHandshakeHandler.TimedOut { gate.count(.handshake) }
+                                try? await channel.channel.close()
+                                return
+                            }
+                            await handler(LineConnection(channel, control: accepted.control), LinePeer(address: address, certificate: certificate))
+                        }
                     }
                 }
+                // The listener is closed and every connection it accepted was taken: stop the sessions.
+                group.cancelAll()
             }
+        }
+        try await withTaskCancellationHandler {
+            try await accepting.value
+        } onCancel: {
+            stopping.set()
+            server.channel.close(promise: nil)
         }
     }
 
@@ -117,4 +144,11 @@ public enum LineClient {
         if error is TLSHandshakeHandler.ClosedEarly { return TLSConnectError(.failed, "the server closed the connection") }
         return TLSConnectError(.failed, text)
     }
+}
+
+/// Set once, read from any thread: whether `LineServer.run` is stopping.
+final class StopFlag: Sendable {
+    private let value = Atomic(false)
+    var isSet: Bool { value.load(ordering: .acquiring) }
+    func set() { value.store(true, ordering: .releasing) }
 }
